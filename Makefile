@@ -1,0 +1,35 @@
+# The two commands a newcomer needs:  make demo   and   make test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TEXTEMB_CACHE ?= $(CURDIR)/.cache/textemb
+
+.PHONY: setup demo test test-fast bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e ".[all,dev]"
+	touch $@
+
+demo: setup
+	$(VENV)/bin/textemb models
+	$(VENV)/bin/textemb analogy man king woman --encoder glove-6b-50d
+	$(VENV)/bin/textemb neighbors frog --encoder glove-6b-50d -k 5
+
+test: setup
+	$(PY) -m pytest -m "slow or not slow" -q
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow" -q
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

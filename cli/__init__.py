@@ -1,0 +1,1 @@
+"""The ``textemb`` command line (installed as the ``textemb_cli`` package)."""

@@ -1,0 +1,3 @@
+from textemb_cli.main import main
+
+raise SystemExit(main())

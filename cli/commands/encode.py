@@ -1,0 +1,94 @@
+"""textemb encode TEXT... : print vectors (or their norms) for texts."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from textemb_cli.commands.common import add_encoder_args, add_json_arg
+from textemb_cli.output import print_json, table
+
+
+def add_parser(sub):
+    p = sub.add_parser("encode", help="encode texts into vectors",
+                       description="Encode each TEXT (or lines of --file, or stdin with '-') and print the vectors.")
+    p.add_argument("texts", nargs="*", metavar="TEXT")
+    p.add_argument("--file", "-f", default=None, help="read texts from a file, one per line")
+    p.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--output", "-o", default=None, help="save the matrix as .npy (float32) instead of printing")
+    p.add_argument("--tokens", action="store_true",
+                   help="contextual encoders: print one vector per word and cross-text similarities of shared words")
+    add_encoder_args(p)
+    add_json_arg(p)
+    return p
+
+
+def _texts(args) -> list[str]:
+    from textemb.errors import InputError
+
+    texts = list(args.texts)
+    if texts == ["-"]:
+        texts = [line.rstrip("\n") for line in sys.stdin]
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as fh:
+                texts += [line.rstrip("\n") for line in fh]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {args.file}: {exc}") from None
+    if not texts:
+        raise InputError("nothing to encode: give TEXT arguments, --file PATH, or '-' for stdin")
+    return texts
+
+
+def run(args) -> int:
+    from textemb import load_encoder
+    from textemb.errors import InputError
+
+    texts = _texts(args)
+    enc = load_encoder(args.encoder, device=args.device)
+    if args.tokens:
+        embed_tokens = getattr(enc, "embed_tokens", None)
+        if embed_tokens is None:
+            raise InputError(f"--tokens needs a contextual encoder (e.g. bert:all-MiniLM-L6-v2), not {args.encoder!r}")
+        return _print_tokens(enc, texts, args)
+    vecs = enc.encode(texts, batch_size=args.batch_size, normalize=args.normalize)
+    if args.output:
+        from textemb.io.atomic import atomic_open
+
+        with atomic_open(args.output) as fh:
+            np.save(fh, vecs, allow_pickle=False)
+        print(f"wrote {vecs.shape[0]} x {vecs.shape[1]} float32 to {args.output}")
+        return 0
+    if args.json:
+        print_json({"encoder": enc.spec, "dim": enc.dim, "vectors": vecs})
+        return 0
+    for text, v in zip(texts, vecs):
+        head = " ".join(f"{x:+.4f}" for x in v[:6])
+        print(f"{text[:50]!r:54} dim={enc.dim} norm={np.linalg.norm(v):.4f}  [{head} ...]")
+    return 0
+
+
+def _print_tokens(enc, texts: list[str], args) -> int:
+    per_text = [enc.embed_tokens(t) for t in texts]
+    if args.json:
+        print_json({"encoder": enc.spec, "texts": [
+            {"text": t, "tokens": [{"word": w, "norm": float(np.linalg.norm(v)), "vector": v} for w, v in zip(words, vecs)]}
+            for t, (words, vecs) in zip(texts, per_text)]})
+        return 0
+    for t, (words, vecs) in zip(texts, per_text):
+        print(f"{t!r}")
+        print(table(["word", "norm", "first values"],
+                    [[w, float(np.linalg.norm(v)), " ".join(f"{x:+.3f}" for x in v[:4])] for w, v in zip(words, vecs)]))
+        print()
+    # the same word in different texts: contextual vectors differ
+    shared = sorted(set.intersection(*(set(w.lower() for w in ws) for ws, _ in per_text))) if len(per_text) > 1 else []
+    for word in shared:
+        rows = []
+        for i, (ws, vs) in enumerate(per_text):
+            j = [w.lower() for w in ws].index(word)
+            rows.append(vs[j] / (np.linalg.norm(vs[j]) or 1.0))
+        sims = [float(rows[0] @ r) for r in rows[1:]]
+        print(f"{word!r}: cosine between its vector in text 1 and texts 2..: " + ", ".join(f"{s:.4f}" for s in sims))
+    return 0

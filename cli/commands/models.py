@@ -1,0 +1,30 @@
+"""textemb models : the named offline models and the backends a spec can name."""
+
+from __future__ import annotations
+
+from textemb_cli.commands.common import add_json_arg
+from textemb_cli.output import print_json, table
+
+
+def add_parser(sub):
+    p = sub.add_parser("models", help="list named offline models and backends")
+    add_json_arg(p)
+    return p
+
+
+def run(args) -> int:
+    from textemb.encoders.registry import backends
+    from textemb.models import list_models
+
+    rows = list_models()
+    if args.json:
+        print_json({"models": rows, "backends": [{"prefix": b.prefix, "help": b.help, "example": b.example}
+                                                 for b in backends()]})
+        return 0
+    print("Named models (ship offline in PyPI packages):")
+    print(table(["name", "kind", "dim", "size MB", "licence", "installed", "package"],
+                [[m["name"], m["kind"], m["dim"], m["size_mb"], m["licence"], "yes" if m["installed"] else "no",
+                  m["package"]] for m in rows]))
+    print("\nBackends (spec PREFIX:ARG?key=value):")
+    print(table(["prefix", "what", "example"], [[b.prefix, b.help, b.example] for b in backends()]))
+    return 0

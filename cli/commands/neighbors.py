@@ -1,0 +1,32 @@
+"""textemb neighbors WORD... : nearest words by cosine similarity."""
+
+from __future__ import annotations
+
+from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors
+from textemb_cli.output import print_json, table
+
+
+def add_parser(sub):
+    p = sub.add_parser("neighbors", help="nearest words of one or more words",
+                       description="Print the nearest words (cosine similarity) of each WORD.")
+    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("-k", "--topn", type=int, default=10, help="neighbours per word (default 10)")
+    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N", help="only the N most frequent words")
+    add_encoder_args(p)
+    add_json_arg(p)
+    return p
+
+
+def run(args) -> int:
+    wv = load_word_vectors(args)
+    results = {w: wv.most_similar(w, topn=args.topn, restrict_vocab=args.restrict_vocab) for w in args.words}
+    if args.json:
+        print_json({"encoder": wv.spec, "neighbors": {w: [{"word": x, "score": s} for x, s in hits]
+                                                      for w, hits in results.items()}})
+        return 0
+    for i, (w, hits) in enumerate(results.items()):
+        if i:
+            print()
+        print(f"nearest to {w!r} ({wv.name}):")
+        print(table(["rank", "word", "cosine"], [[r, x, s] for r, (x, s) in enumerate(hits, 1)]))
+    return 0

