@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 1 user error (a one-line ``textemb: error: ...`` message), 2 usage.
 Each command lives in ``textemb_cli.commands.<name>`` with ``add_parser(subparsers)`` and
-``run(args) -> int``; adding a command is adding a module to :data:`COMMANDS`.
+``run(args) -> int``; adding a command is adding a module to ``cli/commands/``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,18 @@ import importlib
 import os
 import sys
 
-#: command modules, in the order ``textemb --help`` lists them
-COMMANDS = ["encode", "neighbors", "analogy", "models", "cache"]
+#: preferred order in ``textemb --help``; any other module in ``commands/`` is listed after these
+ORDER = ["encode", "neighbors", "analogy", "eval", "plot", "train", "index", "search", "models", "cache"]
+
+
+def command_names() -> list[str]:
+    """Every command module in ``textemb_cli/commands`` (a module is a command if it has ``run``)."""
+    import pkgutil
+
+    from textemb_cli import commands
+
+    found = [m.name for m in pkgutil.iter_modules(commands.__path__) if m.name != "common" and not m.name.startswith("_")]
+    return [n for n in ORDER if n in found] + sorted(n for n in found if n not in ORDER)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,8 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"textemb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    for name in command_names():
         module = importlib.import_module(f"textemb_cli.commands.{name}")
+        if not hasattr(module, "run"):
+            continue
         p = module.add_parser(sub)
         p.set_defaults(_run=module.run)
     return parser

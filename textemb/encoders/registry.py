@@ -47,6 +47,16 @@ register("glove", "textemb.encoders.glove:from_spec", help="GloVe text file (no 
          example="glove:path/to/glove.6B.300d.txt")
 register("word2vec", "textemb.encoders.word2vec:from_spec", help="word2vec binary (.bin) or text file (with header)",
          example="word2vec:model.bin")
+register("avg", "textemb.encoders.averaging:mean_from_spec", help="mean of word vectors over a text's tokens",
+         example="avg:glove-6b-50d")
+register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF weighted mean of word vectors",
+         example="avg-tfidf:glove-6b-50d?corpus=corpus.txt")
+register("avg-sif", "textemb.encoders.averaging:sif_from_spec", help="SIF: a/(a+p(w)) weighted mean, first PC removed",
+         example="avg-sif:glove-6b-50d")
+register("bert", "textemb.encoders.contextual:from_spec", help="contextual token vectors of a BERT-family model",
+         example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean")
+register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
+         example="sbert:all-MiniLM-L6-v2")
 register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb vector folder (WordVectors.save)",
          example="vectors:path/to/folder")
 
