@@ -40,7 +40,7 @@ class WordVectors(Encoder):
         spec: str = "",
         device: str = "cpu",
     ) -> None:
-        vectors = np.asarray(vectors)
+        vectors = np.asanyarray(vectors)  # keeps a memory map a memory map
         if vectors.ndim != 2:
             raise InputError(f"vectors must be a 2-D matrix, got shape {vectors.shape}")
         if vectors.dtype != np.float32:

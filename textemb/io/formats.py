@@ -96,7 +96,8 @@ def read_vectors(
         raw_words, matrix, header = _parse_binary(data, path, limit, max_line_bytes)
     else:
         raw_words, matrix, header = _parse_text(data, path, format == "word2vec", limit, max_line_bytes)
-    return _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, notes)
+    first_line = None if format == "word2vec-bin" else (2 if format == "word2vec" else 1)
+    return _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, notes, first_line)
 
 
 # --------------------------------------------------------------------------- header
@@ -142,6 +143,7 @@ def _parse_text(data: bytes, path, has_header: bool, limit: int | None, max_line
         body = data[start:]
         first_line = 2
     if limit is None and header is None:
+        _check_line_lengths(body, path, first_line, max_line_bytes)
         fast = _parse_text_arrow(body)
         if fast is not None:
             return fast[0], fast[1], None
@@ -187,7 +189,10 @@ def _parse_text(data: bytes, path, has_header: bool, limit: int | None, max_line
         rests.append(rest)
     if not words:
         raise FormatError("no vectors found", path=path)
-    flat = np.fromstring(b" ".join(rests), dtype=np.float32, sep=" ") if rests else np.zeros(0, np.float32)
+    try:
+        flat = np.fromstring(b" ".join(rests), dtype=np.float32, sep=" ")
+    except ValueError:  # numpy >= 2.3 raises on the first unparsable value
+        flat = np.zeros(0, np.float32)
     if flat.size != len(words) * dim:
         _raise_bad_number(rests, dim, path, first_line)
     return words, flat.reshape(len(words), dim), header
@@ -231,6 +236,18 @@ def _parse_text_arrow(body: bytes):
     if not words or any(not w or w.endswith(b"\r") for w in words[:1]):
         return None
     return words, matrix
+
+
+def _check_line_lengths(body: bytes, path, first_line: int, max_line_bytes: int) -> None:
+    """Reject any line longer than the cap (vectorised: one pass over the newline positions)."""
+    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+    bounds = np.concatenate([[-1], ends, [len(body)]])
+    lengths = np.diff(bounds) - 1
+    if lengths.size and lengths.max() > max_line_bytes:
+        i = int(np.argmax(lengths > max_line_bytes))
+        raise FormatError(
+            f"line is {int(lengths[i]):,} bytes, over the {max_line_bytes:,}-byte cap", path=path, line=first_line + i
+        )
 
 
 def _count_message(word: bytes, rest: bytes, dim: int, count: int) -> str:
@@ -304,13 +321,18 @@ def _parse_binary(data: bytes, path, limit: int | None, max_line_bytes: int):
 
 
 # --------------------------------------------------------------------------- build
-def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, notes) -> ParsedVectors:
+def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, notes, first_line) -> ParsedVectors:
     words: list[str] = []
+
+    def line_of(i: int) -> int | None:
+        return None if first_line is None else first_line + i
+
     for i, raw in enumerate(raw_words):
         if b"\x00" in raw and errors == "strict":
             raise FormatError(
                 f"vector {i + 1}: word contains a NUL byte (corrupt or binary file; errors='replace' keeps it)",
                 path=path,
+                line=line_of(i),
             )
         try:
             words.append(raw.decode("utf-8", errors))
@@ -319,6 +341,7 @@ def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, no
                 f"vector {i + 1}: word {_show(raw)} is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
                 "pass errors='replace' (CLI: --errors replace) to substitute U+FFFD",
                 path=path,
+                line=line_of(i),
             ) from None
     keep = np.ones(len(words), dtype=bool)
     dropped = 0
@@ -330,6 +353,7 @@ def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, no
                 f"vector {bad + 1} ({words[bad]!r}) contains NaN or Inf "
                 f"({int((~finite).sum())} such rows); pass nonfinite='drop' to skip them",
                 path=path,
+                line=line_of(bad),
             )
         keep &= finite
         dropped = int((~finite).sum())
