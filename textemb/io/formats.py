@@ -84,7 +84,7 @@ def read_vectors(
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise InputError(f"limit must be a positive integer, got {limit!r}")
     data = read_bounded(path, max_bytes)
-    if not data.strip():
+    if not data or data.isspace():
         raise FormatError("file is empty: expected word vectors, one word per line", path=path)
     if format == "auto":
         format = detect_format(path, data[:4096])
@@ -205,7 +205,8 @@ def _parse_text_arrow(body: bytes):
         import pyarrow.csv as pc
     except ImportError:  # pragma: no cover - pyarrow is a core dependency
         return None
-    first = body.split(b"\n", 1)[0].rstrip(b"\r")
+    nl = body.find(b"\n")
+    first = (body if nl == -1 else body[:nl]).rstrip(b"\r")
     if not first or first.endswith(b" "):
         return None
     dim = first.count(b" ")
@@ -327,7 +328,14 @@ def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, no
     def line_of(i: int) -> int | None:
         return None if first_line is None else first_line + i
 
-    for i, raw in enumerate(raw_words):
+    if errors == "strict":
+        try:  # fast path: one C-level pass; the loop below finds the culprit on failure
+            words = [raw.decode("utf-8") for raw in raw_words]
+            if any(b"\x00" in raw for raw in raw_words):
+                words = []
+        except UnicodeDecodeError:
+            words = []
+    for i, raw in enumerate(raw_words if not words else ()):
         if b"\x00" in raw and errors == "strict":
             raise FormatError(
                 f"vector {i + 1}: word contains a NUL byte (corrupt or binary file; errors='replace' keeps it)",
@@ -359,14 +367,15 @@ def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, no
         dropped = int((~finite).sum())
     seen: set[str] = set()
     duplicates = 0
-    for i, w in enumerate(words):
-        if not keep[i]:
-            continue
-        if w in seen:
-            keep[i] = False
-            duplicates += 1
-        else:
-            seen.add(w)
+    if len(set(words)) != len(words) or not keep.all():
+        for i, w in enumerate(words):
+            if not keep[i]:
+                continue
+            if w in seen:
+                keep[i] = False
+                duplicates += 1
+            else:
+                seen.add(w)
     if duplicates:
         warnings.warn(f"{path}: {duplicates} duplicate words; kept the first vector of each", stacklevel=3)
     if vocab is not None:
