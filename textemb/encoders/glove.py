@@ -28,6 +28,7 @@ def load_vector_file(
     nonfinite: str = "error",
     device: str = "cpu",
     prefix: str = "glove",
+    trust_pickle: bool = False,
 ) -> WordVectors:
     """Load a GloVe text, word2vec text or word2vec binary file (``.gz`` too).
 
@@ -36,10 +37,17 @@ def load_vector_file(
         use_cache: read from / write to the on-disk cache (see :func:`textemb.io.cache.cache_root`).
         limit: keep the first ``limit`` words; vocab: keep only these words (file order kept).
         errors / nonfinite: see :func:`textemb.io.formats.read_vectors`.
+        trust_pickle: allow pickle-based files (gensim ``.model``); they can run code when opened.
     """
+    from textemb.io.safety import load_trusted_gensim, refuse_pickle
+
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path} is a folder; for a textemb vector folder use 'vectors:{path}'")
+    refuse_pickle(path, trust_pickle=trust_pickle)
+    if trust_pickle and path.suffix.lower() == ".model":
+        words, vectors = load_trusted_gensim(path)
+        return _subset(WordVectors(words, vectors, name=path.name, spec=f"{prefix}:{path}", device=device), limit, vocab)
     options = {"format": format, "errors": errors, "nonfinite": nonfinite}
     name = path.name
     spec = f"{prefix}:{path}"
@@ -93,8 +101,14 @@ def _file_options(options: dict) -> dict:
         if key in options:
             out[key] = options.pop(key)
     if "cache" in options:
-        out["use_cache"] = options.pop("cache").lower() not in ("0", "false", "no", "off")
+        out["use_cache"] = _bool(options.pop("cache"))
+    if "trust_pickle" in options:
+        out["trust_pickle"] = _bool(options.pop("trust_pickle"))
     return out
+
+
+def _bool(value: str) -> bool:
+    return str(value).lower() not in ("0", "false", "no", "off", "")
 
 
 def _int(value) -> int | None:
