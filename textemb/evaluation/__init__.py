@@ -1,0 +1,1 @@
+"""Evaluation: analogies, similarity benchmarks, retrieval, reports."""

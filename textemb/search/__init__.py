@@ -1,0 +1,1 @@
+"""Semantic search over documents: parsing, chunking, the on-disk index."""
