@@ -35,6 +35,7 @@ TOKENIZERS = ("regexp", "words", "treebank", "nltk", "whitespace")
 _WORDS_ONLY = r"\w+(?:[-'.]\w+)*"
 _WIKI_QUOTES = re.compile(r"'{2,}")
 _WIKI_HEADING = re.compile(r"^=+\s*(.*?)\s*=+$")
+_SPACES = re.compile(r"[ \t\u00a0]{2,}")
 
 
 def make_tokenizer(name: str = "regexp", *, lowercase: bool = False) -> Callable[[str], list[str]]:
@@ -208,7 +209,7 @@ def _wiki_paragraphs(path: Path) -> Iterator[str]:
                 if not text or text.lstrip()[:9].upper() == "#REDIRECT":
                     continue
                 for para in filter_wiki(text).split("\n"):
-                    para = _WIKI_QUOTES.sub("", para).strip()
+                    para = _SPACES.sub(" ", _WIKI_QUOTES.sub("", para)).strip()
                     heading = _WIKI_HEADING.match(para)
                     if heading:
                         para = heading.group(1)
