@@ -1,7 +1,7 @@
 """Lee document-similarity benchmark for the averaging encoders (mean, TF-IDF, SIF) on GloVe 6B 50d.
 
 Data (shipped with gensim, gensim/test/test_data): ``lee.cor`` holds the 50 documents, one per
-line; ``similarities0-1.txt`` is a 50 x 50 matrix of mean human similarity ratings (0..1), whose
+line (Latin-1: one "£"); ``similarities0-1.txt`` is a 50 x 50 matrix of mean human similarity ratings (0..1), whose
 upper triangle is filled (the lower one is 0, the diagonal 1). The score is Pearson's r between
 the human ratings and the cosine similarities over the 1,225 pairs i < j. ``lee_background.cor``
 (300 documents from the same news source) is the corpus IDF, word frequencies and the SIF
@@ -32,7 +32,7 @@ def gensim_data() -> Path:
 
 
 def load_lee(data: Path) -> tuple[list[str], np.ndarray]:
-    docs = [line.strip() for line in (data / "lee.cor").read_text(encoding="utf-8", errors="replace").splitlines()]
+    docs = [line.strip() for line in (data / "lee.cor").read_text(encoding="latin-1").splitlines()]
     docs = [d for d in docs if d]
     human = np.loadtxt(data / "similarities0-1.txt")
     if human.shape != (len(docs), len(docs)):
