@@ -1,0 +1,99 @@
+"""textemb train word2vec CORPUS -o model.bin : train word vectors on a corpus."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub):
+    p = sub.add_parser("train", help="train word vectors (word2vec) on a corpus",
+                       description="Train word vectors on your own corpus.")
+    models = p.add_subparsers(dest="model", metavar="MODEL")
+    models.required = True
+    w = models.add_parser(
+        "word2vec", help="word2vec skip-gram or CBOW (gensim)",
+        description=(
+            "Train word2vec on CORPUS: a text file (one sentence or document per line; .gz/.bz2 ok), "
+            "a folder of .txt files, or a Wikipedia XML dump (.xml/.xml.bz2). Writes each -o: .bin = "
+            "word2vec binary, .txt/.vec = word2vec text, anything else = a textemb vector folder; the "
+            "word counts go beside it (model.vocab.txt, the C tool's -save-vocab format) for SIF. "
+            "--workers 1 with a fixed --seed gives bit-identical vectors on every run."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    w.add_argument("corpus", metavar="CORPUS")
+    w.add_argument("-o", "--output", action="append", required=True, metavar="PATH",
+                   help="where to save (repeat for several formats)")
+    w.add_argument("--dim", type=int, default=100, help="vector size")
+    w.add_argument("--epochs", type=int, default=5)
+    arch = w.add_mutually_exclusive_group()
+    arch.add_argument("--sg", dest="sg", action="store_true", help="skip-gram")
+    arch.add_argument("--cbow", dest="sg", action="store_false", help="CBOW (the default)")
+    w.set_defaults(sg=False)
+    w.add_argument("--min-count", type=int, default=5, help="ignore words seen fewer times")
+    w.add_argument("--window", type=int, default=5)
+    w.add_argument("--negative", type=int, default=5, help="negative samples (0: hierarchical softmax)")
+    w.add_argument("--sample", type=float, default=1e-3, help="down-sampling threshold for frequent words")
+    w.add_argument("--alpha", type=float, default=0.025, help="initial learning rate")
+    w.add_argument("--workers", type=int, default=1, help="threads (more is faster, not reproducible)")
+    w.add_argument("--seed", type=int, default=1)
+    w.add_argument("--lowercase", action="store_true", help="lower-case the corpus")
+    w.add_argument("--tokenizer", default="regexp", choices=["regexp", "words", "treebank", "nltk", "whitespace"],
+                   help="regexp: words+punctuation (as textemb encodes); words: no punctuation; treebank/nltk: nltk's")
+    w.add_argument("--kind", default="auto", choices=["auto", "text", "folder", "wiki"], help="corpus kind")
+    w.add_argument("--errors", default="strict", choices=["strict", "replace"], help="invalid UTF-8 in the corpus")
+    w.add_argument("--max-vocab", type=int, default=None, metavar="N", help="keep at most N words")
+    w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar with words/s (default: when stderr is a terminal)")
+    w.add_argument("--neighbors", nargs="*", default=[], metavar="WORD", help="print the nearest words of these")
+    w.add_argument("--json", action="store_true", help="print the summary as JSON")
+    return p
+
+
+def run(args) -> int:
+    import time
+
+    from textemb.corpus import Corpus
+    from textemb.training import train_word2vec
+    from textemb_cli.output import print_json, table
+
+    corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
+    t0 = time.perf_counter()
+    result = train_word2vec(
+        corpus, dim=args.dim, epochs=args.epochs, sg=args.sg, window=args.window, min_count=args.min_count,
+        negative=args.negative, sample=args.sample, alpha=args.alpha, workers=args.workers, seed=args.seed,
+        lowercase=args.lowercase, tokenizer=args.tokenizer, max_final_vocab=args.max_vocab,
+        show_progress=args.progress, name=_name(args.output[0]),
+    )
+    saved = []
+    for out in args.output:
+        saved += [str(p) for p in result.save(out) if str(p) not in saved]
+    total = time.perf_counter() - t0
+    summary = {**result.summary(), "total_seconds": round(total, 3), "saved": saved}
+    neighbors = {w: result.vectors.most_similar(w, topn=5) for w in args.neighbors if w in result.vectors}
+    if args.json:
+        print_json({**summary, "neighbors": neighbors})
+        return 0
+    s = result
+    print(f"trained word2vec {summary['model']} on {corpus.path} ({corpus.kind}): "
+          f"{s.corpus_words:,} tokens in {s.corpus_sentences:,} sentences")
+    print(f"vocabulary {len(s.vectors):,} words (min_count={args.min_count}) x {args.dim} dims, "
+          f"{args.epochs} epochs, window {args.window}, workers {args.workers}, seed {args.seed}")
+    print(f"tokenise + vocabulary {s.prepare_seconds:.1f}s; training {s.seconds:.1f}s = "
+          f"{s.words_per_second:,.0f} words/s ({s.trained_words / max(s.seconds, 1e-9):,.0f} effective words/s "
+          f"after down-sampling); total {total:.1f}s")
+    for path in saved:
+        print(f"wrote {path}")
+    for word in args.neighbors:
+        if word not in result.vectors:
+            print(f"{word!r}: not in the vocabulary")
+            continue
+        print(f"\nnearest to {word!r}:")
+        print(table(["word", "cosine"], [[x, sc] for x, sc in neighbors[word]]))
+    return 0
+
+
+def _name(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).name or "word2vec"
