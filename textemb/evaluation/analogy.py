@@ -103,33 +103,34 @@ def evaluate_analogies(
     qs = _map_questions(sections, ok, case_insensitive)
     known = (qs.rows >= 0).all(axis=1)
     rows = qs.rows[known]
-    pred = np.full(len(qs.text), -1, dtype=np.int64)
-    pred_score = np.full(len(qs.text), np.nan, dtype=np.float32)
-    exp_score = np.full(len(qs.text), np.nan, dtype=np.float32)
+    correct_known = np.zeros(len(rows), dtype=bool)
     n_exact = 0
+    scorer = None
     if len(rows):
         scorer = _Scorer(wv, n, method, epsilon, device, threads)
-        topi, topv = scorer.top_candidates(rows[:, 0], rows[:, 1], rows[:, 2])
-        canon = _canonical(topi, wv.words, ok, case_insensitive)
-        j, p = _decide(canon, rows)
-        if exact:
-            ambiguous = np.flatnonzero(_near_ties(topv, j, tol))
-            for q in ambiguous:
-                ti, tv = scorer.reference(*rows[q, :3])
-                topi[q], topv[q] = ti, tv
-            if len(ambiguous):
-                canon[ambiguous] = _canonical(topi[ambiguous], wv.words, ok, case_insensitive)
-                j[ambiguous], p[ambiguous] = _decide(canon[ambiguous], rows[ambiguous])
-            n_exact = len(ambiguous)
-        pred[known] = p
-        pick = np.take_along_axis(topv, np.maximum(j, 0)[:, None], axis=1)[:, 0]
-        pred_score[known] = np.where(j >= 0, pick, np.nan)
-        exp_score[known] = scorer.scores_of(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
+        if device == "cpu":
+            correct_known, n_exact = scorer.classify(rows, ok, case_insensitive, tol if exact else 0.0)
+        else:
+            topi, topv = scorer.top_candidates(rows[:, 0], rows[:, 1], rows[:, 2])
+            canon = _canonical(topi, wv.words, ok, case_insensitive)
+            j, p = _decide(canon, rows)
+            if exact:
+                ambiguous = np.flatnonzero(_near_ties(topv, j, tol))
+                for q in ambiguous:
+                    topi[q], topv[q] = scorer.reference(*rows[q, :3])
+                if len(ambiguous):
+                    canon[ambiguous] = _canonical(topi[ambiguous], wv.words, ok, case_insensitive)
+                    j[ambiguous], p[ambiguous] = _decide(canon[ambiguous], rows[ambiguous])
+                n_exact = len(ambiguous)
+            correct_known = p == rows[:, 3]
+    correct = np.zeros(len(qs.text), dtype=bool)
+    correct[known] = correct_known
+    miss_rows = _worst_misses(scorer, wv, qs, known, correct, misses) if scorer is not None else []
     elapsed = time.perf_counter() - t0
-    return _build_result(wv, ref, qs, known, pred, pred_score, exp_score, skipped_lines, dict(
+    return _build_result(wv, ref, qs, known, correct, miss_rows, skipped_lines, dict(
         method=method, restrict_vocab=restrict_vocab, candidates=n, case_insensitive=case_insensitive,
         oov=oov, epsilon=epsilon if method == "3cosmul" else None, device=device, exact_tie_check=exact,
-        tol=tol, near_ties_rechecked=n_exact, elapsed_s=round(elapsed, 4)), misses)
+        tol=tol, near_ties_rechecked=n_exact, elapsed_s=round(elapsed, 4)))
 
 
 # ------------------------------------------------------------------------------ vocabulary
@@ -184,10 +185,10 @@ def _decide(canon: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def _near_ties(topv: np.ndarray, j: np.ndarray, tol: float) -> np.ndarray:
     """Questions where a gap between consecutive candidates up to place j+1 is under ``tol``."""
-    gaps = topv[:, :-1] - topv[:, 1:]  # place i vs i+1; -inf rows give nan/inf, never < tol
-    scale = np.maximum(1.0, np.abs(topv[:, :-1]))
-    upto = np.arange(gaps.shape[1])[None, :] <= j[:, None]
     with np.errstate(invalid="ignore"):
+        gaps = topv[:, :-1] - topv[:, 1:]  # place i vs i+1; -inf rows give nan/inf, never < tol
+        scale = np.maximum(1.0, np.abs(topv[:, :-1]))
+        upto = np.arange(gaps.shape[1])[None, :] <= j[:, None]
         return ((gaps < tol * scale) & upto).any(axis=1)
 
 
@@ -205,6 +206,8 @@ class _Scorer:
             unit = np.asarray(wv.vectors) / np.where(self.norms == 0, 1, self.norms)[:, None]
         self.unit = np.ascontiguousarray(unit[:n], dtype=np.float32)
         self.threads = threads or min(4, os.cpu_count() or 1)
+        self._words = wv.words
+        self._variants: dict[int, np.ndarray] = {}
 
     # -------------------------------------------------------------- fast path
     def top_candidates(self, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,6 +220,161 @@ class _Scorer:
         else:
             topi, topv = self._top_numpy(uw, pa, pb, pc, (a, b, c))
         return topi, topv
+
+    def classify(self, rows: np.ndarray, ok: dict[str, int], ci: bool, tol: float) -> tuple[np.ndarray, int]:
+        """Correct or not, for each question (rows of a, b, c, expected), and how many near ties were re-checked.
+
+        The expected answer's score ``s*`` is known up front, so a question is settled wrong as
+        soon as any plain candidate beats ``s*`` by more than ``tol`` (usually in the first,
+        most frequent block), and only questions still open are scored against later blocks.
+        Candidates whose upper-cased key is shared with another row ("special" rows) are
+        tracked separately so gensim's ignore-set rule is applied exactly.
+        """
+        m, n, words = len(rows), self.n, self._words
+        canon_all, special = self._canon(ok, ci)
+        ia, ib, ic, ie = (np.ascontiguousarray(rows[:, k]) for k in range(4))
+        s_exp = self.scores_of(ia, ib, ic, ie)
+        for q in np.flatnonzero(np.isin(ie, list(self._variants))):  # other spellings of the expected word
+            var = self._variants[int(ie[q])]
+            s_exp[q] = max(s_exp[q], float(self.scores_of(*(np.full(len(var), x) for x in (ia[q], ib[q], ic[q])), var).max()))
+        slack = tol * np.maximum(1.0, np.abs(s_exp))
+        lo, hi = (s_exp - slack).astype(np.float32), (s_exp + slack).astype(np.float32)
+        odd = (ie == ia) | (ie == ib) | (ie == ic)  # expected is a question word: exact path only
+        todo = np.flatnonzero(~odd)
+        nthreads = max(1, min(self.threads, len(todo) // 256 + 1))
+        parts = np.array_split(todo, nthreads)
+        results: list[tuple] = [None] * nthreads  # type: ignore[list-item]
+        errors: list[BaseException] = []
+
+        def work(k: int) -> None:
+            try:
+                results[k] = self._scan(parts[k], rows, lo, hi, special)
+            except BaseException as exc:  # re-raised in the caller
+                errors.append(exc)
+
+        if nthreads == 1:
+            work(0)
+        else:
+            with _single_threaded_blas():
+                pool = [threading.Thread(target=work, args=(k,)) for k in range(nthreads)]
+                for t in pool:
+                    t.start()
+                for t in pool:
+                    t.join()
+        if errors:
+            raise errors[0]
+        correct = np.zeros(m, dtype=bool)
+        settled = np.zeros(m, dtype=bool)
+        cand_q, cand_r, cand_v = [], [], []
+        for beaten, cq, cr, cv in results:
+            settled[beaten] = True
+            cand_q.append(cq), cand_r.append(cr), cand_v.append(cv)
+        open_q = np.flatnonzero(~settled & ~odd)
+        # every open question's list: its expected row plus the collected candidates near or above s*
+        cq = np.concatenate([open_q, *cand_q])
+        cr = np.concatenate([ie[open_q], *cand_r])
+        cv = np.concatenate([s_exp[open_q].astype(np.float32), *cand_v])
+        order = np.lexsort((cr, -cv, cq))
+        cq, cr, cv = cq[order], cr[order], cv[order]
+        starts = np.searchsorted(cq, open_q)
+        ends = np.searchsorted(cq, open_q, side="right")
+        ambiguous = list(np.flatnonzero(odd))
+        for q, a_, b_ in zip(open_q, starts, ends):
+            if b_ - a_ == 1:  # only the expected answer is near the top: correct
+                correct[q] = True
+                continue
+            top_r, top_v = cr[a_:b_][: KEEP], cv[a_:b_][: KEEP]
+            topi = np.full((1, KEEP), -1, dtype=np.int64)
+            topv = np.full((1, KEEP), -np.inf, dtype=np.float32)
+            topi[0, : len(top_r)], topv[0, : len(top_v)] = top_r, top_v
+            canon = np.where(topi >= 0, canon_all[np.maximum(topi, 0)], -1)
+            j, p = _decide(canon, rows[q : q + 1])
+            if tol > 0 and _near_ties(topv, j, tol)[0]:
+                ambiguous.append(q)
+            else:
+                correct[q] = p[0] == ie[q]
+        for q in ambiguous:
+            ti, tv = self.reference(int(ia[q]), int(ib[q]), int(ic[q]))
+            canon = np.where(ti >= 0, canon_all[np.maximum(ti, 0)], -1)[None, :]
+            correct[q] = _decide(canon, rows[q : q + 1])[1][0] == ie[q]
+        return correct, len(ambiguous)
+
+    def _canon(self, ok: dict[str, int], ci: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Key id of every candidate row, and the rows that share their key with another row."""
+        n = self.n
+        if not ci:
+            canon = np.arange(n, dtype=np.int64)
+        else:
+            canon = np.fromiter((ok[w.upper()] for w in self._words[:n]), dtype=np.int64, count=n)
+        special = np.flatnonzero(canon != np.arange(n))
+        self._variants: dict[int, np.ndarray] = {}
+        for r in special:
+            self._variants.setdefault(int(canon[r]), [])
+            self._variants[int(canon[r])].append(int(r))
+        self._variants = {k: np.asarray(v, dtype=np.int64) for k, v in self._variants.items()}
+        special = np.union1d(special, np.asarray(list(self._variants), dtype=np.int64))
+        return canon, special
+
+    def _scan(self, qids: np.ndarray, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, special: np.ndarray):
+        """Score the questions ``qids`` block by block, dropping each as soon as it is beaten."""
+        unit, n = self.unit, self.n
+        active = np.asarray(qids, dtype=np.int64)
+        beaten: list[np.ndarray] = []
+        got_q: list[np.ndarray] = [np.zeros(0, np.int64)]
+        got_r: list[np.ndarray] = [np.zeros(0, np.int64)]
+        got_v: list[np.ndarray] = [np.zeros(0, np.float32)]
+        if self.method == "3cosadd":
+            q_all = unit[rows[:, 1]] + unit[rows[:, 2]] - unit[rows[:, 0]]
+            q_all /= np.maximum(np.linalg.norm(q_all, axis=1, keepdims=True), np.float32(1e-30))
+        for vs in range(0, n, TILE):
+            if not len(active):
+                break
+            ve = min(n, vs + TILE)
+            block = unit[vs:ve]
+            spc = special[(special >= vs) & (special < ve)] - vs
+            if self.method == "3cosmul":
+                words, inv = np.unique(rows[active, :3], return_inverse=True)
+                g = unit[words] @ block.T
+                g += 1.0
+                g *= 0.5
+                inv = inv.reshape(-1, 3)
+            keep = np.ones(len(active), dtype=bool)
+            for cs in range(0, len(active), CHUNK):
+                act = active[cs : cs + CHUNK]
+                if self.method == "3cosadd":
+                    s = q_all[act] @ block.T
+                else:
+                    li = inv[cs : cs + CHUNK]
+                    s = np.take(g, li[:, 1], axis=0)
+                    s *= np.take(g, li[:, 2], axis=0)
+                    den = np.take(g, li[:, 0], axis=0)
+                    den += self.eps
+                    s /= den
+                r_act = rows[act]
+                for k in range(4):  # question words and the expected row itself (scored up front)
+                    x = r_act[:, k]
+                    hit = np.flatnonzero((x >= vs) & (x < ve))
+                    s[hit, x[hit] - vs] = -np.inf
+                lo_a, hi_a = lo[act], hi[act]
+                if len(spc):  # rows sharing a key: always collected, never settle a question alone
+                    sv = s[:, spc]
+                    r_, c_ = np.nonzero(sv >= lo_a[:, None])
+                    got_q.append(act[r_]), got_r.append(vs + spc[c_]), got_v.append(sv[r_, c_])
+                    s[:, spc] = -np.inf
+                mx = s.max(axis=1)
+                won = mx > hi_a
+                band = np.flatnonzero(~won & (mx >= lo_a))
+                if len(band):
+                    sub = s[band]
+                    r_, c_ = np.nonzero(sub >= lo_a[band, None])
+                    got_q.append(act[band[r_]]), got_r.append(vs + c_), got_v.append(sub[r_, c_])
+                if won.any():
+                    beaten.append(act[won])
+                    keep[cs : cs + CHUNK] &= ~won
+            active = active[keep]
+        beaten_all = np.concatenate(beaten) if beaten else np.zeros(0, np.int64)
+        return (beaten_all, np.concatenate(got_q), np.concatenate(got_r).astype(np.int64),
+                np.concatenate(got_v).astype(np.float32))
 
     def _top_numpy(self, uw, pa, pb, pc, excl):
         m, n = len(pa), self.n
@@ -426,9 +584,8 @@ def _top_torch(unit, uw, pa, pb, pc, excl, method, eps, device, tile: int = 65_5
 
 
 # ------------------------------------------------------------------------------ result
-def _build_result(wv, ref, qs: _Questions, known, pred, pred_score, exp_score, skipped_lines, settings, n_misses):
+def _build_result(wv, ref, qs: _Questions, known, correct, miss_rows, skipped_lines, settings):
     oov_policy = settings["oov"]
-    correct = known & (pred == qs.rows[:, 3])
     counted = known | (oov_policy == "wrong")
     sections = []
     for s_i, s in enumerate(qs.sections):
@@ -453,13 +610,6 @@ def _build_result(wv, ref, qs: _Questions, known, pred, pred_score, exp_score, s
                "semantic_accuracy": acc(lambda name: not name.startswith("gram")),
                "syntactic_accuracy": acc(lambda name: name.startswith("gram")),
                "skipped_lines": len(skipped_lines)}
-    words = wv.words
-    wrong = np.flatnonzero(known & ~correct & (pred >= 0))
-    margin = pred_score[wrong] - exp_score[wrong]
-    worst = wrong[np.argsort(-margin, kind="stable")[:n_misses]]
-    miss_rows = [{"section": qs.sections[qs.section[i]].name, "question": list(qs.text[i][:3]),
-                  "expected": qs.text[i][3], "predicted": words[pred[i]], "predicted_score": float(pred_score[i]),
-                  "expected_score": float(exp_score[i])} for i in worst]
     settings = {"dataset": ref.describe(), **settings, "encoder": encoder_spec(wv), "vocab_size": len(wv),
                 "versions": library_versions()}
     res = EvalResult("analogy", ref.name, encoder_spec(wv), metrics, "accuracy", sections, miss_rows, settings)
@@ -480,4 +630,25 @@ def pair_vectors(wv) -> dict[str, np.ndarray]:
                 if key in wv:
                     out[word] = np.asarray(wv[key], dtype=np.float32)
                     break
+    return out
+
+
+def _worst_misses(scorer: "_Scorer", wv, qs: _Questions, known: np.ndarray, correct: np.ndarray, k: int) -> list[dict]:
+    """The ``k`` wrong answers where the expected word scores lowest, with what the model answered."""
+    wrong = np.flatnonzero(known & ~correct)
+    if not len(wrong) or k <= 0:
+        return []
+    r = qs.rows[wrong]
+    s_exp = scorer.scores_of(r[:, 0], r[:, 1], r[:, 2], r[:, 3])
+    pick = np.argsort(s_exp, kind="stable")[:k]
+    sel = r[pick]
+    words, inv = np.unique(sel[:, :3], return_inverse=True)
+    inv = inv.reshape(-1, 3)
+    topi, topv = _top_range(scorer.unit, scorer.unit[words], inv[:, 0], inv[:, 1], inv[:, 2],
+                            (sel[:, 0], sel[:, 1], sel[:, 2]), scorer.method, scorer.eps, 0, scorer.n)
+    out = []
+    for i, q in enumerate(wrong[pick]):
+        out.append({"section": qs.sections[qs.section[q]].name, "question": list(qs.text[q][:3]),
+                    "expected": qs.text[q][3], "predicted": wv.words[topi[i, 0]] if topi[i, 0] >= 0 else None,
+                    "predicted_score": float(topv[i, 0]), "expected_score": float(s_exp[pick[i]])})
     return out
