@@ -111,6 +111,7 @@ def run(args) -> int:
     notes = []
     for spec in _encoders(args):
         enc = _load(spec, args)
+        first = len(results)
         if args.task == "analogy":
             results.append(_analogy(_word_vectors(enc, spec), args, args.method, args.dataset, args.oov))
         elif args.task == "similarity":
@@ -129,6 +130,8 @@ def run(args) -> int:
                 for name in ("wordsim353", "simlex999"):
                     results.append(_similarity(enc, spec, args, name))
             results.append(_similarity(enc, spec, args, "lee"))
+        for r in results[first:]:  # label results with the spec as typed (it may carry options)
+            r.encoder = spec
     if args.report:
         from textemb.evaluation import write_report
 

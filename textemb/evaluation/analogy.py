@@ -199,15 +199,21 @@ class _Scorer:
     def __init__(self, wv, n: int, method: str, epsilon: float, device: str, threads: int | None):
         self.method, self.eps, self.n, self.device = method, float(epsilon), n, device
         self.vectors = wv.vectors
-        # gensim: norms = np.linalg.norm(vectors, axis=1); unit = vectors[i] / norms[i] (float32)
-        self.norms = np.linalg.norm(np.asarray(wv.vectors), axis=1)
-        unit = getattr(wv, "unit_vectors", None)
+        self._norms: np.ndarray | None = None
+        unit = getattr(wv, "unit_vectors", None)  # vectors[i] / norm[i] in float32, as gensim's get_vector(norm=True)
         if unit is None or unit.shape != wv.vectors.shape:
             unit = np.asarray(wv.vectors) / np.where(self.norms == 0, 1, self.norms)[:, None]
         self.unit = np.ascontiguousarray(unit[:n], dtype=np.float32)
         self.threads = threads or min(4, os.cpu_count() or 1)
         self._words = wv.words
         self._variants: dict[int, np.ndarray] = {}
+
+    @property
+    def norms(self) -> np.ndarray:
+        """gensim's ``norms``: ``np.linalg.norm(vectors, axis=1)`` over the whole matrix (float32)."""
+        if self._norms is None:
+            self._norms = np.linalg.norm(np.asarray(self.vectors), axis=1)
+        return self._norms
 
     # -------------------------------------------------------------- fast path
     def top_candidates(self, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -252,15 +258,12 @@ class _Scorer:
             except BaseException as exc:  # re-raised in the caller
                 errors.append(exc)
 
-        if nthreads == 1:
-            work(0)
-        else:
-            with _single_threaded_blas():
-                pool = [threading.Thread(target=work, args=(k,)) for k in range(nthreads)]
-                for t in pool:
-                    t.start()
-                for t in pool:
-                    t.join()
+        with _single_threaded_blas():  # our threads split the questions; BLAS threads would only contend
+            pool = [threading.Thread(target=work, args=(k,)) for k in range(nthreads)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
         if errors:
             raise errors[0]
         correct = np.zeros(m, dtype=bool)
@@ -302,7 +305,7 @@ class _Scorer:
     def _canon(self, ok: dict[str, int], ci: bool) -> tuple[np.ndarray, np.ndarray]:
         """Key id of every candidate row, and the rows that share their key with another row."""
         n = self.n
-        if not ci:
+        if not ci or len(ok) == n:  # no two words share an upper-cased key
             canon = np.arange(n, dtype=np.int64)
         else:
             canon = np.fromiter((ok[w.upper()] for w in self._words[:n]), dtype=np.int64, count=n)

@@ -15,6 +15,7 @@ import numpy as np
 from textemb.errors import InputError, MissingDependencyError
 
 PROJECTIONS = ("pca", "tsne", "umap")
+_PROJ_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 #: the classic analogy pictures: (title, [(from, to), ...])
 ANALOGY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -104,7 +105,8 @@ def plot_texts(encoder, texts: Sequence[str], path: str | Path, *, method: str =
         raise InputError("give at least 2 words or texts to plot")
     vectors = encoder.encode(texts, normalize=True)
     coords = project(vectors, method, seed=seed)
-    title = title or f"{getattr(encoder, 'name', 'encoder')} — {method.upper()} of {len(texts)} texts"
+    kind = "words" if all(len(t.split()) == 1 for t in texts) else "texts"
+    title = title or f"{getattr(encoder, 'name', 'encoder')} — {_PROJ_NAMES[method]} of {len(texts)} {kind}"
     path = Path(path)
     from textemb.io.atomic import atomic_write_bytes
 
