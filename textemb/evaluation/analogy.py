@@ -637,13 +637,22 @@ def pair_vectors(wv) -> dict[str, np.ndarray]:
 
 
 def _worst_misses(scorer: "_Scorer", wv, qs: _Questions, known: np.ndarray, correct: np.ndarray, k: int) -> list[dict]:
-    """The ``k`` wrong answers where the expected word scores lowest, with what the model answered."""
+    """Up to ``k`` wrong answers where the expected word scores lowest (the worst of each section
+    first, so every section shows up), with what the model answered instead."""
     wrong = np.flatnonzero(known & ~correct)
     if not len(wrong) or k <= 0:
         return []
     r = qs.rows[wrong]
     s_exp = scorer.scores_of(r[:, 0], r[:, 1], r[:, 2], r[:, 3])
-    pick = np.argsort(s_exp, kind="stable")[:k]
+    order = np.argsort(s_exp, kind="stable")
+    sec = qs.section[wrong][order]
+    rank_in_section = np.zeros(len(order), dtype=np.int64)
+    seen: dict[int, int] = {}
+    for i, s_i in enumerate(sec):
+        rank_in_section[i] = seen.get(int(s_i), 0)
+        seen[int(s_i)] = rank_in_section[i] + 1
+    pick = order[np.lexsort((s_exp[order], rank_in_section))][:k]
+    pick = pick[np.argsort(s_exp[pick], kind="stable")]
     sel = r[pick]
     words, inv = np.unique(sel[:, :3], return_inverse=True)
     inv = inv.reshape(-1, 3)

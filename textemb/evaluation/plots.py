@@ -22,8 +22,7 @@ ANALOGY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("male → female", [("man", "woman"), ("king", "queen"), ("uncle", "aunt"), ("brother", "sister"),
                        ("nephew", "niece"), ("actor", "actress")]),
     ("country → capital", [("france", "paris"), ("italy", "rome"), ("germany", "berlin"), ("japan", "tokyo"),
-                           ("china", "beijing"), ("russia", "moscow"), ("spain", "madrid"), ("greece", "athens"),
-                           ("turkey", "ankara"), ("poland", "warsaw"), ("portugal", "lisbon")]),
+                           ("china", "beijing"), ("russia", "moscow"), ("greece", "athens"), ("egypt", "cairo")]),
 ]
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -120,19 +119,21 @@ def analogy_pairs_png(vectors: dict[str, np.ndarray], *, title: str = "") -> byt
     groups = [(n, p) for n, p in groups if len(p) >= 2]
     if not groups:
         return None
-    fig = _figure(5.2 * len(groups), 4.6)
+    fig = _figure(6.0 * len(groups), 5.0)
     for g_i, (name, pairs) in enumerate(groups):
         ax = fig.add_subplot(1, len(groups), g_i + 1)
         words = [w for pair in pairs for w in pair]
         coords = pca_2d(np.stack([vectors[w] for w in words]))
+        labels = _spread_labels(coords, words)
         for p_i, (a, b) in enumerate(pairs):
             ca, cb = coords[2 * p_i], coords[2 * p_i + 1]
             color = _COLORS[p_i % len(_COLORS)]
             ax.annotate("", xy=cb, xytext=ca, arrowprops=dict(arrowstyle="->", color=color, lw=1.4, alpha=0.8))
             ax.scatter([ca[0]], [ca[1]], color=color, s=22, marker="o")
             ax.scatter([cb[0]], [cb[1]], color=color, s=22, marker="s")
-            ax.annotate(a, ca, xytext=(3, 3), textcoords="offset points", fontsize=9)
-            ax.annotate(b, cb, xytext=(3, 3), textcoords="offset points", fontsize=9, fontweight="bold")
+            for word, xy, bold in ((a, labels[2 * p_i], False), (b, labels[2 * p_i + 1], True)):
+                ax.annotate(word, xy, xytext=(4, 2), textcoords="offset points", fontsize=9, color="#222",
+                            fontweight="bold" if bold else "normal")
         ax.set_title(name, fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -140,6 +141,26 @@ def analogy_pairs_png(vectors: dict[str, np.ndarray], *, title: str = "") -> byt
     if title:
         fig.suptitle(title, fontsize=11)
     return _png(fig)
+
+
+def _spread_labels(coords: np.ndarray, words: Sequence[str]) -> np.ndarray:
+    """Label anchors nudged vertically so that labels of nearby points do not overlap."""
+    span = np.ptp(coords, axis=0)
+    span[span == 0] = 1.0
+    pos = coords.copy()
+    height = 0.06 * span[1]
+    for _ in range(30):
+        moved = False
+        order = np.argsort(-pos[:, 1])
+        for i_, i in enumerate(order):
+            for j in order[i_ + 1 :]:
+                width = 0.026 * span[0] * max(len(words[i]), len(words[j])) + 0.02 * span[0]
+                if abs(pos[i, 0] - pos[j, 0]) < width and abs(pos[i, 1] - pos[j, 1]) < height:
+                    pos[j, 1] = pos[i, 1] - height
+                    moved = True
+        if not moved:
+            break
+    return pos
 
 
 def section_bars_png(sections_by_encoder: dict[str, list[dict]], *, title: str = "") -> bytes:
@@ -166,7 +187,8 @@ def section_bars_png(sections_by_encoder: dict[str, list[dict]], *, title: str =
     ax.set_xlabel("accuracy")
     ax.grid(axis="x", alpha=0.25)
     if k > 1:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07 - 1.2 / (n * k + 4)), ncol=min(k, 3),
+                  frameon=False)
     ax.set_title(title, fontsize=11)
     return _png(fig)
 
