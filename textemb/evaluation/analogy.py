@@ -130,7 +130,9 @@ def evaluate_analogies(
     return _build_result(wv, ref, qs, known, correct, miss_rows, skipped_lines, dict(
         method=method, restrict_vocab=restrict_vocab, candidates=n, case_insensitive=case_insensitive,
         oov=oov, epsilon=epsilon if method == "3cosmul" else None, device=device, exact_tie_check=exact,
-        tol=tol, near_ties_rechecked=n_exact, elapsed_s=round(elapsed, 4)))
+        tol=tol, near_ties_rechecked=n_exact,
+        scored_fraction=round(scorer.scored / max(1, len(rows) * n), 4) if scorer is not None and device == "cpu" else None,
+        elapsed_s=round(elapsed, 4)))
 
 
 # ------------------------------------------------------------------------------ vocabulary
@@ -207,6 +209,7 @@ class _Scorer:
         self.threads = threads or min(4, os.cpu_count() or 1)
         self._words = wv.words
         self._variants: dict[int, np.ndarray] = {}
+        self.scored = 0  #: (question, candidate) scores computed by the fast path
 
     @property
     def norms(self) -> np.ndarray:
@@ -333,6 +336,7 @@ class _Scorer:
             if not len(active):
                 break
             ve = min(n, vs + TILE)
+            self.scored += len(active) * (ve - vs)
             block = unit[vs:ve]
             spc = special[(special >= vs) & (special < ve)] - vs
             if self.method == "3cosmul":
