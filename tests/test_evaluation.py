@@ -256,3 +256,29 @@ def test_cli_eval_analogy_and_plot(tmp_path, tiny_glove, capsys):
     assert main(["plot", "king", "queen", "man", "woman", "--encoder", f"glove:{tiny_glove}", "-o", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["plot", "king", "nosuchword", "--encoder", f"glove:{tiny_glove}", "-o", str(png)]) == 1
+
+
+def test_encoders_with_a_word_vectors_view_are_accepted(tmp_path):
+    """Contextual encoders expose word_vectors(); word-level benchmarks use that view."""
+    from textemb.encoders.base import Encoder
+
+    rng = np.random.default_rng(9)
+    inner = WordVectors([f"w{i}" for i in range(20)], rng.standard_normal((20, 4)).astype(np.float32))
+
+    class WithView(Encoder):
+        dim = 4
+
+        def _encode(self, texts, *, batch_size, show_progress):
+            return inner.encode(texts)
+
+        def word_vectors(self):
+            return inner
+
+    path = tmp_path / "p.tsv"
+    path.write_text("w1\tw2\t1\nw3\tw4\t2\nw5\tw6\t3\n", encoding="utf-8")
+    assert evaluate_word_pairs(WithView(), path).metrics["evaluated"] == 3
+    q = tmp_path / "q.txt"
+    q.write_text(": s\nw1 w2 w3 w4\n", encoding="utf-8")
+    assert evaluate_analogies(WithView(), q).metrics["evaluated"] == 1
+    with pytest.raises(InputError, match="no word vectors"):
+        evaluate_analogies(object(), q)

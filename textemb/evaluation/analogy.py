@@ -88,6 +88,7 @@ def evaluate_analogies(
         threads: CPU worker threads (default: up to 4).
         misses: how many of the most confident wrong answers to keep.
     """
+    wv = as_word_vectors(wv)
     if method not in METHODS:
         raise InputError(f"unknown analogy method {method!r}: use one of {', '.join(METHODS)}")
     if oov not in OOV_POLICIES:
@@ -136,6 +137,17 @@ def evaluate_analogies(
 
 
 # ------------------------------------------------------------------------------ vocabulary
+def as_word_vectors(obj):
+    """``obj`` itself if it has a vocabulary and vectors, else ``obj.word_vectors()`` (contextual models)."""
+    if hasattr(obj, "words") and hasattr(obj, "vectors"):
+        return obj
+    as_wv = getattr(obj, "word_vectors", None)
+    if callable(as_wv):
+        return as_wv()
+    raise InputError(f"{type(obj).__name__} has no word vectors: word-level benchmarks need a WordVectors "
+                     "or an encoder with a word_vectors() method")
+
+
 def ok_vocab(words: Sequence[str], n: int, case_insensitive: bool) -> dict[str, int]:
     """gensim's ``ok_vocab``: key -> row over the first ``n`` words; the first spelling wins."""
     head = words[:n]

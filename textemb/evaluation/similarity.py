@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from textemb.errors import InputError
-from textemb.evaluation.analogy import ok_vocab
+from textemb.evaluation.analogy import as_word_vectors, ok_vocab
 from textemb.evaluation.datasets import read_lee, read_sentence_pairs, read_word_pairs, resolve_dataset
 from textemb.evaluation.result import EvalResult, encoder_spec, library_versions
 
@@ -38,6 +38,7 @@ def evaluate_word_pairs(
     spelling wins), and pairs with an unknown word are skipped (``oov="skip"``) or scored 0
     (``oov="zero"``, gensim's ``dummy4unknown``).
     """
+    wv = as_word_vectors(wv)
     if oov not in PAIR_OOV_POLICIES:
         raise InputError(f"oov must be one of {PAIR_OOV_POLICIES}, got {oov!r}")
     ref = resolve_dataset(dataset, "word-pairs")
