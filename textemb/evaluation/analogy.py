@@ -5,16 +5,17 @@ Methods (Levy & Goldberg 2014), with cos'(x, y) = (cos(x, y) + 1) / 2:
 - ``3cosadd``: argmax_d cos(d, b - a + c)  (gensim's ``most_similar(positive=[b, c], negative=[a])``)
 - ``3cosmul``: argmax_d cos'(d, b) * cos'(d, c) / (cos'(d, a) + epsilon)
 
-How it is fast *and* exact. Every question's candidate scores are linear in three rows of
-``G = U_words @ U.T`` (the cosine of every question word with every candidate), so one matrix
-multiply per block of candidates serves all 19k questions; the block scores are combined with
-gathers, and a running per-question threshold keeps only the few candidates that can still
-reach the top 6. Those approximate scores differ from gensim's float32 arithmetic in the last
-bits only, so any question whose decision depends on two candidates closer than ``tol`` is
-re-scored with gensim's exact arithmetic (float32 unit vectors, mean of the weighted unit
-vectors in gensim's order, float64 re-normalisation, ``dot(vectors, mean) / norms`` and
-gensim's ``argsort``). The result equals gensim's ``evaluate_word_analogies`` question by
-question, at a fraction of the time.
+How it is fast *and* exact. All questions are scored against blocks of 4,096 candidate words
+with one matrix multiply per block (3CosMul: one multiply for the question words, then gathers),
+never one question at a time. The expected answer's score s* is known up front, so a question is
+settled as wrong as soon as some candidate beats s* by more than ``tol`` (usually in the first,
+most frequent block) and only still-open questions meet later blocks; candidates within ``tol``
+of s* are collected. Approximate scores differ from gensim's float32 arithmetic in the last bits
+only, so a question whose decision rests on two candidates closer than ``tol`` is re-scored with
+gensim's own arithmetic (float32 unit vectors, mean of the weighted unit vectors in gensim's order,
+float64 re-normalisation, ``dot(vectors, mean) / norms``, gensim's ``argsort`` tie order). The
+result equals gensim's ``evaluate_word_analogies`` question by question. On a torch device the
+same blocks keep a running top-6 per question instead (``torch.topk``).
 
 gensim's conventions (the defaults): only the first ``restrict_vocab`` words are candidates
 and a question with a word outside them is out of vocabulary; case-insensitive matching
