@@ -282,3 +282,18 @@ def test_encoders_with_a_word_vectors_view_are_accepted(tmp_path):
     assert evaluate_analogies(WithView(), q).metrics["evaluated"] == 1
     with pytest.raises(InputError, match="no word vectors"):
         evaluate_analogies(object(), q)
+
+
+def test_named_datasets_resolve_to_gensim_test_data():
+    pytest.importorskip("gensim")
+    from textemb.evaluation.datasets import resolve_dataset
+
+    google = resolve_dataset("google", "analogy")
+    assert google.path.name == "questions-words.txt" and google.path.is_file()
+    lee = resolve_dataset("lee", "documents")
+    assert [p.name for p in lee.paths] == ["lee.cor", "similarities0-1.txt"]
+    sections, skipped = read_analogies(google.path)
+    assert len(sections) == 14 and sum(len(s.questions) for s in sections) == 19544 and not skipped
+    pairs, _ = read_word_pairs(resolve_dataset("simlex999", "word-pairs").path)
+    assert len(pairs) == 999
+    assert len(google.describe()["files"][0]["sha256"]) == 64
