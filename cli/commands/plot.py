@@ -1,0 +1,41 @@
+"""textemb plot WORDS... : a 2-D picture (PCA, t-SNE or UMAP) of words or texts."""
+
+from __future__ import annotations
+
+from textemb_cli.commands.common import add_encoder_args
+
+
+def add_parser(sub):
+    p = sub.add_parser("plot", help="2-D picture of words or texts (pca, tsne, umap)",
+                       description="Embed WORDS (or the lines of --file) and draw them in 2-D. "
+                                   "PCA needs nothing extra; t-SNE needs scikit-learn; UMAP needs umap-learn.")
+    p.add_argument("words", nargs="*", metavar="WORD", help="words or quoted texts")
+    p.add_argument("--file", "-f", metavar="PATH", help="also plot each non-empty line of this UTF-8 file")
+    p.add_argument("--method", "-m", choices=["pca", "tsne", "umap"], default="pca")
+    p.add_argument("--output", "-o", default="plot.png", metavar="PNG", help="output PNG (default plot.png)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for t-SNE/UMAP")
+    p.add_argument("--title", default=None)
+    add_encoder_args(p)
+    return p
+
+
+def run(args) -> int:
+    from textemb import load_encoder
+    from textemb.errors import InputError
+    from textemb.evaluation.datasets import read_text_lines
+    from textemb.evaluation.plots import plot_texts
+
+    texts = list(args.words)
+    if args.file:
+        texts += read_text_lines(args.file)
+    texts = list(dict.fromkeys(texts))
+    if len(texts) < 2:
+        raise InputError("give at least 2 distinct WORDS (or --file with 2+ lines) to plot")
+    enc = load_encoder(args.encoder, device=args.device)
+    missing = [t for t in texts if " " not in t.strip() and hasattr(enc, "key_to_index")
+               and t not in enc and t.lower() not in enc]
+    if missing:
+        raise InputError(f"not in the vocabulary of {args.encoder}: {', '.join(missing[:10])}")
+    path = plot_texts(enc, texts, args.output, method=args.method, seed=args.seed, title=args.title)
+    print(f"wrote {path} ({len(texts)} points, {args.method})")
+    return 0

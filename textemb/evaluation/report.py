@@ -1,0 +1,271 @@
+"""Render evaluation results as Markdown, JSON or one self-contained HTML page.
+
+One or many :class:`EvalResult` objects (several encoders, several tasks) go in; a comparison
+table (encoders side by side), per-result details, the worst misses and the exact settings come
+out. HTML embeds its plots as base64 PNG (matplotlib, imported lazily), so the page is one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from textemb.errors import InputError
+from textemb.evaluation.result import EvalResult
+
+FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
+
+
+def _as_list(results: EvalResult | Iterable[EvalResult]) -> list[EvalResult]:
+    out = [results] if isinstance(results, EvalResult) else list(results)
+    if not out:
+        raise InputError("no results to report")
+    return out
+
+
+def format_for(path: str | Path) -> str:
+    """``html``, ``markdown`` or ``json`` from a file name's extension."""
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputError(f"report {str(path)!r}: use a .html, .md or .json file name")
+    return fmt
+
+
+def write_report(results: EvalResult | Iterable[EvalResult], path: str | Path) -> Path:
+    """Write a report whose format follows the extension (.html, .md, .json)."""
+    from textemb.io.atomic import atomic_write_bytes
+
+    path = Path(path)
+    text = render(results, format_for(path))
+    atomic_write_bytes(path, text.encode("utf-8"))
+    return path
+
+
+def render(results: EvalResult | Iterable[EvalResult], fmt: str = "markdown") -> str:
+    results = _as_list(results)
+    if fmt == "json":
+        return to_json(results)
+    if fmt == "markdown":
+        return to_markdown(results)
+    if fmt == "html":
+        return to_html(results)
+    raise InputError(f"unknown report format {fmt!r}: use html, markdown or json")
+
+
+# ------------------------------------------------------------------------------ JSON
+def to_json(results: EvalResult | Iterable[EvalResult]) -> str:
+    results = _as_list(results)
+    payload = {"comparison": comparison(results), "results": [r.to_dict() for r in results]}
+    return json.dumps(payload, indent=2, ensure_ascii=False, default=_default)
+
+
+def _default(obj):
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+# ------------------------------------------------------------------------------ shared tables
+def _benchmark(r: EvalResult) -> str:
+    method = r.settings.get("method")
+    return f"{r.dataset} ({r.task}{', ' + method if method else ''})"
+
+
+def comparison(results: Sequence[EvalResult]) -> dict:
+    """``{"encoders": [...], "rows": [{"benchmark", "metric", "values": {encoder: value}}]}``."""
+    encoders = list(dict.fromkeys(r.encoder for r in results))
+    rows: dict[str, dict] = {}
+    for r in results:
+        row = rows.setdefault(_benchmark(r), {"benchmark": _benchmark(r), "metric": r.primary, "values": {}})
+        row["values"][r.encoder] = r.score
+    return {"encoders": encoders, "rows": list(rows.values())}
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return "–" if v is None else str(v)
+
+
+def _section_columns(r: EvalResult) -> list[str]:
+    if r.task == "analogy":
+        return ["section", "correct", "total", "accuracy", "oov"]
+    return [k for k in ("section", "spearman", "pearson", "pairs") if any(k in s for s in r.sections)]
+
+
+def _miss_rows(r: EvalResult) -> tuple[list[str], list[list[str]]]:
+    if r.task == "analogy":
+        head = ["section", "a : b :: c : ?", "expected", "predicted", "score (pred / exp)"]
+        rows = [[m["section"], " : ".join(m["question"][:2]) + " :: " + m["question"][2] + " : ?", m["expected"],
+                 m["predicted"], f"{m['predicted_score']:.3f} / {m['expected_score']:.3f}"] for m in r.misses]
+        return head, rows
+    head = ["pair", "human", "model", "rank (human / model)"]
+    rows = [[" ↔ ".join(_clip(x) for x in m["pair"]), f"{m['gold']:.2f}", f"{m['model']:.3f}",
+             f"{m['gold_rank']:.0f} / {m['model_rank']:.0f}"] for m in r.misses]
+    return head, rows
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _settings_rows(r: EvalResult) -> list[tuple[str, str]]:
+    out = []
+    for k, v in r.settings.items():
+        if k == "dataset":
+            for f in v.get("files", []):
+                out.append(("dataset file", f"{f['path']} (sha256 {f['sha256'][:16]}…)"))
+        elif k == "versions":
+            out.append(("versions", ", ".join(f"{a} {b}" for a, b in v.items())))
+        else:
+            out.append((k, _fmt(v) if not isinstance(v, (dict, list)) else json.dumps(v)))
+    return out
+
+
+# ------------------------------------------------------------------------------ Markdown
+def _md_table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def cell(x) -> str:
+        return _fmt(x).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def to_markdown(results: EvalResult | Iterable[EvalResult]) -> str:
+    results = _as_list(results)
+    comp = comparison(results)
+    out = ["# textemb evaluation report", ""]
+    out += ["## Summary", "", _md_table(["benchmark", "metric", *comp["encoders"]],
+                                        [[row["benchmark"], row["metric"],
+                                          *(row["values"].get(e) for e in comp["encoders"])]
+                                         for row in comp["rows"]]), ""]
+    for r in results:
+        out += [f"## {r.encoder} — {_benchmark(r)}", "", f"**{r.primary} = {r.score:.4f}**", ""]
+        out += [_md_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()]), ""]
+        if r.task == "analogy":
+            cols = _section_columns(r)
+            out += ["### Sections", "", _md_table(cols, [[s.get(c) for c in cols] for s in r.sections]), ""]
+        if r.misses:
+            head, rows = _miss_rows(r)
+            out += ["### Worst misses", "", _md_table(head, rows[:10]), ""]
+        out += ["### Settings", "", _md_table(["setting", "value"], _settings_rows(r)), ""]
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------ HTML
+_CSS = """
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
+background:#f6f7f9;color:#1d2430}
+header{background:#1d2430;color:#fff;padding:22px 36px}header h1{margin:0;font-size:24px}
+header p{margin:6px 0 0;color:#b8c0cc;font-size:14px}
+main{padding:20px 36px;max-width:1150px}
+section.card{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);padding:18px 22px;margin:18px 0}
+h2{font-size:19px;margin:0 0 10px}h3{font-size:15px;margin:18px 0 8px;color:#39424e}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}
+th,td{padding:5px 10px;border-bottom:1px solid #e6e8eb;text-align:left;vertical-align:top}
+th{background:#f0f2f5;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.best{font-weight:700;color:#0b6b2f}
+.kpis{display:flex;gap:14px;flex-wrap:wrap;margin:4px 0 8px}
+.kpi{background:#f0f4ff;border-radius:6px;padding:8px 14px;min-width:120px}
+.kpi b{display:block;font-size:20px}.kpi span{font-size:12px;color:#566}
+img{max-width:100%;height:auto;border:1px solid #eee;border-radius:4px;background:#fff}
+details{margin-top:10px}summary{cursor:pointer;color:#39424e;font-weight:600;font-size:14px}
+.muted{color:#6b7480;font-size:12px}
+"""
+
+
+def _h(x) -> str:
+    return html.escape(_fmt(x))
+
+
+def _html_table(head: Sequence[str], rows: Sequence[Sequence[object]], best: dict[int, set[int]] | None = None) -> str:
+    parts = ["<table><thead><tr>", *(f"<th>{html.escape(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    for r_i, row in enumerate(rows):
+        cells = []
+        for c_i, c in enumerate(row):
+            cls = "num" if isinstance(c, (int, float)) and not isinstance(c, bool) else ""
+            if best and c_i in best.get(r_i, set()):
+                cls += " best"
+            cells.append(f'<td class="{cls.strip()}">{_h(c)}</td>')
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def _img(png: bytes | None, alt: str) -> str:
+    if not png:
+        return ""
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb evaluation report") -> str:
+    from textemb.evaluation import plots
+
+    results = _as_list(results)
+    comp = comparison(results)
+    encoders = comp["encoders"]
+    body = []
+    rows, best = [], {}
+    for r_i, row in enumerate(comp["rows"]):
+        vals = [row["values"].get(e) for e in encoders]
+        finite = [v for v in vals if v is not None]
+        if len(finite) > 1:
+            best[r_i] = {2 + i for i, v in enumerate(vals) if v == max(finite)}
+        rows.append([row["benchmark"], row["metric"], *vals])
+    body.append('<section class="card"><h2>Summary</h2>'
+                + _html_table(["benchmark", "metric", *encoders], rows, best) + "</section>")
+
+    analogy = [r for r in results if r.task == "analogy"]
+    by_bench: dict[str, dict[str, list[dict]]] = {}
+    for r in analogy:
+        by_bench.setdefault(_benchmark(r), {})[r.encoder] = [s for s in r.sections if s["section"] != "Total accuracy"]
+    for bench, sections in by_bench.items():
+        png = plots.section_bars_png(sections, title=f"Per-section accuracy — {bench}")
+        body.append(f'<section class="card"><h2>Per-section accuracy: {html.escape(bench)}</h2>'
+                    + _img(png, "per-section accuracy") + "</section>")
+    pictured = set()
+    for r in analogy:
+        vecs = r.extra.get("pair_vectors")
+        if vecs and r.encoder not in pictured:
+            pictured.add(r.encoder)
+            png = plots.analogy_pairs_png(vecs, title=f"{r.encoder}: PCA of analogy pairs")
+            body.append(f'<section class="card"><h2>Analogy pairs in 2-D (PCA): {html.escape(r.encoder)}</h2>'
+                        '<p class="muted">Each arrow joins a word to its partner; parallel arrows of similar '
+                        "length are what makes vector-offset analogies work.</p>"
+                        + _img(png, "PCA of analogy pairs") + "</section>")
+
+    for r in results:
+        kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
+                       for k, v in list(r.metrics.items())[:6])
+        parts = [f'<section class="card"><h2>{html.escape(r.encoder)} — {html.escape(_benchmark(r))}</h2>',
+                 f'<div class="kpis">{kpis}</div>']
+        if r.task == "analogy":
+            cols = _section_columns(r)
+            parts.append("<h3>Sections</h3>" + _html_table(cols, [[s.get(c) for c in cols] for s in r.sections]))
+        elif "gold" in r.extra and "model" in r.extra:
+            parts.append(_img(plots.correlation_png(r.extra["gold"], r.extra["model"],
+                                                    title=f"{r.dataset}: human vs. model"), "correlation"))
+        if r.misses:
+            head, mrows = _miss_rows(r)
+            parts.append("<h3>Worst misses</h3>" + _html_table(head, mrows[:12]))
+        parts.append("<details><summary>All metrics and settings</summary>"
+                     + _html_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()])
+                     + _html_table(["setting", "value"], _settings_rows(r)) + "</details>")
+        parts.append("</section>")
+        body.append("".join(parts))
+
+    subtitle = f"{len(results)} result(s) · encoders: {', '.join(encoders)}"
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
+            f"<main>{''.join(body)}</main></body></html>")
