@@ -117,9 +117,11 @@ def load_named_vectors(name: str, *, device: str = "cpu", limit: int | None = No
         raise FormatError(f"cannot read the packaged vectors ({exc}); reinstall {model.package}", path=folder) from None
     if vectors.shape != (len(words), model.dim):
         raise FormatError(f"packaged vectors are {vectors.shape} for {len(words)} words", path=folder)
+    spec = name
     if limit is not None:
         words, vectors = words[:limit], vectors[:limit]
-    return WordVectors(words, vectors, name=name, spec=name, device=device)
+        spec = f"glove:{name}?limit={limit}"  # the spec must rebuild exactly these vectors
+    return WordVectors(words, vectors, name=name, spec=spec, device=device)
 
 
 def list_models() -> list[dict]:
