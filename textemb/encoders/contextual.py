@@ -19,6 +19,7 @@ import json
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,50 +38,62 @@ _DEFAULTS = {"layers": "last", "combine": "mean", "subword": "mean", "pool": "me
              "max_length": None, "stride": None, "truncate": False, "dtype": "float32", "vocab": None}
 
 
-def resolve_model(model: str | Path) -> tuple[str, str]:
-    """``(folder or Hugging Face name, short name)`` for a named model, a folder or a hub name.
-
-    A sentence-transformers folder whose transformer lives in a sub-folder (``0_Transformer``)
-    resolves to that sub-folder.
-    """
+def locate_model(model: str | Path) -> tuple[str, str, bool]:
+    """``(folder or Hugging Face name, short name, is_folder)`` for a named model, a folder or a hub name."""
     from textemb import models
 
     text = str(model)
     named = models.get(text)
     if named is not None:
-        folder = named.locate()
-        name = named.name
-    elif Path(text).expanduser().is_dir():
-        folder = Path(text).expanduser()
-        name = folder.resolve().name
-    elif re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not text.startswith("."):
-        return text, text.rsplit("/", 1)[-1]
-    else:
-        raise InputError(f"no model folder at {text!r} (and it is not a named model or a Hugging Face name)")
-    modules = folder / "modules.json"
-    if modules.is_file():
+        return str(named.locate()), named.name, True
+    folder = Path(text).expanduser()
+    if folder.is_dir():
+        return str(folder), folder.resolve().name, True
+    if re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not text.startswith("."):
+        return text, text.rsplit("/", 1)[-1], False
+    raise InputError(f"no model folder at {text!r} (and it is not a named model or a Hugging Face name)")
+
+
+def resolve_model(model: str | Path) -> tuple[str, str]:
+    """``(folder or Hugging Face name, short name)``; for a sentence-transformers folder whose
+    transformer lives in a sub-folder (``0_Transformer``), that sub-folder."""
+    path, short, is_folder = locate_model(model)
+    modules = Path(path) / "modules.json"
+    if is_folder and modules.is_file():
         try:
             entries = json.loads(modules.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise FormatError(f"unreadable modules.json ({exc})", path=modules) from None
         for entry in entries:
             if str(entry.get("type", "")).endswith("Transformer") and entry.get("path"):
-                folder = folder / entry["path"]
-    return str(folder), name
+                path = str(Path(path) / entry["path"])
+    return path, short
+
+
+@contextmanager
+def quiet_transformers():
+    """Hide transformers' own progress bars (weights loading/writing) for the duration."""
+    from transformers.utils import logging as tf_logging
+
+    enabled = tf_logging.is_progress_bar_enabled()
+    tf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            tf_logging.enable_progress_bar()
 
 
 def _load(path: str, dtype: str):
     """Tokenizer (fast) and model, safetensors only, no remote code; errors say what to do."""
     torch = require("torch", extra="contextual", feature="the bert backend")
     transformers = require("transformers", extra="contextual", feature="the bert backend")
-    tf_logging = transformers.utils.logging
-    bars = tf_logging.is_progress_bar_enabled()
-    tf_logging.disable_progress_bar()  # no "Loading weights" bar for a 6-layer model
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
-        model = transformers.AutoModel.from_pretrained(
-            path, use_safetensors=True, trust_remote_code=False, dtype=getattr(torch, dtype)
-        )
+        with quiet_transformers():  # no "Loading weights" bar for a 6-layer model
+            tokenizer = transformers.AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
+            model = transformers.AutoModel.from_pretrained(
+                path, use_safetensors=True, trust_remote_code=False, dtype=getattr(torch, dtype)
+            )
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelNotInstalledError(
@@ -88,9 +101,6 @@ def _load(path: str, dtype: str):
             "(textemb loads safetensors weights only; offline, use a local folder or a named model such as "
             "all-MiniLM-L6-v2)"
         ) from None
-    finally:
-        if bars:
-            tf_logging.enable_progress_bar()
     if not getattr(tokenizer, "is_fast", False):
         raise InputError(f"{path!r} has no fast tokenizer (tokenizer.json); word alignment needs one")
     model.eval()
@@ -425,7 +435,7 @@ class ContextualEncoder(Encoder):
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path) as tmp, quiet_transformers():
             self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.options.items()}
