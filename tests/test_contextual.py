@@ -243,6 +243,18 @@ def test_word_vectors_from_contexts(tiny):
     assert dropped.words == ["bank"]
 
 
+def test_word_vectors_cache(tiny):
+    vocab = ["king", "queen", "frog"]
+    first = tiny.word_vectors(vocab)
+    assert first.last_stats["cached"] is False
+    again = tiny.word_vectors(vocab)
+    assert again.last_stats["cached"] is True and again.words == vocab
+    np.testing.assert_array_equal(np.asarray(again.vectors), first.vectors)
+    assert tiny.word_vectors(vocab, cache=False).last_stats["cached"] is False
+    other = ContextualEncoder(tiny.model_path, layers="first").word_vectors(vocab)  # options are part of the key
+    assert other.last_stats["cached"] is False and not np.allclose(other.vectors, first.vectors)
+
+
 def test_default_vocab_and_cli_helper(tiny_bert, tmp_path):
     import argparse
 
@@ -310,7 +322,7 @@ def test_minilm_long_document_sliding_window(minilm_bert, gensim_data):
     words, vecs = minilm_bert.embed_tokens(doc)
     assert minilm_bert.last_stats["windows"] >= 2 and minilm_bert.last_stats["dropped_tokens"] == 0
     word_ids = minilm_bert.tokenizer(doc, add_special_tokens=False, verbose=False).word_ids()
-    assert len(word_ids) > 2 * minilm_bert.max_length
+    assert len(word_ids) > minilm_bert.max_length
     assert len(words) == len(vecs) == len(set(word_ids)) and np.isfinite(vecs).all()
     cut = ContextualEncoder("all-MiniLM-L6-v2", truncate=True)
     with pytest.warns(UserWarning, match="truncate=true"):

@@ -15,6 +15,7 @@ silently cut. ``truncate=True`` keeps only the first window and reports what it 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import warnings
@@ -122,7 +123,7 @@ class ContextualEncoder(Encoder):
         truncate: keep only the first window of long texts (counted in ``last_stats`` and warned).
         dtype: ``float32`` (default), ``float16`` or ``bfloat16`` for the model weights.
         vocab: default vocabulary file (one word per line) for :meth:`word_vectors`.
-        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``.
+        device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
     """
 
     def __init__(
@@ -138,7 +139,7 @@ class ContextualEncoder(Encoder):
         truncate: bool | None = None,
         dtype: str | None = None,
         vocab: str | Path | None = None,
-        device: str | None = "cpu",
+        device: str | None = "auto",
     ) -> None:
         from textemb import kernels
 
@@ -367,6 +368,7 @@ class ContextualEncoder(Encoder):
         batch_size: int = 128,
         show_progress: bool | None = None,
         missing: str = "isolated",
+        cache: bool = True,
     ) -> "WordVectors":
         """Word-level vectors from the contextual model, as a :class:`~textemb.vectors.WordVectors`.
 
@@ -377,6 +379,8 @@ class ContextualEncoder(Encoder):
                 word alone (``[CLS] word [SEP]``, pieces pooled with ``subword``).
             missing: with contexts, words that never occur are encoded alone (``isolated``) or
                 left out (``drop``).
+            cache: keep isolated-word vectors of a local model in textemb's cache (keyed by the
+                weights file's size/mtime, the options and the word list), so the next call is instant.
         """
         from textemb.vectors import WordVectors
 
@@ -392,6 +396,19 @@ class ContextualEncoder(Encoder):
             raise InputError("word_vectors() needs at least one word")
         if show_progress is None:
             show_progress = len(words) >= 2_000
+        weights = Path(self.model_path) / "model.safetensors"
+        key = None
+        if cache and contexts is None and weights.is_file():
+            from textemb.io import cache as vector_cache
+
+            key = {"kind": "contextual-word-vectors", "layers": self.layers, "combine": self.combine,
+                   "subword": self.subword, "dtype": self.options["dtype"],
+                   "words": hashlib.sha256("\n".join(words).encode()).hexdigest()}
+            hit = vector_cache.lookup(weights, key)
+            if hit is not None:
+                wv = WordVectors(hit[0], hit[1], name=f"{self.name}-words", device=self.device)
+                wv.last_stats = {"words": len(words), "kept": len(hit[0]), "mode": "isolated", "cached": True}  # type: ignore[dict-item]
+                return wv
         matrix = np.zeros((len(words), self.dim), dtype=np.float32)
         found = np.zeros(len(words), dtype=bool)
         mode = "isolated"
@@ -407,7 +424,9 @@ class ContextualEncoder(Encoder):
                 matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
             found[todo] = True
         keep = np.flatnonzero(found)
-        stats = {"words": len(words), "kept": int(len(keep)), "mode": mode}
+        stats = {"words": len(words), "kept": int(len(keep)), "mode": mode, "cached": False}
+        if key is not None:
+            vector_cache.store(weights, key, [words[i] for i in keep], matrix[keep], meta={"name": f"{self.name}-words"})
         wv = WordVectors([words[i] for i in keep], matrix[keep], name=f"{self.name}-words", device=self.device)
         wv.last_stats = stats  # type: ignore[assignment]
         return wv

@@ -24,12 +24,12 @@ class SentenceTransformerEncoder(Encoder):
 
     Args:
         model: a named model (``all-MiniLM-L6-v2``), a model folder, or a Hugging Face name.
-        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``.
+        device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
         max_length: maximum tokens per text (the model's ``max_seq_length``; longer texts are
             truncated by sentence-transformers, as it always does).
     """
 
-    def __init__(self, model: str | Path = "all-MiniLM-L6-v2", *, device: str | None = "cpu",
+    def __init__(self, model: str | Path = "all-MiniLM-L6-v2", *, device: str | None = "auto",
                  max_length: int | None = None) -> None:
         from textemb import kernels
 
