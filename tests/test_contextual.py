@@ -297,6 +297,10 @@ class TestMiniLMBertContract(EncoderContract):
     def encoder(self, minilm_bert):
         return minilm_bert
 
+    def reload(self, encoder, tmp_path):
+        encoder.save(tmp_path / "saved")
+        return load_encoder(f"bert:{tmp_path / 'saved'}")
+
 
 @pytest.mark.slow
 def test_minilm_bert_mean_equals_sentence_transformers(minilm_bert, minilm_sbert):

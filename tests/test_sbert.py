@@ -66,6 +66,10 @@ class TestMiniLMSbertContract(EncoderContract):
     def encoder(self, minilm_sbert):
         return minilm_sbert
 
+    def reload(self, encoder, tmp_path):
+        encoder.save(tmp_path / "saved")
+        return load_encoder(f"sbert:{tmp_path / 'saved'}")
+
 
 @pytest.mark.slow
 def test_named_model_resolves_offline(minilm_sbert):

@@ -298,9 +298,17 @@ class ContextualEncoder(Encoder):
     def embed_tokens_batch(self, texts: Sequence[str], *, batch_size: int = 32,
                            show_progress: bool = False) -> Iterator[tuple[list[str], np.ndarray]]:
         """:meth:`embed_tokens` for many texts, batched; yields one ``(words, vectors)`` per text, in order."""
-        chunk = max(256, batch_size * 8)
-        for start in range(0, len(texts), chunk):
-            yield from self._token_chunk(list(texts[start : start + chunk]), batch_size, show_progress)
+        chunk = max(1024, batch_size * 8)  # texts whose windows are length-sorted together
+        bar = progress(None, total=len(texts), enabled=show_progress, desc=f"encoding with {self.name}")
+        try:
+            for start in range(0, len(texts), chunk):
+                part = list(texts[start : start + chunk])
+                yield from self._token_chunk(part, batch_size, False)
+                if bar is not None:
+                    bar.update(len(part))
+        finally:
+            if bar is not None:
+                bar.close()
 
     def _token_chunk(self, texts: list[str], batch_size: int, show_progress: bool):
         enc = self._tokenize(texts, offsets=True)
