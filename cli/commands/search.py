@@ -92,7 +92,7 @@ def query_words(query: str) -> list[str]:
     """The words worth highlighting: lower-cased, without stopwords and one-letter tokens."""
     from textemb.text import tokenize
 
-    return sorted({w for w in tokenize(query) if len(w) > 1 and w not in _STOP and re.search(r"\w", w)}, key=len, reverse=True)
+    return sorted({w for w in tokenize(query) if len(w) > 1 and w not in _STOP and re.search(r"\w", w)}, key=lambda w: (-len(w), w))
 
 
 def excerpt(passage: str, words: list[str], width: int) -> str:

@@ -101,6 +101,8 @@ def load_beir(folder: str | Path | None = None, *, corpus: str | Path | None = N
             if parts[1] not in corp:
                 raise FormatError(f"corpus-id {parts[1]!r} is not in {c_path.name}", path=r_path, line=n)
             rels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
+    if not rels:
+        raise FormatError("no relevance judgements; expected lines 'query-id<TAB>corpus-id<TAB>score'", path=r_path)
     missing = [q for q in rels if q not in qs]
     if missing:
         raise FormatError(f"{len(missing)} query ids in qrels are not in {q_path.name} (e.g. {missing[0]!r})", path=r_path)
