@@ -97,8 +97,8 @@ class Index:
         self.docs: list[dict] = []
         self.vectors = np.zeros((0, dim), dtype=np.float32)
         self.passages = np.zeros((0, 3), dtype=np.int64)  # doc row, start, end
-        self._hnsw = None
-        self._hnsw_bytes: bytes | None = None
+        self._hnsw = None  # the faiss graph, once built or read
+        self._hnsw_file: Path | None = None  # the saved graph of the opened generation, read on first ANN search
         self._lock: store.IndexLock | None = None
         self.manifest: dict = {}
 
@@ -193,7 +193,7 @@ class Index:
     def _encode_documents(self, documents: list[Document], *, batch_size: int, show_progress: bool | None):
         """Chunk and encode documents in groups, so the progress bar counts documents (docs/s)."""
         enc = self.encoder
-        tokenizer = getattr(enc, "tokenizer", None) if self.chunk.unit == "tokens" else None
+        tokenizer = _hf_tokenizer(enc) if self.chunk.unit == "tokens" else None
         if show_progress is None:
             show_progress = len(documents) >= 200
         vec_parts, row_parts = [], []
@@ -363,10 +363,10 @@ class Index:
 
     # ------------------------------------------------------------------ ANN (faiss HNSW)
     def _has_ann(self) -> bool:
-        return self._hnsw is not None or self._hnsw_bytes is not None
+        return self._hnsw is not None or self._hnsw_file is not None
 
     def _invalidate_ann(self) -> None:
-        self._hnsw, self._hnsw_bytes = None, None
+        self._hnsw, self._hnsw_file = None, None
 
     def _wants_ann(self) -> bool:
         return self.ann == "hnsw" or (self.ann == "auto" and len(self.passages) >= ANN_AUTO_THRESHOLD)
@@ -380,17 +380,24 @@ class Index:
         index.hnsw.efConstruction = ef_construction
         if len(self.passages):
             index.add(np.ascontiguousarray(self._matrix()))
-        self._hnsw, self._hnsw_bytes = index, None
+        self._hnsw, self._hnsw_file = index, None
 
-    def _ann_search(self, q: np.ndarray, k: int, ef_search: int):
-        import faiss
-
+    def _graph(self):
+        """The HNSW graph: read from the index folder, or built now if there is none."""
         if self._hnsw is None:
-            if self._hnsw_bytes is None:
+            if self._hnsw_file is None or not self._hnsw_file.is_file():  # none, or a newer writer removed it
                 self.build_ann()
             else:
-                self._hnsw = faiss.deserialize_index(np.frombuffer(self._hnsw_bytes, dtype=np.uint8))
-        self._hnsw.hnsw.efSearch = max(ef_search, k)
+                import faiss
+
+                self._hnsw = faiss.read_index(str(self._hnsw_file))
+                if self._hnsw.ntotal != len(self.passages):
+                    raise FormatError(f"HNSW graph holds {self._hnsw.ntotal} vectors for {len(self.passages)} passages",
+                                      path=self._hnsw_file)
+        return self._hnsw
+
+    def _ann_search(self, q: np.ndarray, k: int, ef_search: int):
+        self._graph().hnsw.efSearch = max(ef_search, k)
         sc, idx = self._hnsw.search(np.ascontiguousarray(q, dtype=np.float32), k)
         return idx, sc
 
@@ -410,13 +417,9 @@ class Index:
     def _save_locked(self, path: Path) -> None:
         hnsw = None
         if self._wants_ann() and len(self.passages):
-            if self._hnsw is None and self._hnsw_bytes is None:
-                self.build_ann()
-            if self._hnsw_bytes is None:
-                import faiss
+            import faiss
 
-                self._hnsw_bytes = faiss.serialize_index(self._hnsw).tobytes()
-            hnsw = self._hnsw_bytes
+            hnsw = faiss.serialize_index(self._graph()).tobytes()
         on_disk = np.asarray(self.vectors, dtype=np.float16 if self.dtype == "float16" else np.float32)
         manifest = {
             "format": store.FORMAT,
@@ -458,7 +461,7 @@ class Index:
             if lock is not None:
                 lock.release()
             raise
-        idx.vectors, idx.passages, idx.docs, idx._hnsw_bytes = vectors, passages, docs, hnsw
+        idx.vectors, idx.passages, idx.docs, idx._hnsw_file = vectors, passages, docs, hnsw
         idx.path, idx.manifest, idx._lock = path, manifest, lock
         if encoder is not None:
             idx.use_encoder(encoder)
@@ -479,6 +482,15 @@ class Index:
     def __repr__(self) -> str:
         return (f"Index({len(self.docs):,} documents, {len(self.passages):,} passages, dim={self.dim}, "
                 f"encoder={self.encoder_spec!r}, path={str(self.path) if self.path else None!r})")
+
+
+def _hf_tokenizer(encoder: Encoder):
+    """The encoder's Hugging Face fast tokenizer (``encoder.tokenizer`` or ``encoder.model.tokenizer``), if any."""
+    for owner in (encoder, getattr(encoder, "model", None)):
+        tok = getattr(owner, "tokenizer", None)
+        if callable(tok) and getattr(tok, "is_fast", False):
+            return tok
+    return None
 
 
 def _doc_record(d: Document) -> dict:

@@ -163,7 +163,7 @@ def next_generation(folder: Path) -> int:
     return max(gens, default=0) + 1
 
 
-def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[np.ndarray, np.ndarray, list[dict], bytes | None]:
+def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[np.ndarray, np.ndarray, list[dict], Path | None]:
     """The data files a manifest names, checked against its sizes (and sha256 with ``verify``)."""
     files = manifest.get("files") or {}
     for role in ("vectors", "passages", "docs"):
@@ -189,7 +189,7 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
                 docs.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise FormatError(f"bad JSON ({exc})", path=folder / files["docs"]["name"], line=n) from None
-    hnsw = (folder / files["hnsw"]["name"]).read_bytes() if "hnsw" in files else None
+    hnsw = folder / files["hnsw"]["name"] if "hnsw" in files else None  # read only when ANN search is used
     counts = manifest.get("counts", {})
     if vectors.ndim != 2 or vectors.shape != (counts.get("passages"), manifest.get("dim")):
         raise FormatError(f"vectors are {vectors.shape}, the manifest says ({counts.get('passages')}, {manifest.get('dim')})", path=folder)
