@@ -10,7 +10,7 @@ from textemb_cli.output import print_json
 
 BOLD, RESET = "\033[1m", "\033[0m"
 _STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was were what "
-                  "which who with how do does did".split())
+                  "which who with how do does did when where why there their".split())
 
 
 def add_parser(sub):

@@ -149,25 +149,33 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
     if suffix not in TEXT_SUFFIXES:
         skipped.append((rel, f"unsupported file type {suffix or '(none)'!r}"))
         return
+    # Open without following a symlink (links were resolved and checked by the walker) and without
+    # blocking (a FIFO swapped in after the walk cannot hang us), then check what was opened.
+    target = p.resolve() if p.is_symlink() else p
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        st = os.stat(p)
+        fd = os.open(target, flags)
     except OSError as exc:
         skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
         return
-    if not stat.S_ISREG(st.st_mode):
-        skipped.append((rel, "not a regular file (FIFO, socket or device)"))
-        return
-    if st.st_size == 0:
-        skipped.append((rel, "empty file"))
-        return
-    if st.st_size > max_bytes:
-        skipped.append((rel, f"oversized ({st.st_size:,} bytes > {max_bytes:,}-byte limit)"))
-        return
-    try:
-        with open(p, "rb") as fh:
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            skipped.append((rel, "not a regular file (FIFO, socket or device)"))
+            return
+        if st.st_size == 0:
+            skipped.append((rel, "empty file"))
+            return
+        if st.st_size > max_bytes:
+            skipped.append((rel, f"oversized ({st.st_size:,} bytes > {max_bytes:,}-byte limit)"))
+            return
+        try:
             data = fh.read(max_bytes + 1)
-    except OSError as exc:
-        skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
+        except OSError as exc:
+            skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
+            return
+    if len(data) > max_bytes:
+        skipped.append((rel, f"oversized (grew past the {max_bytes:,}-byte limit while reading)"))
         return
     digest = hashlib.sha256(data).hexdigest()
     try:
