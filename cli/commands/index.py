@@ -90,7 +90,7 @@ def run(args) -> int:
     print(f"  {len(idx.docs):,} documents, {len(idx.passages):,} passages; files: {report.added} new, "
           f"{report.updated} changed, {report.unchanged} unchanged, {report.removed} removed; "
           f"{report.encoded_passages:,} passages encoded in {report.seconds:.1f}s"
-          + (f" ({rate:,.0f} docs/s)" if rate else ""))
+          + (f" ({rate:,.1f} docs/s)" if rate else ""))
     if found.skipped:
         print(found.summary().split("\n", 1)[1] if "\n" in found.summary() else "")
     return 0
