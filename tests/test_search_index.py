@@ -241,3 +241,16 @@ def test_killed_writer_leaves_a_readable_index(glove50, tmp_path):
         assert not [n for n in os.listdir(path) if n.endswith(".tmp")]
     print(f"{torn_kills} of 4 kills landed mid-write")
     assert torn_kills >= 1, "never managed to kill the writer mid-write"
+
+
+@pytest.mark.gpu
+def test_exact_search_on_cuda_matches_cpu(glove50, tmp_path):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    path = Index.build(DOCS, glove50, path=tmp_path / "idx").path
+    cpu, gpu = Index.open(path, encoder=glove50), Index.open(path, encoder=glove50, device="cuda")
+    for q in ("a toad near the lake", "lending money", "volcanic eruption"):
+        a, b = cpu.search(q, k=5), gpu.search(q, k=5)
+        assert [h.id for h in a] == [h.id for h in b]
+        np.testing.assert_allclose([h.score for h in a], [h.score for h in b], atol=1e-4)
