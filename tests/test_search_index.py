@@ -67,6 +67,15 @@ def test_k_larger_than_index_returns_all_and_bad_queries_fail(index):
         index.search("frog", doc_score="median")
 
 
+def test_plain_strings_are_documents(glove50):
+    idx = Index.build(["the frog sat on a log", "interest rates at the bank"], glove50)
+    assert idx.search("toad", k=1)[0].id == "0"
+    idx.add(["the king and queen"])
+    assert idx.search("royal monarch", k=1)[0].id == "2"
+    with pytest.raises(InputError, match="expected Document"):
+        idx.add([42])
+
+
 def test_mean_doc_score(index):
     hits = index.search("volcanic eruption lava", k=5, doc_score="mean")
     assert len(hits) == 5

@@ -104,7 +104,7 @@ class Index:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def build(cls, docs: DocumentSet | Iterable[Document], encoder: Encoder, *, path: str | Path | None = None,
+    def build(cls, docs: DocumentSet | Iterable[Document | str], encoder: Encoder, *, path: str | Path | None = None,
               chunk: ChunkSettings = ChunkSettings(), dtype: str = "float32", ann: str = "auto",
               batch_size: int = 64, show_progress: bool | None = None, device: str = "cpu") -> "Index":
         """Chunk and encode ``docs`` with ``encoder``; save to ``path`` if given (under the index lock)."""
@@ -123,9 +123,15 @@ class Index:
             lock.release()
         return idx
 
-    def add(self, documents: Iterable[Document], *, batch_size: int = 64, show_progress: bool | None = None) -> int:
-        """Encode and add documents (a document whose id is already indexed replaces it); returns passages added."""
-        documents = list(documents)
+    def add(self, documents: Iterable[Document | str], *, batch_size: int = 64, show_progress: bool | None = None) -> int:
+        """Encode and add documents (a document whose id is already indexed replaces it); returns passages added.
+
+        Plain strings are accepted too and get ids ``"0"``, ``"1"``, ... after the documents already indexed.
+        """
+        documents = [Document(str(len(self.docs) + i), d) if isinstance(d, str) else d for i, d in enumerate(documents)]
+        for d in documents:
+            if not isinstance(d, Document):
+                raise InputError(f"expected Document objects or strings, got {type(d).__name__}")
         ids = [d.id for d in documents]
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
