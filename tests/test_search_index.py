@@ -222,8 +222,9 @@ def test_killed_writer_leaves_a_readable_index(glove50, tmp_path):
     Index.build(base, glove50, path=path)
     base_ids = {d.id for d in base}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    torn_kills = 0
-    for attempt in range(4):
+    torn_kills = attempts = 0
+    while torn_kills < 2 and attempts < 5:  # usually two attempts: every kill lands mid-write
+        attempts += 1
         child = subprocess.Popen([sys.executable, "-c", _KILL_CHILD, str(path)], stdout=subprocess.PIPE, env=env, text=True)
         child.stdout.readline()  # at least one generation saved by this child
         gen = json.loads((path / "manifest.json").read_text())["generation"]
@@ -248,7 +249,7 @@ def test_killed_writer_leaves_a_readable_index(glove50, tmp_path):
             w.remove([f"extra-{i}" for i in extras])
             w.save()
         assert not [n for n in os.listdir(path) if n.endswith(".tmp")]
-    print(f"{torn_kills} of 4 kills landed mid-write")
+    print(f"{torn_kills} of {attempts} kills landed mid-write")
     assert torn_kills >= 1, "never managed to kill the writer mid-write"
 
 
