@@ -63,6 +63,19 @@ def test_reindex_only_encodes_changed_files(folder, tmp_path, capsys):
     assert data["encoded_passages"] == 1 and data["documents"] == 2
 
 
+def test_reindex_keeps_the_index_settings(folder, tmp_path, capsys):
+    out = tmp_path / "idx"
+    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q", "--ann", "hnsw", "--dtype", "float16"])
+    (folder / "royal.txt").write_text("The queen abdicated.", encoding="utf-8")
+    assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # no --encoder/--ann/--dtype: keep them
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["ann"] == "hnsw" and manifest["dtype"] == "float16" and "hnsw" in manifest["files"]
+    assert manifest["generation"] == 2 and manifest["encoder"]["spec"] == "glove-6b-50d"
+    capsys.readouterr()
+    assert main(["search", "queen", "--index", str(out), "--mode", "ann", "-k", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"][0]["source"] == "royal.txt"
+
+
 def test_one_step_search_of_a_folder_uses_the_cache(folder, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path / "cache"))
     assert main(["search", "royal family", str(folder), "--encoder", "glove-6b-50d", "-k", "1", "--json"]) == 0

@@ -32,9 +32,10 @@ def add_index_args(p) -> None:
     p.add_argument("--chunk-size", type=int, default=None, metavar="N", help="passage length in units (default 128)")
     p.add_argument("--overlap", type=int, default=None, metavar="N", help="units shared by consecutive passages (default 32)")
     p.add_argument("--unit", choices=["words", "tokens"], default=None, help="chunk by words (default) or encoder tokens")
-    p.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="stored vector type")
-    p.add_argument("--ann", choices=["auto", "hnsw", "none"], default="auto",
-                   help="build a faiss HNSW graph: auto (>= 100k passages), hnsw (always), none")
+    p.add_argument("--dtype", choices=["float32", "float16"], default=None,
+                   help="stored vector type (default: float32, or what an existing index uses)")
+    p.add_argument("--ann", choices=["auto", "hnsw", "none"], default=None,
+                   help="faiss HNSW graph: auto (>= 100k passages; the default for a new index), hnsw (always), none")
     p.add_argument("--text-column", default="text", metavar="COL", help="CSV column holding the text (default 'text')")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

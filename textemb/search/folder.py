@@ -35,8 +35,8 @@ def index_folder(
     *,
     encoder: Encoder | None = None,
     chunk: ChunkSettings | None = None,
-    dtype: str = "float32",
-    ann: str = "auto",
+    dtype: str | None = None,
+    ann: str | None = None,
     text_column: str = "text",
     max_bytes: int = DEFAULT_MAX_BYTES,
     batch_size: int = 64,
@@ -47,7 +47,8 @@ def index_folder(
     """Index ``docs`` into the folder ``out``; an existing index there is updated incrementally.
 
     Only files whose content hash changed are re-encoded and deleted files are dropped. An
-    existing index built with another encoder or chunking is an error unless ``rebuild``.
+    existing index built with another encoder or chunking is an error unless ``rebuild``;
+    ``dtype``/``ann`` left as None keep an existing index's settings (new: float32, auto).
     """
     out = Path(out)
     found = load_documents(docs, text_column=text_column, max_bytes=max_bytes)
@@ -63,8 +64,7 @@ def index_folder(
                     raise InputError(f"{out} was built with encoder {idx.encoder_spec!r}, not {encoder.spec!r}; "
                                      "pass --rebuild (rebuild=True) to re-index with the new encoder")
                 idx.use_encoder(encoder)
-            if dtype != idx.dtype or ann != idx.ann:
-                idx.dtype, idx.ann = dtype, ann
+            idx.dtype, idx.ann = dtype or idx.dtype, ann or idx.ann  # None keeps the index's own settings
             report = idx.sync(found, batch_size=batch_size, show_progress=show_progress)
             idx.save()
         finally:
@@ -77,7 +77,7 @@ def index_folder(
     import time
 
     t0 = time.perf_counter()
-    idx = Index.build(found, encoder, path=out, chunk=chunk or ChunkSettings(), dtype=dtype, ann=ann,
+    idx = Index.build(found, encoder, path=out, chunk=chunk or ChunkSettings(), dtype=dtype or "float32", ann=ann or "auto",
                       batch_size=batch_size, show_progress=show_progress, device=device)
     sources = {d.source for d in found.documents}
     report = SyncReport(added=len(sources), encoded_passages=len(idx.passages), seconds=time.perf_counter() - t0)
