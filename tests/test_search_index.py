@@ -264,3 +264,15 @@ def test_exact_search_on_cuda_matches_cpu(glove50, tmp_path):
         a, b = cpu.search(q, k=5), gpu.search(q, k=5)
         assert [h.id for h in a] == [h.id for h in b]
         np.testing.assert_allclose([h.score for h in a], [h.score for h in b], atol=1e-4)
+
+
+def test_default_encoder_falls_back_to_averaged_glove():
+    import importlib.util
+
+    from textemb.search import default_encoder
+
+    if importlib.util.find_spec("textemb.encoders.sbert") is not None:
+        pytest.skip("the sbert backend is installed: the default is all-MiniLM-L6-v2 (see the slow CLI test)")
+    with pytest.warns(UserWarning, match="'all-MiniLM-L6-v2' is not available"):
+        enc = default_encoder()
+    assert enc.spec == "avg:glove-6b-50d" and enc.dim == 50

@@ -122,7 +122,6 @@ def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages
         names["hnsw"] = f"hnsw-{gen:06d}.faiss"
         with atomic_open(folder / names["hnsw"]) as fh:
             fh.write(hnsw)
-    _umask_mode(folder, names.values())
     manifest = dict(manifest)
     manifest["files"] = {
         role: {"name": name, "size": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
@@ -131,18 +130,8 @@ def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages
     manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with atomic_open(folder / "manifest.json") as fh:
         fh.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
-    _umask_mode(folder, ["manifest.json"])
     _remove_other_generations(folder, gen)
     return manifest
-
-
-def _umask_mode(folder: Path, names) -> None:
-    """Temp files are created 0600; give the index files the usual umask-derived mode."""
-    mask = os.umask(0)
-    os.umask(mask)
-    for name in names:
-        with contextlib.suppress(OSError):
-            os.chmod(folder / name, 0o666 & ~mask)
 
 
 def _remove_other_generations(folder: Path, keep: int) -> None:
