@@ -71,6 +71,8 @@ def test_reindex_keeps_the_index_settings(folder, tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["ann"] == "hnsw" and manifest["dtype"] == "float16" and "hnsw" in manifest["files"]
     assert manifest["generation"] == 2 and manifest["encoder"]["spec"] == "glove-6b-50d"
+    assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # nothing changed: no new generation
+    assert json.loads((out / "manifest.json").read_text())["generation"] == 2
     capsys.readouterr()
     assert main(["search", "queen", "--index", str(out), "--mode", "ann", "-k", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["hits"][0]["source"] == "royal.txt"

@@ -64,9 +64,11 @@ def index_folder(
                     raise InputError(f"{out} was built with encoder {idx.encoder_spec!r}, not {encoder.spec!r}; "
                                      "pass --rebuild (rebuild=True) to re-index with the new encoder")
                 idx.use_encoder(encoder)
+            settings = (idx.dtype, idx.ann)
             idx.dtype, idx.ann = dtype or idx.dtype, ann or idx.ann  # None keeps the index's own settings
             report = idx.sync(found, batch_size=batch_size, show_progress=show_progress)
-            idx.save()
+            if report.added or report.updated or report.removed or settings != (idx.dtype, idx.ann):
+                idx.save()  # nothing changed: no new generation
         finally:
             idx.close()
         return idx, report, found
