@@ -1,0 +1,97 @@
+"""textemb index DOCS -o INDEX : build (or incrementally update) a semantic search index."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+
+from textemb_cli.output import print_json
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "index", help="build or update a search index over documents",
+        description="Index a folder (walked recursively: .txt .md .html .jsonl .csv, Wikipedia .xml/.bz2 dumps) or one "
+                    "file. Re-running on the same -o folder re-encodes only files whose content changed and drops "
+                    "deleted ones.")
+    p.add_argument("docs", metavar="DOCS", help="folder or file of documents")
+    p.add_argument("-o", "--output", required=True, metavar="INDEX", help="index folder to create or update")
+    add_index_args(p)
+    p.add_argument("--rebuild", action="store_true", help="re-index from scratch (e.g. to change the encoder)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary for machines")
+    return p
+
+
+def add_index_args(p) -> None:
+    """Options shared with 'textemb search ... DOCS' (which indexes on the fly)."""
+    p.add_argument("--encoder", "-e", default=None, metavar="SPEC",
+                   help="encoder spec (default: the index's own; for a new index all-MiniLM-L6-v2, "
+                        "or averaged glove-6b-50d when the sentence-transformers backend is missing)")
+    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default), auto, cuda, cuda:N or mps")
+    p.add_argument("--chunk-size", type=int, default=None, metavar="N", help="passage length in units (default 128)")
+    p.add_argument("--overlap", type=int, default=None, metavar="N", help="units shared by consecutive passages (default 32)")
+    p.add_argument("--unit", choices=["words", "tokens"], default=None, help="chunk by words (default) or encoder tokens")
+    p.add_argument("--dtype", choices=["float32", "float16"], default=None,
+                   help="stored vector type (default: float32, or what an existing index uses)")
+    p.add_argument("--ann", choices=["auto", "hnsw", "none"], default=None,
+                   help="faiss HNSW graph: auto (>= 100k passages; the default for a new index), hnsw (always), none")
+    p.add_argument("--text-column", default="text", metavar="COL", help="CSV column holding the text (default 'text')")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def chunk_from_args(args):
+    from textemb.search import ChunkSettings
+
+    if args.chunk_size is None and args.overlap is None and args.unit is None:
+        return None
+    d = ChunkSettings()
+    size = args.chunk_size if args.chunk_size is not None else d.size
+    overlap = args.overlap if args.overlap is not None else min(d.overlap, size // 4)
+    return ChunkSettings(size=size, overlap=overlap, unit=args.unit or d.unit)
+
+
+def build(args, docs: str, out):
+    """Index ``docs`` into ``out`` as the options say; returns (index, report, documents)."""
+    from textemb import load_encoder
+    from textemb.search.folder import index_folder
+
+    encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
+    with notes():
+        return index_folder(docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
+                        text_column=args.text_column, batch_size=args.batch_size,
+                        show_progress=not args.quiet and sys.stderr.isatty(), rebuild=getattr(args, "rebuild", False),
+                        device=args.device)
+
+
+@contextlib.contextmanager
+def notes():
+    """Show library warnings (e.g. the encoder fallback) as one-line notes on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                print(f"textemb: note: {w.message}", file=sys.stderr)
+
+
+def run(args) -> int:
+    idx, report, found = build(args, args.docs, args.output)
+    rate = (report.added + report.updated) and len(found.documents) / max(report.seconds, 1e-9)
+    if args.json:
+        print_json({"index": str(idx.path), "encoder": idx.encoder_spec, "documents": len(idx.docs),
+                    "passages": int(len(idx.passages)), "files": {"added": report.added, "updated": report.updated,
+                    "unchanged": report.unchanged, "removed": report.removed},
+                    "encoded_passages": report.encoded_passages, "seconds": round(report.seconds, 3),
+                    "skipped": [{"path": p, "reason": r} for p, r in found.skipped]})
+        return 0
+    print(f"indexed {args.docs} -> {idx.path}  (encoder {idx.encoder_spec}, {idx.dim}-d)")
+    print(f"  {len(idx.docs):,} documents, {len(idx.passages):,} passages; files: {report.added} new, "
+          f"{report.updated} changed, {report.unchanged} unchanged, {report.removed} removed; "
+          f"{report.encoded_passages:,} passages encoded in {report.seconds:.1f}s"
+          + (f" ({rate:,.1f} docs/s)" if rate else ""))
+    if found.skipped:
+        print(found.summary().split("\n", 1)[1] if "\n" in found.summary() else "")
+    return 0

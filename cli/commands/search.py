@@ -1,0 +1,119 @@
+"""textemb search QUERY (--index INDEX | DOCS) : semantic search with highlighted passages."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from textemb_cli.commands.index import add_index_args, chunk_from_args, notes
+from textemb_cli.output import print_json
+
+BOLD, RESET = "\033[1m", "\033[0m"
+_STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was were what "
+                  "which who with how do does did when where why there their".split())
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "search", help="search an index (or a folder, indexed on the fly) for a query",
+        description="Print the k best documents for QUERY: rank, score, path relative to the indexed folder, title, "
+                    "and the best passage with the query words highlighted. With DOCS instead of --index, the folder "
+                    "is indexed into the cache ($TEXTEMB_CACHE/indexes/) and re-used (only changed files are "
+                    "re-encoded).")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("docs", nargs="?", metavar="DOCS", help="folder or file to search (indexed on the fly)")
+    p.add_argument("--index", "-i", metavar="INDEX", help="an index folder built by 'textemb index'")
+    p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="documents to show (default 5)")
+    p.add_argument("--mode", choices=["auto", "exact", "ann"], default="auto",
+                   help="exact matrix multiply, faiss HNSW, or auto (HNSW when the index has one)")
+    p.add_argument("--doc-score", choices=["max", "mean"], default="max",
+                   help="document score: best passage (default) or mean over its passages")
+    p.add_argument("--width", type=int, default=320, metavar="CHARS", help="passage characters to show (default 320)")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_index_args(p)
+    return p
+
+
+def run(args) -> int:
+    from textemb import load_encoder
+    from textemb.errors import InputError
+    from textemb.search import Index
+
+    if not args.query.strip():
+        raise InputError("empty query: give some words to search for")
+    if args.k < 1:
+        raise InputError(f"-k must be at least 1, got {args.k}")
+    if (args.index is None) == (args.docs is None):
+        raise InputError("give either a DOCS folder/file to search or --index INDEX (not both)")
+    if args.index:
+        idx = Index.open(args.index, device=args.device)
+        if args.encoder:
+            idx.use_encoder(load_encoder(args.encoder, device=args.device))
+    else:
+        idx = _index_for_folder(args)
+    hits = idx.search(args.query, k=args.k, mode=args.mode, doc_score=args.doc_score)
+    if args.json:
+        print_json({"query": args.query, "index": str(idx.path), "encoder": idx.encoder_spec, "root": idx.root,
+                    "hits": [h.to_dict() for h in hits]})
+        return 0
+    tty = sys.stdout.isatty()
+    words = query_words(args.query)
+    if not hits:
+        print("no documents in the index")
+    for h in hits:
+        where = h.source if h.id == h.source else f"{h.source} [{h.id.rsplit('#', 1)[-1]}]"
+        title = f"  {h.title}" if h.title else ""
+        print(f"{h.rank:>2}. {h.score:.4f}  {where}{title}")
+        print("    " + highlight(excerpt(h.passage, words, args.width), words, tty=tty))
+    return 0
+
+
+def _index_for_folder(args):
+    from textemb import load_encoder
+    from textemb.search import ChunkSettings, default_encoder
+    from textemb.search.folder import cached_index_path
+
+    with notes():
+        encoder = load_encoder(args.encoder, device=args.device) if args.encoder else default_encoder(args.device)
+    out = cached_index_path(args.docs, encoder.spec or encoder.name, chunk_from_args(args) or ChunkSettings())
+    args.encoder = None
+    from textemb.search import folder
+
+    idx, _, found = folder.index_folder(
+        args.docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
+        text_column=args.text_column, batch_size=args.batch_size,
+        show_progress=not args.quiet and sys.stderr.isatty(), device=args.device)
+    if found.skipped and not args.json and not args.quiet:
+        print(f"(skipped {len(found.skipped)} files; 'textemb index' lists them)", file=sys.stderr)
+    return idx.use_encoder(encoder)
+
+
+def query_words(query: str) -> list[str]:
+    """The words worth highlighting: lower-cased, without stopwords and one-letter tokens."""
+    from textemb.text import tokenize
+
+    return sorted({w for w in tokenize(query) if len(w) > 1 and w not in _STOP and re.search(r"\w", w)}, key=lambda w: (-len(w), w))
+
+
+def excerpt(passage: str, words: list[str], width: int) -> str:
+    """About ``width`` characters of the passage (whitespace collapsed), around the first query word."""
+    text = " ".join(passage.split())
+    if len(text) <= width:
+        return text
+    m = _pattern(words).search(text) if words else None
+    start = 0 if m is None else max(0, m.start() - width // 3)
+    start = text.rfind(" ", 0, start) + 1 if start else 0
+    piece = text[start : start + width].rsplit(" ", 1)[0]
+    return ("..." if start else "") + piece + "..."
+
+
+def highlight(text: str, words: list[str], *, tty: bool) -> str:
+    """Query words in bold: ANSI on a terminal, ``**word**`` otherwise (case-insensitive, whole words)."""
+    if not words:
+        return text
+    on, off = (BOLD, RESET) if tty else ("**", "**")
+    return _pattern(words).sub(lambda m: f"{on}{m.group(0)}{off}", text)
+
+
+def _pattern(words: list[str]) -> re.Pattern:
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)

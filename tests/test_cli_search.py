@@ -1,0 +1,154 @@
+"""textemb index / textemb search end to end (real GloVe 50d), plus the slow MiniLM run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from textemb_cli.commands.search import excerpt, highlight, query_words
+from textemb_cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+WIKI = ROOT / "corpora" / "wikipedia-sample"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    root = tmp_path / "notes"
+    (root / "animals").mkdir(parents=True)
+    (root / "animals" / "frog.md").write_text("# Frogs\n\nA green frog sat on a wet log by the pond.", encoding="utf-8")
+    (root / "royal.txt").write_text("The king spoke to the queen about the prince.", encoding="utf-8")
+    (root / "money.html").write_text("<title>Banks</title><p>The bank raised interest rates on loans.</p>", encoding="utf-8")
+    (root / "junk.bin").write_bytes(b"\x00\x01")
+    return root
+
+
+def test_index_then_search_prints_rank_score_path_title_and_highlights(folder, tmp_path, capsys):
+    out = tmp_path / "idx"
+    assert main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "3 documents" in text and "junk.bin" in text and "unsupported" in text
+    assert main(["search", "a frog near the pond", "--index", str(out), "-k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["1.", lines[0].split()[1]] and "animals/frog.md" in lines[0] and "Frogs" in lines[0]
+    assert 0 < float(lines[0].split()[1]) <= 1
+    assert "**frog**" in lines[1] and "**pond**" in lines[1]  # not a TTY: markdown bold
+    assert len([ln for ln in lines if ln[:3].strip().endswith(".")]) == 2
+
+
+def test_search_json_and_k_larger_than_index(folder, tmp_path, capsys):
+    out = tmp_path / "idx"
+    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    capsys.readouterr()
+    assert main(["search", "interest on loans", "--index", str(out), "-k", "50", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["encoder"] == "glove-6b-50d" and len(data["hits"]) == 3
+    top = data["hits"][0]
+    assert top["source"] == "money.html" and top["title"] == "Banks" and top["rank"] == 1
+    assert set(top) >= {"score", "passage", "start", "end", "id"}
+
+
+def test_reindex_only_encodes_changed_files(folder, tmp_path, capsys):
+    out = tmp_path / "idx"
+    args = ["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q", "--json"]
+    main(args)
+    capsys.readouterr()
+    (folder / "royal.txt").write_text("The queen abdicated.", encoding="utf-8")
+    (folder / "money.html").unlink()
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["files"] == {"added": 0, "updated": 1, "unchanged": 1, "removed": 1}
+    assert data["encoded_passages"] == 1 and data["documents"] == 2
+
+
+def test_reindex_keeps_the_index_settings(folder, tmp_path, capsys):
+    out = tmp_path / "idx"
+    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q", "--ann", "hnsw", "--dtype", "float16"])
+    (folder / "royal.txt").write_text("The queen abdicated.", encoding="utf-8")
+    assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # no --encoder/--ann/--dtype: keep them
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["ann"] == "hnsw" and manifest["dtype"] == "float16" and "hnsw" in manifest["files"]
+    assert manifest["generation"] == 2 and manifest["encoder"]["spec"] == "glove-6b-50d"
+    assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # nothing changed: no new generation
+    assert json.loads((out / "manifest.json").read_text())["generation"] == 2
+    capsys.readouterr()
+    assert main(["search", "queen", "--index", str(out), "--mode", "ann", "-k", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"][0]["source"] == "royal.txt"
+
+
+def test_one_step_search_of_a_folder_uses_the_cache(folder, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path / "cache"))
+    assert main(["search", "royal family", str(folder), "--encoder", "glove-6b-50d", "-k", "1", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["hits"][0]["source"] == "royal.txt"
+    assert Path(first["index"]).parent == tmp_path / "cache" / "indexes"
+    assert not (folder / ".textemb-index").exists()
+    assert main(["search", "royal family", str(folder), "--encoder", "glove-6b-50d", "-k", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["index"] == first["index"]  # reused
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["search", "   ", "--index", "X"], "empty query"),
+    (["search", "frog", "--index", "X", "-k", "0"], "-k must be at least 1"),
+    (["search", "frog"], "either a DOCS"),
+])
+def test_search_errors(argv, message, capsys):
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_glove, capsys):
+    out = tmp_path / "idx"
+    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    capsys.readouterr()
+    assert main(["search", "frog", "--index", str(out), "--encoder", f"glove:{tiny_glove}"]) == 1
+    assert "8-d vectors but the index holds 50-d" in capsys.readouterr().err
+    assert main(["index", str(folder), "-o", str(out), "--encoder", f"glove:{tiny_glove}", "-q"]) == 1
+    assert "--rebuild" in capsys.readouterr().err
+    from textemb.search.store import IndexLock
+
+    with IndexLock(out):
+        assert main(["index", str(folder), "-o", str(out), "-q"]) == 1
+        assert "index is locked" in capsys.readouterr().err
+
+
+def test_highlighting_helpers():
+    words = query_words("The Frog and the POND!")
+    assert words == ["frog", "pond"]  # longest first, then alphabetical
+    assert highlight("A frog in a Pond; frogs.", words, tty=False) == "A **frog** in a **Pond**; frogs."
+    assert highlight("frog", words, tty=True) == "\033[1mfrog\033[0m"
+    long = "x " * 300 + "the frog jumped " + "y " * 300
+    ex = excerpt(long, ["frog"], 100)
+    assert "frog" in ex and ex.startswith("...") and len(ex) <= 110
+
+
+def test_search_the_shipped_wikipedia_corpus_with_glove(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path / "cache"))
+    assert main(["search", "the first men to walk on the moon", str(WIKI), "--encoder", "glove-6b-50d",
+                 "-k", "3", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "corpus.jsonl [" in out and "Apollo" in out
+
+
+@pytest.mark.slow
+def test_search_wikipedia_with_minilm(tmp_path, capsys, monkeypatch):
+    """Real all-MiniLM-L6-v2 vectors: needs the sbert backend (textemb/encoders/sbert.py, issue 3)."""
+    try:
+        import textemb.encoders.sbert  # noqa: F401
+    except ImportError:
+        pytest.skip("the sentence-transformers backend (textemb.encoders.sbert) is not on this branch yet")
+    from textemb import load_encoder
+    from textemb.search import default_encoder
+    from textemb.search.retrieval import evaluate_retrieval, load_beir
+
+    assert default_encoder().dim == 384  # MiniLM is the default once the backend exists
+    monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path / "cache"))
+    assert main(["search", "when did people first land on the moon", str(WIKI), "-k", "3", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "Apollo 11" in out.splitlines()[0]
+    data = load_beir(ROOT / "corpora" / "wikipedia-sample-eval", corpus=WIKI / "corpus.jsonl")
+    result = evaluate_retrieval(data, load_encoder("all-MiniLM-L6-v2"))
+    dense = next(v for k, v in result.metrics.items() if k.startswith("textemb"))
+    assert dense["Recall@10"] >= 0.9 and dense["nDCG@10"] >= 0.7

@@ -1,0 +1,71 @@
+"""Retrieval evaluation: BEIR loading, metric arithmetic, dense vs bm25s on real data."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from textemb.errors import FormatError
+from textemb.search.retrieval import BeirData, evaluate_retrieval, load_beir, score_rankings
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "corpora" / "wikipedia-sample-eval"
+CORPUS = ROOT / "corpora" / "wikipedia-sample" / "corpus.jsonl"
+
+
+def test_metrics_by_hand():
+    qrels = {"q1": {"d1": 1}, "q2": {"d2": 1}, "q3": {"d3": 1, "d4": 1}}
+    rankings = {"q1": ["d1", "x"], "q2": ["x", "y", "d2"], "q3": ["d4", "x", "x2", "x3", "x4", "d3"]}
+    m = score_rankings(rankings, qrels)
+    assert m["Recall@1"] == pytest.approx((1 + 0 + 0.5) / 3)
+    assert m["Recall@5"] == pytest.approx((1 + 1 + 0.5) / 3)
+    assert m["Recall@10"] == pytest.approx(1.0)
+    assert m["MRR@10"] == pytest.approx((1 + 1 / 3 + 1) / 3)
+    ideal3 = 1 + 1 / math.log2(3)
+    ndcg3 = (1 + 1 / math.log2(7)) / ideal3
+    assert m["nDCG@10"] == pytest.approx((1 + 1 / math.log2(4) + ndcg3) / 3)
+    assert score_rankings({}, qrels)["nDCG@10"] == 0.0
+
+
+def test_load_beir_shipped_set_and_errors(tmp_path):
+    data = load_beir(EVAL, corpus=CORPUS)
+    assert len(data.corpus) == 106 and len(data.queries) == len(data.qrels) >= 30
+    assert all(len(rel) == 1 and next(iter(rel)) in data.corpus for rel in data.qrels.values())
+    (tmp_path / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "", "text": "x"}) + "\n")
+    (tmp_path / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "x"}) + "\n")
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\tmissing\t1\n")
+    with pytest.raises(FormatError, match="not in corpus.jsonl"):
+        load_beir(tmp_path)
+    (tmp_path / "qrels.tsv").write_text("q1 d1 1\n")  # spaces, not tabs
+    with pytest.raises(FormatError, match="no relevance judgements"):
+        load_beir(tmp_path)
+    (tmp_path / "qrels.tsv").write_text("q1\td1\t1\nq1\td1\n")
+    with pytest.raises(FormatError, match="line 2"):
+        load_beir(tmp_path)
+
+
+def test_dense_and_bm25_side_by_side_on_real_articles(glove50):
+    """A 25-article slice of the shipped set: both systems run and find most answers."""
+    full = load_beir(EVAL, corpus=CORPUS)
+    keep_q = list(full.qrels)[:12]
+    keep_docs = {d for q in keep_q for d in full.qrels[q]} | set(list(full.corpus)[:13])
+    data = BeirData({d: full.corpus[d] for d in keep_docs}, {q: full.queries[q] for q in keep_q},
+                    {q: full.qrels[q] for q in keep_q}, name="slice")
+    result = evaluate_retrieval(data, glove50)
+    assert list(result.metrics) == ["textemb (glove-6b-50d)", "bm25s (BM25, en stopwords)"]
+    for metrics in result.metrics.values():
+        assert set(metrics) == {"nDCG@10", "MRR@10", "Recall@1", "Recall@5", "Recall@10"}
+        assert metrics["Recall@10"] >= 0.75
+    assert "| textemb (glove-6b-50d) |" in result.to_markdown()
+    assert result.settings["queries"] == 12 and result.to_dict()["primary"] == "nDCG@10"
+
+
+@pytest.mark.slow
+def test_full_eval_set_glove_vs_bm25(glove50):
+    result = evaluate_retrieval(load_beir(EVAL, corpus=CORPUS), glove50)
+    dense, bm25 = result.metrics.values()
+    assert dense["Recall@10"] >= 0.9 and bm25["Recall@10"] >= 0.9
+    assert dense["nDCG@10"] >= 0.7

@@ -1,0 +1,433 @@
+"""Documents in: walk a folder (or read one file / a Wikipedia dump), parse, and chunk into passages.
+
+A folder is walked recursively without following symlinks out of it: every file is checked
+(regular file, inside the root, not empty, not oversized, UTF-8 text) and anything that fails
+is recorded in :attr:`DocumentSet.skipped` with a reason, never raised. Supported files:
+``.txt``, ``.md``, ``.html``/``.htm`` (stripped to text), ``.jsonl`` (one document a line with
+``id``/``_id``, ``title``, ``text``), ``.csv`` (a chosen text column), and MediaWiki XML dumps
+(``.xml`` or bz2-compressed ``.bz2``, e.g. gensim's enwiki test sample).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textemb.errors import InputError
+
+#: files larger than this are skipped (pass ``max_bytes=`` to change it)
+DEFAULT_MAX_BYTES = 50 * 1024**2
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".csv", ".xml", ".bz2")
+
+
+@dataclass
+class Document:
+    """One document: a stable ``id``, its text, and where it came from.
+
+    ``source`` is the file it was read from (relative to the root, POSIX slashes) and
+    ``source_hash`` the sha256 of that file's bytes: re-indexing compares it to skip unchanged files.
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    source: str = ""
+    source_hash: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class DocumentSet:
+    """What :func:`load_documents` found: the documents, what was skipped and why, and the root."""
+
+    documents: list[Document]
+    skipped: list[tuple[str, str]]  # (path relative to root, reason)
+    root: Path | None = None
+
+    def summary(self) -> str:
+        sources = len({d.source for d in self.documents})
+        head = f"{len(self.documents):,} documents from {sources:,} files"
+        if not self.skipped:
+            return head
+        lines = [head + f"; skipped {len(self.skipped):,}:"]
+        lines += [f"  {p}: {why}" for p, why in self.skipped[:20]]
+        if len(self.skipped) > 20:
+            lines.append(f"  ... and {len(self.skipped) - 20:,} more")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- walking
+def load_documents(
+    source: str | Path,
+    *,
+    text_column: str = "text",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> DocumentSet:
+    """Read documents from a folder (recursively), one file, or a Wikipedia XML dump."""
+    path = Path(source)
+    if not path.exists() and not path.is_symlink():
+        raise InputError(f"{path}: no such file or folder; give a folder of documents or a single file")
+    if path.is_dir():
+        return _walk(path, text_column=text_column, max_bytes=max_bytes)
+    docs: list[Document] = []
+    skipped: list[tuple[str, str]] = []
+    _read_one(path, path.name, docs, skipped, text_column=text_column, max_bytes=max_bytes)
+    return DocumentSet(docs, skipped, path.parent.resolve())
+
+
+def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
+    real_root = root.resolve()
+    docs: list[Document] = []
+    skipped: list[tuple[str, str]] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append((_rel(folder, root), f"unreadable folder ({exc.strerror or exc})"))
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            skipped.append((_rel(folder, root), "symlink loop (folder already visited)"))
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # hidden files and folders (.git, .textemb-index ...)
+            p = Path(entry.path)
+            rel = _rel(p, root)
+            reason = _outside_root(p, real_root) if entry.is_symlink() else None
+            if reason:
+                skipped.append((rel, reason))
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(p)
+            else:
+                _read_one(p, rel, docs, skipped, text_column=text_column, max_bytes=max_bytes)
+        stack.extend(reversed(subdirs))
+    return DocumentSet(docs, skipped, real_root)
+
+
+def _rel(p: Path, root: Path) -> str:
+    try:
+        return p.relative_to(root).as_posix() or "."
+    except ValueError:
+        return p.as_posix()
+
+
+def _outside_root(p: Path, real_root: Path) -> str | None:
+    try:
+        target = p.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "broken symlink or symlink loop"
+    if target != real_root and real_root not in target.parents:
+        return "symlink points outside the indexed folder"
+    return None
+
+
+def _suffix(p: Path) -> str:
+    return p.suffix.lower()
+
+
+def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str, max_bytes: int) -> None:
+    """Append the documents of one file to ``docs``, or a reason to ``skipped``."""
+    suffix = _suffix(p)
+    if suffix not in TEXT_SUFFIXES:
+        skipped.append((rel, f"unsupported file type {suffix or '(none)'!r}"))
+        return
+    # Open without following a symlink (links were resolved and checked by the walker) and without
+    # blocking (a FIFO swapped in after the walk cannot hang us), then check what was opened.
+    target = p.resolve() if p.is_symlink() else p
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
+        return
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            skipped.append((rel, "not a regular file (FIFO, socket or device)"))
+            return
+        if st.st_size == 0:
+            skipped.append((rel, "empty file"))
+            return
+        if st.st_size > max_bytes:
+            skipped.append((rel, f"oversized ({st.st_size:,} bytes > {max_bytes:,}-byte limit)"))
+            return
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
+            return
+    if len(data) > max_bytes:
+        skipped.append((rel, f"oversized (grew past the {max_bytes:,}-byte limit while reading)"))
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        if suffix == ".bz2":  # a compressed MediaWiki dump (enwiki-...-pages-articles*.bz2)
+            found = list(parse_wikipedia_dump(_bunzip_bounded(data, max_bytes * 20), rel))
+        else:
+            if b"\x00" in data[:8192]:
+                skipped.append((rel, "binary file (NUL bytes)"))
+                return
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                skipped.append((rel, f"not UTF-8 text (byte {exc.start})"))
+                return
+            found = _parse_text(text, suffix, rel, text_column, skipped)
+    except _Skip as exc:
+        skipped.append((rel, str(exc)))
+        return
+    found = [d for d in found if d.text.strip()]
+    if not found:
+        skipped.append((rel, "no text after parsing"))
+        return
+    for d in found:
+        d.source, d.source_hash = rel, digest
+    docs.extend(found)
+
+
+class _Skip(Exception):
+    """A file is not usable; the message is the reason in the summary."""
+
+
+def _bunzip_bounded(data: bytes, limit: int) -> bytes:
+    import bz2
+
+    dec = bz2.BZ2Decompressor()
+    try:
+        out = dec.decompress(data, max_length=limit + 1)
+    except (OSError, ValueError) as exc:
+        raise _Skip(f"not a valid bz2 file ({exc})") from None
+    if len(out) > limit:
+        raise _Skip(f"decompresses to more than {limit:,} bytes")
+    return out
+
+
+def _parse_text(text: str, suffix: str, rel: str, text_column: str, skipped: list) -> list[Document]:
+    if suffix == ".txt":
+        return [Document(rel, text)]
+    if suffix in (".md", ".markdown"):
+        m = re.search(r"^#\s+(.+?)\s*#*\s*$", text, re.MULTILINE)
+        return [Document(rel, text, m.group(1) if m else None)]
+    if suffix in (".html", ".htm"):
+        title, body = html_to_text(text)
+        return [Document(rel, body, title)]
+    if suffix == ".jsonl":
+        return _parse_jsonl(text, rel, skipped)
+    if suffix == ".csv":
+        return _parse_csv(text, rel, text_column)
+    if suffix == ".xml":
+        return list(parse_wikipedia_dump(text.encode("utf-8"), rel))
+    raise _Skip(f"unsupported file type {suffix!r}")
+
+
+def _parse_jsonl(text: str, rel: str, skipped: list) -> list[Document]:
+    out, bad = [], 0
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            bad += 1
+            if bad <= 3:
+                skipped.append((f"{rel}:{n}", "line is not a JSON object with a string 'text'"))
+            continue
+        ident = obj.get("id", obj.get("_id", n))
+        title = obj.get("title")
+        meta = {k: v for k, v in obj.items() if k not in ("id", "_id", "title", "text")}
+        out.append(Document(f"{rel}#{ident}", obj["text"], str(title) if title else None, meta=meta))
+    if bad > 3:
+        skipped.append((rel, f"{bad - 3} more bad lines"))
+    return out
+
+
+def _parse_csv(text: str, rel: str, text_column: str) -> list[Document]:
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        fields = reader.fieldnames or []
+        if text_column not in fields:
+            raise _Skip(f"no column {text_column!r} (columns: {', '.join(fields) or 'none'}); pass text_column= / --text-column")
+        out = []
+        for n, row in enumerate(reader, 2):
+            ident = row.get("id") or row.get("_id") or str(n)
+            title = row.get("title") or None
+            out.append(Document(f"{rel}#{ident}", row.get(text_column) or "", title))
+        return out
+    except csv.Error as exc:
+        raise _Skip(f"malformed CSV ({exc})") from None
+
+
+# --------------------------------------------------------------------------- HTML
+def html_to_text(html: str) -> tuple[str | None, str]:
+    """``(title, visible text)`` of an HTML page: scripts/styles dropped, blocks become newlines."""
+    from html.parser import HTMLParser
+
+    class _P(HTMLParser):
+        BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre", "td"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.title: list[str] = []
+            self.skip = 0
+            self.in_title = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style", "noscript", "template"):
+                self.skip += 1
+            elif tag == "title":
+                self.in_title = True
+            elif tag in self.BLOCK:
+                self.parts.append("\n")
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style", "noscript", "template"):
+                self.skip = max(0, self.skip - 1)
+            elif tag == "title":
+                self.in_title = False
+            elif tag in self.BLOCK:
+                self.parts.append("\n")
+
+        def handle_data(self, data):
+            if self.in_title:
+                self.title.append(data)
+            elif not self.skip:
+                self.parts.append(data)
+
+    p = _P()
+    p.feed(html)
+    p.close()
+    text = re.sub(r"[ \t\r\f\v]+", " ", "".join(p.parts))
+    text = re.sub(r"\s*\n\s*", "\n", text).strip()
+    title = " ".join("".join(p.title).split()) or None
+    return title, text
+
+
+# --------------------------------------------------------------------------- Wikipedia
+def parse_wikipedia_dump(xml: bytes, rel: str = "", *, min_chars: int = 1):
+    """Yield one :class:`Document` per main-namespace, non-redirect article of a MediaWiki dump."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        for _, el in ET.iterparse(io.BytesIO(xml)):
+            if not el.tag.endswith("}page") and el.tag != "page":
+                continue
+            ns = el.findtext("{*}ns") or el.findtext("ns") or "0"
+            title = el.findtext("{*}title") or el.findtext("title") or ""
+            page_id = el.findtext("{*}id") or el.findtext("id") or title
+            raw = el.findtext("{*}revision/{*}text") or el.findtext("revision/text") or ""
+            redirect = el.find("{*}redirect") is not None or raw.lstrip().upper().startswith("#REDIRECT")
+            el.clear()
+            if ns != "0" or redirect:
+                continue
+            text = strip_wiki_markup(raw)
+            if len(text) >= min_chars:
+                yield Document(f"{rel}#{page_id}" if rel else str(page_id), text, title, meta={"page_id": page_id})
+    except ET.ParseError as exc:
+        raise _Skip(f"malformed XML ({exc})") from None
+
+
+_NESTED = [(re.compile(r"\{\{[^{}]*\}\}"), ""), (re.compile(r"\{\|[^{}]*?\|\}", re.S), "")]
+_WIKI_SUBS = [
+    (re.compile(r"<!--.*?-->", re.S), ""),
+    (re.compile(r"<ref[^>/]*/>", re.I), ""),
+    (re.compile(r"<ref[^>]*>.*?</ref>", re.I | re.S), ""),
+    (re.compile(r"<(math|gallery|timeline|score|syntaxhighlight)[^>]*>.*?</\1>", re.I | re.S), ""),
+    (re.compile(r"<[^>\n]+>"), ""),
+    (re.compile(r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):[^\[\]]*(?:\[\[[^\[\]]*\]\][^\[\]]*)*\]\]", re.I), ""),
+    (re.compile(r"\[\[[^\[\]|]*\|([^\[\]]*)\]\]"), r"\1"),
+    (re.compile(r"\[\[([^\[\]]*)\]\]"), r"\1"),
+    (re.compile(r"\[https?://[^\s\]]+ ([^\]]*)\]"), r"\1"),
+    (re.compile(r"\[https?://[^\]]*\]"), ""),
+    (re.compile(r"'{2,}"), ""),
+    (re.compile(r"^=+\s*(.*?)\s*=+\s*$", re.M), r"\1"),
+    (re.compile(r"^[*#:;]+\s*", re.M), ""),
+    (re.compile(r"^\s*\|.*$", re.M), ""),
+    (re.compile(r"__[A-Z]+__"), ""),
+]
+
+
+def strip_wiki_markup(raw: str) -> str:
+    """Plain text of wikitext: templates, tables, refs, files and categories removed, links unwrapped."""
+    import html
+
+    text = html.unescape(raw)
+    for pattern, repl in _WIKI_SUBS[:4]:
+        text = pattern.sub(repl, text)
+    for pattern, repl in _NESTED:  # innermost first, until nothing nested is left
+        for _ in range(20):
+            text, n = pattern.subn(repl, text)
+            if not n:
+                break
+    for pattern, repl in _WIKI_SUBS[4:]:
+        text = pattern.sub(repl, text)
+    text = text.replace("{{", "").replace("}}", "")
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r"\n\s*\n+", "\n\n", text)
+    return text.strip()
+
+
+# --------------------------------------------------------------------------- chunking
+_WORD = re.compile(r"\S+")
+
+
+def token_spans(text: str, unit: str = "words", tokenizer=None) -> list[tuple[int, int]]:
+    """Character spans of the units ``text`` is chunked by.
+
+    ``words``: whitespace-separated words. ``tokens``: the encoder's subword tokens when a
+    Hugging Face fast ``tokenizer`` is given (offsets from the tokenizer), else textemb's word
+    and punctuation tokens.
+    """
+    if unit == "words":
+        return [m.span() for m in _WORD.finditer(text)]
+    if unit != "tokens":
+        raise InputError(f"chunk unit must be 'words' or 'tokens', got {unit!r}")
+    if tokenizer is not None:
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+        return [tuple(s) for s in enc["offset_mapping"] if s[1] > s[0]]
+    from textemb.text import _TOKEN
+
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def chunk_spans(
+    text: str, *, size: int = 128, overlap: int = 32, unit: str = "words", tokenizer=None
+) -> list[tuple[int, int]]:
+    """Overlapping passages of at most ``size`` units (``overlap`` shared), as character offsets.
+
+    A text shorter than ``size`` is one passage; a text with no units gives none.
+    """
+    if not isinstance(size, int) or size < 1:
+        raise InputError(f"chunk size must be a positive integer, got {size!r}")
+    if not isinstance(overlap, int) or not 0 <= overlap < size:
+        raise InputError(f"chunk overlap must be between 0 and size-1 ({size - 1}), got {overlap!r}")
+    spans = token_spans(text, unit, tokenizer)
+    if not spans:
+        return []
+    out, step = [], size - overlap
+    for start in range(0, len(spans), step):
+        window = spans[start : start + size]
+        out.append((window[0][0], window[-1][1]))
+        if start + size >= len(spans):
+            break
+    return out

@@ -1,0 +1,187 @@
+"""The index folder on disk: generation-numbered data files, a manifest swapped atomically, a lock.
+
+Layout of an index folder (generation ``G`` = the manifest's ``generation``)::
+
+    manifest.json        format, version, generation, dim, metric, counts, encoder, settings, checksums
+    vectors-G.npy        passage vectors, float32 or float16, L2-normalised rows
+    passages-G.npy       int64 (n, 3): document row, start and end character offsets
+    docs-G.jsonl         one JSON object per document: id, title, source, source_hash, text, meta
+    hnsw-G.faiss         optional faiss HNSW graph over vectors-G
+    lock                 flock()ed by the one writer
+
+A write puts every file of generation G+1 in place (temp file, fsync, rename), then replaces
+``manifest.json`` the same way, then deletes older generations. A writer killed at any point
+leaves a manifest that names complete files of one generation: the old index or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from textemb.errors import FormatError, TextembError
+from textemb.io.atomic import atomic_open, fsync_dir
+from textemb.io.cache import sha256_file
+
+FORMAT = "textemb-index"
+FORMAT_VERSION = 1
+_DATA = re.compile(r"^(vectors|passages|docs|hnsw)-(\d+)\.(npy|jsonl|faiss)$")
+
+
+class IndexLockedError(TextembError):
+    """Another process is writing this index."""
+
+
+class IndexLock:
+    """An exclusive, non-blocking ``flock`` on ``INDEX/lock``; released on close or process death."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._fh = None
+
+    def acquire(self) -> "IndexLock":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fh = open(self.folder / "lock", "a+")
+        try:
+            _flock(fh)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise IndexLockedError(
+                f"index is locked: {self.folder} is being written by {holder}; "
+                "wait for it to finish (a killed writer releases the lock automatically)"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.truncate(0)
+            self._fh.close()  # closing drops the flock
+            self._fh = None
+
+    def __enter__(self) -> "IndexLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _flock(fh) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def read_manifest(folder: Path) -> dict:
+    mpath = folder / "manifest.json"
+    if not mpath.is_file():
+        raise FormatError(f"not a textemb index: {mpath} is missing (build one with 'textemb index DOCS -o {folder}')", path=folder)
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"manifest.json is not valid JSON ({exc})", path=folder) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise FormatError(f"manifest.json does not describe a {FORMAT} folder", path=folder)
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise FormatError(f"index format version {version!r} is newer than this textemb reads ({FORMAT_VERSION}); upgrade textemb", path=folder)
+    return manifest
+
+
+def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages: np.ndarray,
+                     docs: list[dict], hnsw: bytes | None) -> dict:
+    """Write generation ``manifest['generation']`` and swap the manifest in. Caller holds the lock."""
+    gen = manifest["generation"]
+    names = {"vectors": f"vectors-{gen:06d}.npy", "passages": f"passages-{gen:06d}.npy", "docs": f"docs-{gen:06d}.jsonl"}
+    with atomic_open(folder / names["vectors"]) as fh:
+        np.save(fh, np.ascontiguousarray(vectors), allow_pickle=False)
+    with atomic_open(folder / names["passages"]) as fh:
+        np.save(fh, np.ascontiguousarray(passages, dtype=np.int64), allow_pickle=False)
+    with atomic_open(folder / names["docs"]) as fh:
+        for d in docs:
+            fh.write(json.dumps(d, ensure_ascii=False).encode("utf-8") + b"\n")
+    if hnsw is not None:
+        names["hnsw"] = f"hnsw-{gen:06d}.faiss"
+        with atomic_open(folder / names["hnsw"]) as fh:
+            fh.write(hnsw)
+    manifest = dict(manifest)
+    manifest["files"] = {
+        role: {"name": name, "size": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
+        for role, name in names.items()
+    }
+    manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with atomic_open(folder / "manifest.json") as fh:
+        fh.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+    _remove_other_generations(folder, gen)
+    return manifest
+
+
+def _remove_other_generations(folder: Path, keep: int) -> None:
+    for p in folder.iterdir():
+        m = _DATA.match(p.name)
+        if (m and int(m.group(2)) != keep) or (p.name.startswith(".") and p.name.endswith(".tmp")):
+            with contextlib.suppress(OSError):
+                p.unlink()
+    fsync_dir(folder)
+
+
+def next_generation(folder: Path) -> int:
+    """One past the highest generation named by the manifest or by any data file left in the folder."""
+    gens = [int(m.group(2)) for p in folder.iterdir() if (m := _DATA.match(p.name))] if folder.is_dir() else []
+    with contextlib.suppress(FormatError):
+        if (folder / "manifest.json").is_file():
+            gens.append(int(read_manifest(folder).get("generation", 0)))
+    return max(gens, default=0) + 1
+
+
+def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[np.ndarray, np.ndarray, list[dict], Path | None]:
+    """The data files a manifest names, checked against its sizes (and sha256 with ``verify``)."""
+    files = manifest.get("files") or {}
+    for role in ("vectors", "passages", "docs"):
+        if role not in files:
+            raise FormatError(f"manifest.json names no {role} file", path=folder)
+    for role, info in files.items():
+        p = folder / info["name"]
+        if not p.is_file():
+            raise FormatError(f"{info['name']} is missing", path=folder)
+        if p.stat().st_size != info["size"]:
+            raise FormatError(f"{info['name']} is {p.stat().st_size:,} bytes, the manifest says {info['size']:,} (truncated or replaced)", path=folder)
+        if verify and sha256_file(p) != info["sha256"]:
+            raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted)", path=folder)
+    try:
+        vectors = np.load(folder / files["vectors"]["name"], mmap_mode="r", allow_pickle=False)
+        passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
+    except ValueError as exc:
+        raise FormatError(f"unreadable array ({exc})", path=folder) from None
+    docs = []
+    with open(folder / files["docs"]["name"], encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            try:
+                docs.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise FormatError(f"bad JSON ({exc})", path=folder / files["docs"]["name"], line=n) from None
+    hnsw = folder / files["hnsw"]["name"] if "hnsw" in files else None  # read only when ANN search is used
+    counts = manifest.get("counts", {})
+    if vectors.ndim != 2 or vectors.shape != (counts.get("passages"), manifest.get("dim")):
+        raise FormatError(f"vectors are {vectors.shape}, the manifest says ({counts.get('passages')}, {manifest.get('dim')})", path=folder)
+    if passages.shape != (vectors.shape[0], 3) or len(docs) != counts.get("documents"):
+        raise FormatError("passage table or document list does not match the manifest counts", path=folder)
+    return vectors, passages, docs, hnsw
