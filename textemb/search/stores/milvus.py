@@ -3,8 +3,8 @@
 One row per passage: a deterministic int64 primary key (from the document id and the passage's
 position), the document fields a hit shows (id, title, source, source hash, meta), the passage text
 and offsets, and the L2-normalised vector. The vector index is ``FLAT`` with metric ``IP`` (exact
-inner product = cosine), and a search groups by document (``group_by_field``), so a document scores
-by its best passage: the same ranking as textemb's folder index. The manifest (encoder spec, dim,
+inner product = cosine); a search takes the best passage of each document (see :meth:`MilvusStore.search_vectors`):
+the same ranking as textemb's folder index. The manifest (encoder spec, dim,
 metric, normalisation, chunking) is stored as the collection property ``textemb.manifest``.
 Collections are created with ``Strong`` consistency, so a search sees what was just added.
 """
@@ -29,6 +29,7 @@ PROPERTY = "textemb.manifest"
 VARCHAR_MAX = 65_535  # Milvus' VARCHAR limit, in bytes
 INSERT_BATCH = 512
 FILTER_BATCH = 500
+TOPK_MAX = 16_384  # Milvus' largest search limit
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _SCALARS = ["doc_id", "title", "source", "source_hash", "start", "end", "seq", "passage", "meta"]
 
@@ -229,24 +230,50 @@ class MilvusStore(VectorStore):
 
     # ------------------------------------------------------------------ search
     def search_vectors(self, q_vecs: np.ndarray, k: int) -> list[list[Hit]]:
+        """Exact top passages (FLAT, IP), then the best passage per document, as the folder index ranks.
+
+        Milvus' own ``group_by_field`` over-fetches a fixed multiple of ``k`` and may return fewer groups,
+        so, like :meth:`Index.search_vectors`, this asks for ``max(4k, 32)`` passages and asks again for 4x
+        more while fewer than ``k`` distinct documents came back (up to Milvus' top-k cap of 16,384).
+        """
         q_vecs = np.atleast_2d(np.asarray(q_vecs, dtype=np.float32))
         if q_vecs.shape[1] != self.dim:
             raise InputError(f"query vectors are {q_vecs.shape[1]}-d, {self.url} holds {self.dim}-d vectors")
+        n_pass = self.passage_count()
+        want = min(n_pass, max(4 * k, 32), TOPK_MAX)
+        if want == 0:
+            return [[] for _ in q_vecs]
+        first = self._search(q_vecs, want)
+        out = []
+        for q, rows in zip(q_vecs, first):
+            hits, w = _best_per_doc(rows, k), want
+            while len(hits) < k and w < min(n_pass, TOPK_MAX):
+                w = min(n_pass, w * 4, TOPK_MAX)
+                hits = _best_per_doc(self._search(q[None], w)[0], k)
+            out.append(hits)
+        return out
+
+    def _search(self, q_vecs: np.ndarray, limit: int) -> list:
         try:
-            res = self.client.search(self.collection, data=[q for q in q_vecs], limit=int(k), anns_field="vec",
-                                     search_params={"metric_type": "IP"}, group_by_field="doc_id",
-                                     output_fields=_SCALARS)
+            return self.client.search(self.collection, data=[q for q in q_vecs], limit=int(limit), anns_field="vec",
+                                      search_params={"metric_type": "IP"}, output_fields=_SCALARS)
         except Exception as exc:
             raise MilvusError(f"{self.url}: search failed: {exc}") from None
-        out = []
-        for hits in res:
-            row = []
-            for rank, h in enumerate(hits, 1):
-                e = h["entity"]
-                row.append(Hit(rank, float(h["distance"]), e["doc_id"], e["title"] or None, e["source"], e["passage"],
-                               int(e["start"]), int(e["end"]), dict(e["meta"] or {})))
-            out.append(row)
-        return out
+
+
+def _best_per_doc(rows, k: int) -> list[Hit]:
+    hits: list[Hit] = []
+    seen: set[str] = set()
+    for h in rows:  # passages in descending score order
+        e = h["entity"]
+        if e["doc_id"] in seen:
+            continue
+        seen.add(e["doc_id"])
+        hits.append(Hit(len(hits) + 1, float(h["distance"]), e["doc_id"], e["title"] or None, e["source"],
+                        e["passage"], int(e["start"]), int(e["end"]), dict(e["meta"] or {})))
+        if len(hits) == k:
+            break
+    return hits
 
 
 def _in(field: str, values: Iterable[str]) -> str:
