@@ -194,8 +194,14 @@ def ray_runtime(address: str | None = None, num_cpus: int = 2) -> Iterator:
     else:
         here = str(Path(__file__).resolve().parents[2])  # workers import this very textemb
         path = os.pathsep.join([here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                 runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0"}})
+        kwargs = {"num_cpus": num_cpus, "include_dashboard": False, "log_to_driver": False,
+                  "logging_level": logging.WARNING,
+                  "runtime_env": {"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0"}}}
+        try:
+            ray.init(**kwargs)
+        except Exception:  # Ray gives its raylet 30 s to register; on a loaded machine, try once more
+            ray.shutdown()
+            ray.init(**kwargs)
     try:
         yield ray
     finally:
