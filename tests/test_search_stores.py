@@ -208,3 +208,15 @@ def test_wikipedia_corpus_same_rankings_on_milvus_lite_and_folder(tmp_path, lite
     np.testing.assert_allclose([[h.score for h in hs] for hs in m_hits], [[h.score for h in hs] for hs in f_hits],
                                atol=1e-5)
     assert [[(h.start, h.end) for h in hs] for hs in m_hits] == [[(h.start, h.end) for h in hs] for hs in f_hits]
+
+
+def test_an_unreachable_milvus_server_is_a_clear_error(capsys):
+    pytest.importorskip("pymilvus")
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["search", "frog", "--store", f"milvus://127.0.0.1:{port}/wiki"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot connect to Milvus at http://127.0.0.1:{port}" in err and "server running" in err
