@@ -12,9 +12,11 @@ are skipped. The shards are then concatenated in order into an in-memory :class:
 saved to a folder or pushed to another store exactly like a single-process build.
 
 Without ``address`` a local Ray runtime is started (``num_cpus`` CPUs, no dashboard, usage stats
-off, nothing reached over the network) and shut down afterwards; with ``address`` (``auto``,
-``ray://head:10001``) an existing cluster is used and left running. textemb must be installed on
-the cluster's nodes (``pip install 'textemb[scale]'``) and the encoder spec must load there.
+off, nothing reached over the network) and shut down afterwards; with ``address`` (``auto`` or the
+head's ``HOST:PORT``) an existing cluster is used and left running. textemb must be installed on the
+cluster's nodes (``pip install 'textemb[scale]'``) and the encoder spec must load there. Ray Client
+addresses (``ray://``) are refused: Ray Data fails over Ray Client in Ray 2.60 (tried here); submit the
+command as a Ray job instead (``ray job submit -- textemb index ... --address auto``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from textemb.encoders.base import l2_normalize
-from textemb.errors import FormatError, InputError, require
+from textemb.errors import FormatError, InputError, TextembError, require
 from textemb.io.atomic import atomic_open
 from textemb.io.cache import sha256_file
 from textemb.search.documents import Document, chunk_spans
@@ -190,7 +192,18 @@ def ray_runtime(address: str | None = None, num_cpus: int = 2) -> Iterator:
         yield ray
         return
     if address:
-        ray.init(address=address, log_to_driver=False)
+        if address.startswith("ray://"):
+            raise InputError(
+                f"--address {address}: Ray Data does not run over Ray Client (ray://) in this Ray version; run the "
+                "command on the cluster instead: ray job submit --address http://HEAD:8265 -- textemb index DOCS "
+                "-o TARGET --engine ray --address auto (a Milvus TARGET is reachable from there), or use the "
+                "head's GCS address HOST:6379 from a machine inside the cluster network")
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except (ConnectionError, RuntimeError) as exc:
+            raise InputError(f"cannot connect to the Ray cluster at {address}: {str(exc).splitlines()[0]} (is "
+                             "'ray start --head' running there? a cluster with token authentication also needs "
+                             "RAY_AUTH_MODE=token and its token in ~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
     else:
         here = str(Path(__file__).resolve().parents[2])  # workers import this very textemb
         path = os.pathsep.join([here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
@@ -290,12 +303,24 @@ def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, re
                                                     "dtype": dtype},
                              compute=ActorPoolStrategy(size=actors), num_cpus=cpus_per_actor,
                              num_gpus=gpus_per_actor or None)
-        for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
-            for sid, blob, n in zip(batch["shard"], batch["vectors"], batch["rows"]):
-                shard = by_id[str(sid)]
-                vecs = np.frombuffer(blob, dtype=np.float32).reshape(int(n), -1)
-                if vecs.shape != (shard.end - shard.start, dim):
-                    raise FormatError(f"shard {shard.id}: got vectors {vecs.shape}, expected "
-                                      f"({shard.end - shard.start}, {dim})", path=shard_dir)
-                write_shard(shard_dir, shard, vecs, spec)
-                report.encoded += 1
+        try:
+            for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
+                _write_batch(batch, by_id, shard_dir, spec, dim, report)
+        except TextembError:
+            raise
+        except Exception as exc:  # an actor failed (model not loadable there, out of memory, node lost ...)
+            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+            raise TextembError(f"Ray encoding failed after {report.encoded} of {len(todo)} shards: "
+                               f"{lines[-1] if lines else type(exc).__name__}; the finished shards are kept in "
+                               f"{shard_dir}: run the same command again to resume") from exc
+
+
+def _write_batch(batch: dict, by_id: dict, shard_dir: Path, spec: str, dim: int, report: RayReport) -> None:
+    for sid, blob, n in zip(batch["shard"], batch["vectors"], batch["rows"]):
+        shard = by_id[str(sid)]
+        vecs = np.frombuffer(blob, dtype=np.float32).reshape(int(n), -1)
+        if vecs.shape != (shard.end - shard.start, dim):
+            raise FormatError(f"shard {shard.id}: got vectors {vecs.shape}, expected "
+                              f"({shard.end - shard.start}, {dim})", path=shard_dir)
+        write_shard(shard_dir, shard, vecs, spec)
+        report.encoded += 1

@@ -100,16 +100,13 @@ def index_documents(
     if existing is not None:
         existing.close()
     spec = encoder.spec or encoder.name
-    if engine == "ray" and not encoder.spec:
-        raise InputError(f"--engine ray rebuilds the encoder on every worker from its spec, and {encoder!r} has none; "
-                         "load it with textemb.load_encoder(SPEC)")
+    if engine == "ray":
+        _check_rebuildable(encoder)
     chunk = chunk or (existing.chunk if existing is not None else ChunkSettings())
     if rebuild:
-        drop_store(url)
-        if url.kind == "folder":  # a fresh, empty generation; the old one is deleted when it is replaced
-            Index(dim=encoder.dim, encoder_spec=spec, chunk=chunk, dtype=dtype, ann=ann, device=device).save(url.target)
+        drop_store(url)  # a folder is instead replaced by a new generation when the new index is saved
     store = create_store(url, encoder_spec=spec, dim=encoder.dim, chunk=chunk, dtype=dtype, ann=ann,
-                         encoder=encoder, device=device)
+                         encoder=encoder, device=device, fresh=rebuild)
     ray_report = None
     try:
         if url.kind == "folder" and found.root:
@@ -138,6 +135,17 @@ def index_documents(
         store.close()
         raise
     return store, report, found, ray_report
+
+
+def _check_rebuildable(encoder: Encoder) -> None:
+    """Ray workers rebuild the encoder from its spec: refuse, before starting Ray, one they could not."""
+    from textemb import models
+    from textemb.encoders.registry import parse_spec
+
+    prefix, arg, _ = parse_spec(encoder.spec) if encoder.spec else (None, "", {})
+    if not encoder.spec or (prefix is None and models.get(arg) is None):
+        raise InputError(f"--engine ray rebuilds the encoder on every worker from its spec, and {encoder!r} has no "
+                         "spec textemb can load (a named model or PREFIX:ARG); load it with textemb.load_encoder(SPEC)")
 
 
 def _existing(url: StoreURL, device: str) -> VectorStore | None:

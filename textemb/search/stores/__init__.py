@@ -111,17 +111,18 @@ def open_store(url: str | Path | StoreURL, *, encoder: Encoder | None = None, de
 
 def create_store(url: str | Path | StoreURL, *, encoder_spec: str, dim: int, chunk: ChunkSettings = ChunkSettings(),
                  dtype: str = "float32", ann: str = "auto", encoder: Encoder | None = None,
-                 device: str = "cpu") -> VectorStore:
+                 device: str = "cpu", fresh: bool = False) -> VectorStore:
     """Open a store for writing, creating it with this manifest if it does not exist yet.
 
-    An existing store built with another encoder or chunking is an :class:`InputError`.
+    An existing store built with another encoder or chunking is an :class:`InputError`. ``fresh``
+    replaces an existing folder index at the first flush (a Milvus collection must be dropped first).
     """
     url = url if isinstance(url, StoreURL) else parse_store_url(url)
     if url.kind == "folder":
         from textemb.search.stores.folder import FolderStore
 
         store = FolderStore.create(url.target, encoder_spec=encoder_spec, dim=dim, chunk=chunk, dtype=dtype,
-                                   ann=ann, device=device)
+                                   ann=ann, device=device, fresh=fresh)
     else:
         from textemb.search.stores.milvus import MilvusStore
 

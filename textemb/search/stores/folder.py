@@ -9,6 +9,7 @@ import numpy as np
 
 from textemb.encoders.base import Encoder
 from textemb.search.index import ChunkSettings, Hit, Index
+from textemb.search.store import IndexLock
 from textemb.search.stores.base import VectorStore, describe
 
 
@@ -35,13 +36,22 @@ class FolderStore(VectorStore):
 
     @classmethod
     def create(cls, path: str | Path, *, encoder_spec: str, dim: int, chunk: ChunkSettings = ChunkSettings(),
-               dtype: str = "float32", ann: str = "auto", encoder: Encoder | None = None,
-               device: str = "cpu") -> "FolderStore":
-        """Open ``path`` for writing, first saving an empty index there if it holds none."""
+               dtype: str = "float32", ann: str = "auto", encoder: Encoder | None = None, device: str = "cpu",
+               fresh: bool = False) -> "FolderStore":
+        """Open ``path`` for writing; a new (or, ``fresh``, replaced) index lives in memory until :meth:`flush`.
+
+        Nothing is written before the first flush, so a build that fails leaves the folder as it was.
+        """
         path = Path(path)
-        if not (path / "manifest.json").is_file():
-            Index(dim=dim, encoder_spec=encoder_spec, chunk=chunk, dtype=dtype, ann=ann, device=device).save(path)
-        return cls.open(path, encoder=encoder, device=device, writable=True)
+        if not fresh and (path / "manifest.json").is_file():
+            return cls.open(path, encoder=encoder, device=device, writable=True)
+        with IndexLock(path):  # fail now, not after encoding, when another process is writing there
+            pass
+        index = Index(dim=dim, encoder_spec=encoder_spec, chunk=chunk, dtype=dtype, ann=ann, device=device)
+        index.path = path
+        store = cls(index, encoder=encoder)
+        store._dirty = True
+        return store
 
     def indexed_sources(self) -> dict[str, str]:
         out: dict[str, str] = {}
