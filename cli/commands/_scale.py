@@ -13,7 +13,8 @@ def add_scale_args(p) -> None:
     g.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="encode in this process (default) or on Ray Data (a local Ray runtime unless --address)")
     g.add_argument("--address", default=None, metavar="ADDR",
-                   help="Ray cluster to use: auto (a 'ray start' on this machine) or ray://HEAD:10001")
+                   help="Ray cluster to use: auto (the cluster this machine belongs to) or the head's HOST:PORT; "
+                        "Ray Client (ray://) is refused: submit the command with 'ray job submit' instead")
     g.add_argument("--num-cpus", type=int, default=2, metavar="N", help="CPUs of the local Ray runtime (default 2)")
     g.add_argument("--actors", type=int, default=None, metavar="N",
                    help="encoder actors (default: one per GPU, else one per CPU); each loads the model once")
