@@ -220,3 +220,37 @@ def test_ray_client_addresses_are_refused_with_the_way_that_works(tmp_path, caps
     err = capsys.readouterr().err
     assert "Ray Client" in err and "ray job submit" in err
     assert not (tmp_path / "idx" / "manifest.json").exists()  # a failed first build writes no index
+
+
+@pytest.mark.slow
+def test_ray_build_killed_midway_resumes_from_its_shards(wiki_pair, tmp_path, capsys):
+    """SIGKILL a real 'textemb index --engine ray' (driver and the Ray it started) once some shards are written."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    single, _ = wiki_pair
+    out = tmp_path / "killed.idx"
+    shard_dir = out / ".shards"
+    cmd = [sys.executable, "-m", "textemb_cli", "index", str(WIKI), "-o", str(out), "--encoder", "glove-6b-50d",
+           "-q", "--engine", "ray", "--shard-size", "64"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 180
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if len(list(shard_dir.glob("shard-*.json"))) >= 3:
+                break
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = len(list(shard_dir.glob("shard-*.json")))
+    assert proc.returncode == -signal.SIGKILL and not (out / "manifest.json").exists(), "the run finished before the kill"
+    assert main(cmd[3:] + ["--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ray"]["reused"] >= min(done, 3) and data["ray"]["encoded"] == data["ray"]["shards"] - data["ray"]["reused"]
+    a, b = Index.open(single), Index.open(out)
+    assert [d["id"] for d in a.docs] == [d["id"] for d in b.docs]
+    np.testing.assert_allclose(np.asarray(b.vectors), np.asarray(a.vectors), atol=1e-6)
