@@ -6,6 +6,7 @@ import contextlib
 import sys
 import warnings
 
+from textemb_cli.commands._scale import add_scale_args, run_index, wants_scale
 from textemb_cli.output import print_json
 
 
@@ -16,8 +17,11 @@ def add_parser(sub):
                     "file. Re-running on the same -o folder re-encodes only files whose content changed and drops "
                     "deleted ones.")
     p.add_argument("docs", metavar="DOCS", help="folder or file of documents")
-    p.add_argument("-o", "--output", required=True, metavar="INDEX", help="index folder to create or update")
+    p.add_argument("-o", "--output", "--store", required=True, metavar="INDEX",
+                   help="index folder to create or update, or a store: milvus://HOST:PORT/COLLECTION, "
+                        "milvus-lite:FILE.db/COLLECTION")
     add_index_args(p)
+    add_scale_args(p)
     p.add_argument("--rebuild", action="store_true", help="re-index from scratch (e.g. to change the encoder)")
     p.add_argument("--json", action="store_true", help="print a JSON summary for machines")
     return p
@@ -78,6 +82,8 @@ def notes():
 
 
 def run(args) -> int:
+    if wants_scale(args):
+        return run_index(args)
     idx, report, found = build(args, args.docs, args.output)
     rate = (report.added + report.updated) and len(found.documents) / max(report.seconds, 1e-9)
     if args.json:

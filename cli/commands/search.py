@@ -22,7 +22,9 @@ def add_parser(sub):
                     "re-encoded).")
     p.add_argument("query", metavar="QUERY")
     p.add_argument("docs", nargs="?", metavar="DOCS", help="folder or file to search (indexed on the fly)")
-    p.add_argument("--index", "-i", metavar="INDEX", help="an index folder built by 'textemb index'")
+    p.add_argument("--index", "-i", "--store", metavar="INDEX",
+                   help="an index folder built by 'textemb index', or a store (milvus://HOST:PORT/COLLECTION, "
+                        "milvus-lite:FILE.db/COLLECTION)")
     p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="documents to show (default 5)")
     p.add_argument("--mode", choices=["auto", "exact", "ann"], default="auto",
                    help="exact matrix multiply, faiss HNSW, or auto (HNSW when the index has one)")
@@ -38,6 +40,8 @@ def run(args) -> int:
     from textemb import load_encoder
     from textemb.errors import InputError
     from textemb.search import Index
+    from textemb.search.stores import is_store_url
+    from textemb_cli.commands._scale import StoreSearch
 
     if not args.query.strip():
         raise InputError("empty query: give some words to search for")
@@ -45,7 +49,10 @@ def run(args) -> int:
         raise InputError(f"-k must be at least 1, got {args.k}")
     if (args.index is None) == (args.docs is None):
         raise InputError("give either a DOCS folder/file to search or --index INDEX (not both)")
-    if args.index:
+    if args.index and is_store_url(args.index):
+        idx = StoreSearch(args.index, device=args.device,
+                          encoder=load_encoder(args.encoder, device=args.device) if args.encoder else None)
+    elif args.index:
         idx = Index.open(args.index, device=args.device)
         if args.encoder:
             idx.use_encoder(load_encoder(args.encoder, device=args.device))

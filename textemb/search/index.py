@@ -433,6 +433,7 @@ class Index:
             "generation": store.next_generation(path),
             "dim": self.dim,
             "metric": "cosine",
+            "normalize": "l2",  # rows are L2-normalised: inner product = cosine
             "dtype": self.dtype,
             "counts": {"documents": len(self.docs), "passages": int(len(self.passages)),
                        "sources": len({d.get("source", "") for d in self.docs})},
@@ -459,6 +460,10 @@ class Index:
                 except FormatError:
                     if attempt == 2 or store.read_manifest(path).get("generation") == manifest.get("generation"):
                         raise
+            if manifest.get("metric", "cosine") != "cosine" or manifest.get("normalize", "l2") != "l2":
+                raise FormatError(f"vectors use metric {manifest.get('metric')!r} with normalisation "
+                                  f"{manifest.get('normalize')!r}; this textemb searches cosine over L2-normalised "
+                                  "vectors: re-index", path=path)
             s = manifest.get("settings", {})
             idx = cls(dim=int(manifest["dim"]), encoder_spec=manifest["encoder"]["spec"],
                       chunk=ChunkSettings(**s.get("chunk", {})), dtype=manifest.get("dtype", "float32"),

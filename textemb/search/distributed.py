@@ -1,0 +1,326 @@
+"""Distributed encoding on Ray Data (``textemb index DOCS -o INDEX --engine ray``).
+
+The driver reads and chunks the documents (textemb's own strict loaders, so ids and passages are
+exactly those of the single-process index), cuts the passages into fixed-size **shards** with
+deterministic ids (position + sha256 of the encoder, settings and texts), and turns the shards not
+yet on disk into a Ray dataset. ``map_batches`` runs :class:`ShardEncoder`, a callable class, so
+each actor loads the model once and encodes one shard per call (``num_gpus`` per actor when the
+cluster has GPUs). Each finished shard comes back through Ray's object store and the driver writes it
+as ``shard-ID.npy`` plus ``shard-ID.json`` (rows, dim, sha256), both atomically. A crashed or
+interrupted run is resumed by running the same command: shards whose file matches its checksum
+are skipped. The shards are then concatenated in order into an in-memory :class:`Index`, which is
+saved to a folder or pushed to another store exactly like a single-process build.
+
+Without ``address`` a local Ray runtime is started (``num_cpus`` CPUs, no dashboard, usage stats
+off, nothing reached over the network) and shut down afterwards; with ``address`` (``auto`` or the
+head's ``HOST:PORT``) an existing cluster is used and left running. textemb must be installed on the
+cluster's nodes (``pip install 'textemb[scale]'``) and the encoder spec must load there. Ray Client
+addresses (``ray://``) are refused: Ray Data fails over Ray Client in Ray 2.60 (tried here); submit the
+command as a Ray job instead (``ray job submit -- textemb index ... --address auto``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from textemb.encoders.base import l2_normalize
+from textemb.errors import FormatError, InputError, TextembError, require
+from textemb.io.atomic import atomic_open
+from textemb.io.cache import sha256_file
+from textemb.search.documents import Document, chunk_spans
+from textemb.search.index import ChunkSettings, Index, encoder_key
+
+#: passages per shard (one ``map_batches`` call, one file)
+SHARD_SIZE = 1024
+SHARD_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Passages ``[start, end)`` of the corpus, stored as ``shard-{id}.npy``."""
+
+    id: str
+    start: int
+    end: int
+
+
+@dataclass
+class RayReport:
+    """What a Ray encoding run did: shards planned, reused from disk, and encoded now."""
+
+    shards: int = 0
+    reused: int = 0
+    encoded: int = 0
+    passages: int = 0
+    actors: int = 0
+    gpus_per_actor: float = 0.0
+    seconds: float = 0.0
+    ray_start_seconds: float = 0.0
+    shard_dir: str = ""
+    ray_address: str = "local"
+    shard_ids: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- planning (driver, no Ray)
+def chunk_documents(documents: list[Document], chunk: ChunkSettings, tokenizer=None) -> tuple[list[str], np.ndarray]:
+    """Passage texts and ``(doc row, start, end)`` rows, exactly as :meth:`Index.add` chunks them."""
+    texts: list[str] = []
+    rows: list[tuple[int, int, int]] = []
+    for i, doc in enumerate(documents):
+        spans = chunk_spans(doc.text, size=chunk.size, overlap=chunk.overlap, unit=chunk.unit, tokenizer=tokenizer)
+        prefix = f"{doc.title}\n" if chunk.title and doc.title else ""
+        for s, e in spans:
+            texts.append(prefix + doc.text[s:e])
+            rows.append((i, s, e))
+    return texts, np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def plan_shards(texts: list[str], *, key: str, shard_size: int = SHARD_SIZE) -> list[Shard]:
+    """Consecutive shards of ``shard_size`` passages; an id changes when its texts or ``key`` change."""
+    if shard_size < 1:
+        raise InputError(f"shard size must be at least 1, got {shard_size}")
+    shards = []
+    for n, start in enumerate(range(0, len(texts), shard_size)):
+        end = min(start + shard_size, len(texts))
+        h = hashlib.sha256(f"textemb-shard/{SHARD_FORMAT}\n{key}\n{start}\n".encode())
+        for t in texts[start:end]:
+            b = t.encode("utf-8", errors="surrogatepass")
+            h.update(len(b).to_bytes(8, "little") + b)
+        shards.append(Shard(f"{n:05d}-{h.hexdigest()[:16]}", start, end))
+    return shards
+
+
+def shard_key(encoder_spec: str, dtype: str) -> str:
+    """What, besides the texts, decides a shard's vectors."""
+    return json.dumps({"encoder": encoder_key(encoder_spec), "dtype": dtype, "normalize": "l2"}, sort_keys=True)
+
+
+# --------------------------------------------------------------------------- shard files
+def _paths(folder: Path, shard: Shard) -> tuple[Path, Path]:
+    return folder / f"shard-{shard.id}.npy", folder / f"shard-{shard.id}.json"
+
+
+def shard_done(folder: Path, shard: Shard, dim: int | None = None) -> bool:
+    """True when the shard's file exists, has the rows (and dim) expected and matches its sha256."""
+    npy, meta = _paths(folder, shard)
+    if not (npy.is_file() and meta.is_file()):
+        return False
+    try:
+        info = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if info.get("rows") != shard.end - shard.start or (dim is not None and info.get("dim") != dim):
+        return False
+    return npy.stat().st_size == info.get("size") and sha256_file(npy) == info.get("sha256")
+
+
+def write_shard(folder: Path, shard: Shard, vectors: np.ndarray, encoder_spec: str) -> dict:
+    """Write the shard's vectors, then its checksum record (both atomically; the record last)."""
+    npy, meta = _paths(folder, shard)
+    with atomic_open(npy) as fh:
+        np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    info = {"id": shard.id, "start": shard.start, "end": shard.end, "rows": int(vectors.shape[0]),
+            "dim": int(vectors.shape[1]), "encoder": encoder_spec, "size": npy.stat().st_size,
+            "sha256": sha256_file(npy), "format": SHARD_FORMAT}
+    with atomic_open(meta) as fh:
+        fh.write(json.dumps(info, indent=1).encode("utf-8"))
+    return info
+
+
+def read_shard(folder: Path, shard: Shard) -> np.ndarray:
+    """The shard's vectors, checked against its checksum record."""
+    if not shard_done(folder, shard):
+        raise FormatError(f"shard {shard.id} is missing or does not match its sha256; re-run to re-encode it",
+                          path=folder)
+    return np.load(_paths(folder, shard)[0], allow_pickle=False)
+
+
+def clean_shards(folder: Path) -> None:
+    """Delete a shard folder (after the index that used it was saved)."""
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        if p.name.startswith(("shard-", ".shard-")):
+            with contextlib.suppress(OSError):
+                p.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+# --------------------------------------------------------------------------- the Ray side
+class ShardEncoder:
+    """``map_batches`` callable: loads the encoder once per actor, encodes one shard per row."""
+
+    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 64, dtype: str = "float32") -> None:
+        from textemb import load_encoder
+
+        self.encoder = load_encoder(spec, device=device)
+        self.batch_size, self.dtype = batch_size, dtype
+
+    def __call__(self, batch: dict) -> dict:
+        ids, blobs, rows = [], [], []
+        for sid, texts in zip(batch["shard"], batch["texts"]):
+            vecs = l2_normalize(self.encoder.encode([str(t) for t in texts], batch_size=self.batch_size,
+                                                    show_progress=False))
+            if self.dtype == "float16":  # rounded as the single-process index rounds them
+                vecs = vecs.astype(np.float16).astype(np.float32)
+            ids.append(str(sid))
+            blobs.append(np.ascontiguousarray(vecs, dtype=np.float32).tobytes())
+            rows.append(vecs.shape[0])
+        return {"shard": np.array(ids, dtype=object), "vectors": np.array(blobs, dtype=object),
+                "rows": np.array(rows, dtype=np.int64)}
+
+
+@contextlib.contextmanager
+def ray_runtime(address: str | None = None, num_cpus: int = 2) -> Iterator:
+    """Connect to ``address``, or start a private local Ray (no dashboard, no usage stats); shut it down after."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
+    ray = require("ray", package="ray[data]", extra="scale", feature="--engine ray")
+    require("ray.data", package="ray[data]", extra="scale", feature="--engine ray")
+    if ray.is_initialized():  # the caller manages Ray (e.g. a notebook)
+        yield ray
+        return
+    if address:
+        if address.startswith("ray://"):
+            raise InputError(
+                f"--address {address}: Ray Data does not run over Ray Client (ray://) in this Ray version; run the "
+                "command on the cluster instead: ray job submit --address http://HEAD:8265 -- textemb index DOCS "
+                "-o TARGET --engine ray --address auto (a Milvus TARGET is reachable from there), or use the "
+                "head's GCS address HOST:6379 from a machine inside the cluster network")
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except (ConnectionError, RuntimeError) as exc:
+            raise InputError(f"cannot connect to the Ray cluster at {address}: {str(exc).splitlines()[0]} (is "
+                             "'ray start --head' running there? a cluster with token authentication also needs "
+                             "RAY_AUTH_MODE=token and its token in ~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
+    else:
+        here = str(Path(__file__).resolve().parents[2])  # workers import this very textemb
+        path = os.pathsep.join([here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+        kwargs = {"num_cpus": num_cpus, "include_dashboard": False, "log_to_driver": False,
+                  "logging_level": logging.WARNING,
+                  "runtime_env": {"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0"}}}
+        try:
+            ray.init(**kwargs)
+        except Exception:  # Ray gives its raylet 30 s to register; on a loaded machine, try once more
+            ray.shutdown()
+            ray.init(**kwargs)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def encode_with_ray(
+    documents: list[Document],
+    encoder_spec: str,
+    *,
+    dim: int,
+    shard_dir: str | Path,
+    chunk: ChunkSettings = ChunkSettings(),
+    dtype: str = "float32",
+    address: str | None = None,
+    num_cpus: int = 2,
+    actors: int | None = None,
+    gpus_per_actor: float | None = None,
+    device: str = "cpu",
+    batch_size: int = 64,
+    shard_size: int = SHARD_SIZE,
+    tokenizer=None,
+    show_progress: bool = False,
+) -> tuple[Index, RayReport]:
+    """Chunk ``documents`` and encode their passages on Ray; returns an in-memory (unsaved) :class:`Index`.
+
+    Shards already in ``shard_dir`` with a matching checksum are reused, so re-running after a
+    crash encodes only what is missing. ``actors`` defaults to the cluster's GPUs (one each) or
+    to ``num_cpus`` for a local runtime (one CPU each).
+    """
+    t0 = time.perf_counter()
+    shard_dir = Path(shard_dir)
+    texts, rows = chunk_documents(documents, chunk, tokenizer)
+    shards = plan_shards(texts, key=shard_key(encoder_spec, dtype), shard_size=shard_size)
+    report = RayReport(shards=len(shards), passages=len(texts), shard_dir=str(shard_dir),
+                       ray_address=address or "local", shard_ids=[s.id for s in shards])
+    todo = [s for s in shards if not shard_done(shard_dir, s, dim)]
+    report.reused = len(shards) - len(todo)
+    if todo:
+        shard_dir.mkdir(parents=True, exist_ok=True)
+        _run_ray(todo, texts, encoder_spec, shard_dir, report, dim=dim, address=address, num_cpus=num_cpus,
+                 actors=actors, gpus_per_actor=gpus_per_actor, device=device, batch_size=batch_size, dtype=dtype,
+                 show_progress=show_progress)
+    vecs = [read_shard(shard_dir, s) for s in shards]
+    idx = Index(dim=dim, encoder_spec=encoder_spec, chunk=chunk, dtype=dtype, ann="none", device="cpu")
+    idx.docs = [{"id": d.id, "title": d.title, "source": d.source, "source_hash": d.source_hash, "text": d.text,
+                 "meta": d.meta} for d in documents]
+    idx.vectors = np.concatenate(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
+    idx.passages = rows
+    report.seconds = time.perf_counter() - t0
+    return idx, report
+
+
+def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, report: RayReport, *, dim: int,
+             address: str | None, num_cpus: int, actors: int | None, gpus_per_actor: float | None, device: str,
+             batch_size: int, dtype: str, show_progress: bool) -> None:
+    t = time.perf_counter()
+    with warnings.catch_warnings(), ray_runtime(address, num_cpus) as ray:
+        warnings.simplefilter("ignore")  # Ray's own deprecation notes about its settings are not the user's business
+        report.ray_start_seconds = time.perf_counter() - t
+        from ray.data import ActorPoolStrategy, DataContext
+
+        ctx = DataContext.get_current()
+        ctx.enable_progress_bars = show_progress
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        resources = ray.cluster_resources()
+        gpus = float(resources.get("GPU", 0))
+        if gpus_per_actor is None:
+            gpus_per_actor = 1.0 if gpus >= 1 else 0.0
+        if gpus_per_actor > gpus:
+            raise InputError(f"--gpus-per-actor {gpus_per_actor} but the Ray cluster has {gpus:g} GPUs")
+        if gpus_per_actor > 0 and device == "cpu":
+            device = "cuda"
+        cpus = max(1, int(resources.get("CPU", num_cpus)))
+        if actors is None:
+            actors = int(gpus // gpus_per_actor) if gpus_per_actor > 0 else cpus
+        actors = max(1, min(int(actors), len(todo)))
+        report.actors, report.gpus_per_actor = actors, gpus_per_actor
+        cpus_per_actor = 1 if gpus_per_actor > 0 else max(1, cpus // actors)
+        by_id = {s.id: s for s in todo}
+        ds = ray.data.from_items([{"shard": s.id, "texts": texts[s.start:s.end]} for s in todo],
+                                 override_num_blocks=len(todo))
+        out = ds.map_batches(ShardEncoder, batch_size=1, batch_format="numpy",
+                             fn_constructor_kwargs={"spec": spec, "device": device, "batch_size": batch_size,
+                                                    "dtype": dtype},
+                             compute=ActorPoolStrategy(size=actors), num_cpus=cpus_per_actor,
+                             num_gpus=gpus_per_actor or None)
+        try:
+            for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
+                _write_batch(batch, by_id, shard_dir, spec, dim, report)
+        except TextembError:
+            raise
+        except Exception as exc:  # an actor failed (model not loadable there, out of memory, node lost ...)
+            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+            raise TextembError(f"Ray encoding failed after {report.encoded} of {len(todo)} shards: "
+                               f"{lines[-1] if lines else type(exc).__name__}; the finished shards are kept in "
+                               f"{shard_dir}: run the same command again to resume") from exc
+
+
+def _write_batch(batch: dict, by_id: dict, shard_dir: Path, spec: str, dim: int, report: RayReport) -> None:
+    for sid, blob, n in zip(batch["shard"], batch["vectors"], batch["rows"]):
+        shard = by_id[str(sid)]
+        vecs = np.frombuffer(blob, dtype=np.float32).reshape(int(n), -1)
+        if vecs.shape != (shard.end - shard.start, dim):
+            raise FormatError(f"shard {shard.id}: got vectors {vecs.shape}, expected "
+                              f"({shard.end - shard.start}, {dim})", path=shard_dir)
+        write_shard(shard_dir, shard, vecs, spec)
+        report.encoded += 1
