@@ -46,7 +46,8 @@ def run_index(args) -> int:
     with notes():
         store, report, found, rr = index_documents(
             args.docs, args.output, encoder=encoder, engine=args.engine, ray=ray, chunk=chunk_from_args(args),
-            dtype=args.dtype, ann=args.ann, text_column=args.text_column, batch_size=args.batch_size,
+            dtype=args.dtype or "float32", ann=args.ann or "auto", text_column=args.text_column,
+            batch_size=args.batch_size,
             show_progress=not args.quiet and sys.stderr.isatty(), rebuild=args.rebuild, device=args.device)
     try:
         n_docs, n_pass = len(store), store.passage_count()
