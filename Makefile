@@ -17,10 +17,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e ".[all,dev]"
 	touch $@
 
+# the main job on the built-in default models: analogies + report on GloVe, semantic search with MiniLM
 demo: setup
+	mkdir -p out
 	$(VENV)/bin/textemb models
 	$(VENV)/bin/textemb analogy man king woman --encoder glove-6b-50d
-	$(VENV)/bin/textemb neighbors frog --encoder glove-6b-50d -k 5
+	$(VENV)/bin/textemb eval analogy --encoder glove-6b-50d --report out/analogy-report.html
+	$(VENV)/bin/textemb eval similarity --dataset wordsim353 --encoder glove-6b-50d
+	$(VENV)/bin/textemb index corpora/wikipedia-sample -o out/wiki.idx --encoder all-MiniLM-L6-v2
+	$(VENV)/bin/textemb search "a nocturnal African burrowing mammal that eats termites" --index out/wiki.idx -k 3
+	@echo "open out/analogy-report.html for the report with plots"
 
 test: setup
 	$(PY) -m pytest -m "slow or not slow" -q
@@ -32,4 +38,4 @@ bench: setup
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache
+	rm -rf $(VENV) .cache .pytest_cache out
