@@ -106,6 +106,10 @@ def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
                 continue  # hidden files and folders (.git, .textemb-index ...)
             p = Path(entry.path)
             rel = _rel(p, root)
+            if not _utf8_name(entry.name):  # undecodable bytes: the name could not be stored or printed
+                skipped.append((rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                                "file name is not valid UTF-8 (rename the file)"))
+                continue
             reason = _outside_root(p, real_root) if entry.is_symlink() else None
             if reason:
                 skipped.append((rel, reason))
@@ -120,6 +124,14 @@ def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
                 _read_one(p, rel, docs, skipped, text_column=text_column, max_bytes=max_bytes)
         stack.extend(reversed(subdirs))
     return DocumentSet(docs, skipped, real_root)
+
+
+def _utf8_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rel(p: Path, root: Path) -> str:
