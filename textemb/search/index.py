@@ -463,13 +463,13 @@ class Index:
         path = Path(path)
         lock = store.IndexLock(path).acquire() if writable else None
         try:
-            for attempt in range(3):  # a writer may swap generations between our two reads
+            for attempt in range(50):  # a writer may swap generations while we read: retry while it moves on
                 manifest = store.read_manifest(path)
                 try:
                     vectors, passages, docs, hnsw = store.load_files(path, manifest, verify=_verify(manifest, verify))
                     break
                 except FormatError:
-                    if attempt == 2 or store.read_manifest(path).get("generation") == manifest.get("generation"):
+                    if attempt == 49 or store.read_manifest(path).get("generation") == manifest.get("generation"):
                         raise
             if manifest.get("metric", "cosine") != "cosine" or manifest.get("normalize", "l2") != "l2":
                 raise FormatError(f"vectors use metric {manifest.get('metric')!r} with normalisation "

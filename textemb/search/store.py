@@ -192,12 +192,16 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
                 or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str)):
             raise FormatError(f"manifest.json entry for the {role} file is damaged ({info!r:.80}): re-index", path=folder)
         p = folder / info["name"]
-        if not p.is_file():
-            raise FormatError(f"{info['name']} is missing", path=folder)
-        if p.stat().st_size != info["size"]:
-            raise FormatError(f"{info['name']} is {p.stat().st_size:,} bytes, the manifest says {info['size']:,} (truncated or replaced)", path=folder)
-        if verify and sha256_file(p) != info["sha256"]:
-            raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted)", path=folder)
+        try:
+            if not p.is_file():
+                raise FormatError(f"{info['name']} is missing", path=folder)
+            size = p.stat().st_size
+            if size != info["size"]:
+                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or replaced)", path=folder)
+            if verify and sha256_file(p) != info["sha256"]:
+                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted)", path=folder)
+        except OSError as exc:  # removed while we looked (a writer swapped generations) or unreadable
+            raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
     try:
         vectors = np.load(folder / files["vectors"]["name"], mmap_mode="r", allow_pickle=False)
         passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
@@ -205,7 +209,11 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
         raise FormatError(f"unreadable array ({exc}); the index is damaged: re-index", path=folder) from None
     docs = []
     dpath = folder / files["docs"]["name"]
-    with open(dpath, "rb") as fh:
+    try:
+        fh = open(dpath, "rb")
+    except OSError as exc:  # e.g. a writer swapped generations since the manifest was read
+        raise FormatError(f"{dpath.name} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
+    with fh:
         for n, line in enumerate(fh, 1):
             try:
                 doc = json.loads(line.decode("utf-8"))
