@@ -58,6 +58,10 @@ def test_class6_documents_bom_crlf_nul_and_invalid_utf8(tmp_path):
     assert "NUL" in reasons["nul.txt"]
     assert "not UTF-8" in reasons["bad.jsonl"]
     assert "latin1.txt" in ds.summary()
+    lenient = {d.id: d.text for d in load_documents(tmp_path, errors="replace").documents}
+    assert lenient["latin1.txt"] == "caf\ufffd au lait" and "nul.txt" not in lenient
+    with pytest.raises(TextembError, match="errors must be"):
+        load_documents(tmp_path, errors="ignore")
 
 
 # --------------------------------------------------------------------------- class 10 (document trees)

@@ -69,20 +69,27 @@ def load_documents(
     *,
     text_column: str = "text",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    errors: str = "strict",
 ) -> DocumentSet:
-    """Read documents from a folder (recursively), one file, or a Wikipedia XML dump."""
+    """Read documents from a folder (recursively), one file, or a Wikipedia XML dump.
+
+    ``errors="strict"`` (default) skips files that are not valid UTF-8 (with the byte offset in the
+    reason); ``errors="replace"`` reads them with U+FFFD for the bad bytes.
+    """
+    if errors not in ("strict", "replace"):
+        raise InputError(f"errors must be 'strict' or 'replace', got {errors!r}")
     path = Path(source)
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path}: no such file or folder; give a folder of documents or a single file")
     if path.is_dir():
-        return _walk(path, text_column=text_column, max_bytes=max_bytes)
+        return _walk(path, text_column=text_column, max_bytes=max_bytes, errors=errors)
     docs: list[Document] = []
     skipped: list[tuple[str, str]] = []
-    _read_one(path, path.name, docs, skipped, text_column=text_column, max_bytes=max_bytes)
+    _read_one(path, path.name, docs, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
     return DocumentSet(docs, skipped, path.parent.resolve())
 
 
-def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
+def _walk(root: Path, *, text_column: str, max_bytes: int, errors: str = "strict") -> DocumentSet:
     real_root = root.resolve()
     docs: list[Document] = []
     skipped: list[tuple[str, str]] = []
@@ -121,7 +128,7 @@ def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
             if is_dir:
                 subdirs.append(p)
             else:
-                _read_one(p, rel, docs, skipped, text_column=text_column, max_bytes=max_bytes)
+                _read_one(p, rel, docs, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
         stack.extend(reversed(subdirs))
     return DocumentSet(docs, skipped, real_root)
 
@@ -155,7 +162,8 @@ def _suffix(p: Path) -> str:
     return p.suffix.lower()
 
 
-def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str, max_bytes: int) -> None:
+def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str, max_bytes: int,
+              errors: str = "strict") -> None:
     """Append the documents of one file to ``docs``, or a reason to ``skipped``."""
     suffix = _suffix(p)
     if suffix not in TEXT_SUFFIXES:
@@ -198,9 +206,9 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
                 skipped.append((rel, "binary file (NUL bytes)"))
                 return
             try:
-                text = data.decode("utf-8-sig")
+                text = data.decode("utf-8-sig", errors=errors)
             except UnicodeDecodeError as exc:
-                skipped.append((rel, f"not UTF-8 text (byte {exc.start})"))
+                skipped.append((rel, f"not UTF-8 text (byte {exc.start}); pass errors='replace' to read it anyway"))
                 return
             found = _parse_text(text, suffix, rel, text_column, skipped)
     except _Skip as exc:
