@@ -141,3 +141,23 @@ def main_cli(argv):
     from textemb_cli.main import main
 
     return main(argv)
+
+
+def test_class13_full_disk_while_caching_vectors_only_warns(tmp_path, monkeypatch, tiny_glove):
+    """Class 13 for the vector cache: a full disk costs a warning, the load works, no temp folder is left."""
+    import errno
+
+    from textemb.io import cache
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("TEXTEMB_CACHE", str(root))
+
+    def full(*a, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache.np, "save", full)
+    with pytest.warns(UserWarning, match="could not write the vector cache.*No space left"):
+        enc = load_encoder(f"glove:{tiny_glove}")
+    assert enc.encode("frog").shape == (enc.dim,)
+    leftovers = [p for p in root.rglob("*") if p.name.endswith(".tmp")] if root.exists() else []
+    assert not leftovers
