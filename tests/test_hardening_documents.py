@@ -6,6 +6,7 @@ is read, and nothing hangs. Random bytes and mutated valid files raise only Text
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -179,6 +180,10 @@ def _parse(tmp_path: Path, suffix: str, data: bytes) -> None:
     for d in ds.documents:  # what comes back is usable: non-empty text, storable as UTF-8 JSON
         assert isinstance(d.text, str) and d.text.strip()
         d.text.encode("utf-8")
+    ids = [d.id for d in ds.documents]
+    assert len(set(ids)) == len(ids)  # Index.add would refuse duplicate ids
+    for d in ds.documents:
+        json.dumps(d.__dict__, ensure_ascii=False).encode("utf-8")  # storable in the index's docs file
     for rel, why in ds.skipped:
         assert why and isinstance(why, str)
     assert ds.documents or ds.skipped  # a file is either parsed or skipped with a reason
@@ -200,6 +205,35 @@ def test_fuzz_document_parser_mutated_valid_files(tmp_path, suffix, edits, cut):
     for pos, byte in edits:
         data[pos % len(data)] = byte
     _parse(tmp_path, suffix, bytes(data[: max(1, cut % (len(data) + 1))]))
+
+
+def test_class10_jsonl_and_csv_duplicate_ids_and_surrogates_do_not_stop_indexing(tmp_path, glove50):
+    """Bad records inside a file are skipped with a reason; the rest is indexed (Index.add refuses duplicate ids)."""
+    (tmp_path / "a.jsonl").write_text(
+        '{"id": 1, "text": "a frog"}\n{"id": 1, "text": "a duplicate"}\n{"id": 2, "text": "bad \\ud800 half"}\n'
+        '{"id": 3, "text": "a toad"}\n', encoding="utf-8")
+    (tmp_path / "b.csv").write_text("id,text\n1,one\n1,again\n", encoding="utf-8")
+    ds = load_documents(tmp_path)
+    assert sorted(d.id for d in ds.documents) == ["a.jsonl#1", "a.jsonl#3"]
+    reasons = dict(ds.skipped)
+    assert "duplicate id 1" in reasons["a.jsonl:2"] and "surrogate" in reasons["a.jsonl:3"]
+    assert "duplicate id '1'" in reasons["b.csv"]
+    assert len(Index.build(ds, glove50, path=tmp_path / "idx")) == 2
+
+
+@pytest.mark.filterwarnings("ignore:.*no in-vocabulary token")
+@_fuzz
+@given(lines=st.lists(st.fixed_dictionaries({"id": st.one_of(st.integers(0, 3), st.text(max_size=3)),
+                                               "text": st.text(max_size=20)}), max_size=6))
+def test_fuzz_jsonl_records_always_index(tmp_path, glove50, lines):
+    """Any JSONL of (possibly duplicate, odd-Unicode) records loads and indexes without a traceback."""
+    path = tmp_path / "f.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    try:
+        ds = load_documents(path)
+    except TextembError:
+        return
+    Index.build(ds, glove50)
 
 
 def test_fuzz_bz2_bomb_is_bounded(tmp_path):

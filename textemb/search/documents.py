@@ -258,8 +258,16 @@ def _parse_text(text: str, suffix: str, rel: str, text_column: str, skipped: lis
     raise _Skip(f"unsupported file type {suffix!r}")
 
 
+def _utf8_ok(obj: object) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse_jsonl(text: str, rel: str, skipped: list) -> list[Document]:
-    out, bad = [], 0
+    out, bad, seen = [], 0, set()
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -267,12 +275,21 @@ def _parse_jsonl(text: str, rel: str, skipped: list) -> list[Document]:
             obj = json.loads(line)
         except json.JSONDecodeError:
             obj = None
+        why = None
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            why = "line is not a JSON object with a string 'text'"
+        elif "\\ud" in line.lower() and not _utf8_ok(obj):  # only escapes can smuggle in a lone surrogate
+            why = "line holds an unpaired surrogate escape (\\ud800-\\udfff), not valid Unicode text"
+        else:
+            ident = obj.get("id", obj.get("_id", n))
+            if f"{rel}#{ident}" in seen:
+                why = f"duplicate id {ident!r} (the first one is kept)"
+        if why:
             bad += 1
             if bad <= 3:
-                skipped.append((f"{rel}:{n}", "line is not a JSON object with a string 'text'"))
+                skipped.append((f"{rel}:{n}", why))
             continue
-        ident = obj.get("id", obj.get("_id", n))
+        seen.add(f"{rel}#{ident}")
         title = obj.get("title")
         meta = {k: v for k, v in obj.items() if k not in ("id", "_id", "title", "text")}
         out.append(Document(f"{rel}#{ident}", obj["text"], str(title) if title else None, meta=meta))
@@ -287,9 +304,12 @@ def _parse_csv(text: str, rel: str, text_column: str) -> list[Document]:
         fields = reader.fieldnames or []
         if text_column not in fields:
             raise _Skip(f"no column {text_column!r} (columns: {', '.join(fields) or 'none'}); pass text_column= / --text-column")
-        out = []
+        out, seen = [], set()
         for n, row in enumerate(reader, 2):
             ident = row.get("id") or row.get("_id") or str(n)
+            if ident in seen:
+                raise _Skip(f"duplicate id {ident!r} on line {n}; ids in a CSV file must be unique")
+            seen.add(ident)
             title = row.get("title") or None
             out.append(Document(f"{rel}#{ident}", row.get(text_column) or "", title))
         return out
