@@ -219,6 +219,10 @@ def test_class10_jsonl_and_csv_duplicate_ids_and_surrogates_do_not_stop_indexing
     assert "duplicate id 1" in reasons["a.jsonl:2"] and "surrogate" in reasons["a.jsonl:3"]
     assert "duplicate id '1'" in reasons["b.csv"]
     assert len(Index.build(ds, glove50, path=tmp_path / "idx")) == 2
+    page = "<page><title>T{0}</title><ns>0</ns><id>7</id><revision><text>text {0}</text></revision></page>"
+    (tmp_path / "dump.xml").write_text(f"<mediawiki>{page.format(1)}{page.format(2)}</mediawiki>", encoding="utf-8")
+    ds = load_documents(tmp_path / "dump.xml")
+    assert [d.title for d in ds.documents] == ["T1"] and "duplicate id" in dict(ds.skipped)["dump.xml"]
 
 
 @pytest.mark.filterwarnings("ignore:.*no in-vocabulary token")

@@ -215,6 +215,10 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
         skipped.append((rel, str(exc)))
         return
     found = [d for d in found if d.text.strip()]
+    unique = list({d.id: d for d in reversed(found)}.values())[::-1]  # first of each id wins
+    if len(unique) < len(found):
+        skipped.append((rel, f"{len(found) - len(unique)} records with a duplicate id (the first one of each is kept)"))
+        found = unique
     if not found:
         skipped.append((rel, "no text after parsing"))
         return
