@@ -429,3 +429,25 @@ def test_class15_cli_odd_queries_never_traceback(saved, tmp_path, glove50, capsy
     assert main(["search", "frog", "--index", str(saved), "--encoder", f"glove:{tiny_glove}"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("textemb: error:") and "-d vectors" in err and "\n" not in err
+
+
+def test_class12_any_flipped_manifest_byte_is_an_error_or_harmless(saved, glove50):
+    """Flip one bit at 150 random manifest positions: a clear TextembError, or an index that still works."""
+    import random
+
+    good = (saved / "manifest.json").read_bytes()
+    rng = random.Random(12)
+    errors = 0
+    for pos in rng.sample(range(len(good)), min(150, len(good))):
+        data = bytearray(good)
+        data[pos] ^= 1 << rng.randrange(8)
+        (saved / "manifest.json").write_bytes(bytes(data))
+        try:
+            idx = Index.open(saved)
+            idx.use_encoder(glove50)
+            hits = idx.search("frog pond", k=2)
+        except TextembError:
+            errors += 1
+            continue
+        assert hits[0].id == "frog"  # what opened is the real index
+    assert errors > 50
