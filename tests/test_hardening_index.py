@@ -451,3 +451,21 @@ def test_class12_any_flipped_manifest_byte_is_an_error_or_harmless(saved, glove5
             continue
         assert hits[0].id == "frog"  # what opened is the real index
     assert errors > 50
+
+
+def test_class13_unwritable_index_folder_through_the_cli(tmp_path, monkeypatch, capsys):
+    """An OSError outside the index writer (here: the lock file cannot be created) is one line, exit 1."""
+    from textemb_cli.main import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "frog.txt").write_text("a frog", encoding="utf-8")
+    out = tmp_path / "ro" / "idx"
+
+    def denied(self):
+        raise PermissionError(errno.EACCES, "Permission denied", str(out / "lock"))
+
+    monkeypatch.setattr(store.IndexLock, "acquire", denied)
+    assert main(["index", str(docs), "-o", str(out), "--quiet", "--encoder", "glove-6b-50d"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"textemb: error: {out / 'lock'}: Permission denied"
