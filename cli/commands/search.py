@@ -66,7 +66,7 @@ def run(args) -> int:
     tty = sys.stdout.isatty()
     words = query_words(args.query)
     if not hits:
-        print("no documents in the index")
+        print("no results: the query has no word the encoder knows" if not hasattr(idx, "__len__") or len(idx) else "no documents in the index")
     for h in hits:
         where = h.source if h.id == h.source else f"{h.source} [{h.id.rsplit('#', 1)[-1]}]"
         title = f"  {h.title}" if h.title else ""

@@ -11,12 +11,12 @@ import warnings
 
 from textemb.search.documents import Document, DocumentSet, chunk_spans, load_documents
 from textemb.search.index import ChunkSettings, Hit, Index, SyncReport
-from textemb.search.store import IndexLockedError
+from textemb.search.store import IndexLockedError, IndexWriteError
 
 #: the default search encoder, then the fallbacks tried when its backend is not installed
 DEFAULT_SEARCH_ENCODERS = ("all-MiniLM-L6-v2", "avg:glove-6b-50d", "glove-6b-50d")
 
-__all__ = ["ChunkSettings", "Document", "DocumentSet", "Hit", "Index", "IndexLockedError", "SyncReport",
+__all__ = ["ChunkSettings", "Document", "DocumentSet", "Hit", "Index", "IndexLockedError", "IndexWriteError", "SyncReport",
            "chunk_spans", "default_encoder", "load_documents", "DEFAULT_SEARCH_ENCODERS"]
 
 

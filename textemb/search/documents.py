@@ -69,20 +69,27 @@ def load_documents(
     *,
     text_column: str = "text",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    errors: str = "strict",
 ) -> DocumentSet:
-    """Read documents from a folder (recursively), one file, or a Wikipedia XML dump."""
+    """Read documents from a folder (recursively), one file, or a Wikipedia XML dump.
+
+    ``errors="strict"`` (default) skips files that are not valid UTF-8 (with the byte offset in the
+    reason); ``errors="replace"`` reads them with U+FFFD for the bad bytes.
+    """
+    if errors not in ("strict", "replace"):
+        raise InputError(f"errors must be 'strict' or 'replace', got {errors!r}")
     path = Path(source)
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path}: no such file or folder; give a folder of documents or a single file")
     if path.is_dir():
-        return _walk(path, text_column=text_column, max_bytes=max_bytes)
+        return _walk(path, text_column=text_column, max_bytes=max_bytes, errors=errors)
     docs: list[Document] = []
     skipped: list[tuple[str, str]] = []
-    _read_one(path, path.name, docs, skipped, text_column=text_column, max_bytes=max_bytes)
+    _read_one(path, path.name, docs, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
     return DocumentSet(docs, skipped, path.parent.resolve())
 
 
-def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
+def _walk(root: Path, *, text_column: str, max_bytes: int, errors: str = "strict") -> DocumentSet:
     real_root = root.resolve()
     docs: list[Document] = []
     skipped: list[tuple[str, str]] = []
@@ -106,6 +113,10 @@ def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
                 continue  # hidden files and folders (.git, .textemb-index ...)
             p = Path(entry.path)
             rel = _rel(p, root)
+            if not _utf8_name(entry.name):  # undecodable bytes: the name could not be stored or printed
+                skipped.append((rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                                "file name is not valid UTF-8 (rename the file)"))
+                continue
             reason = _outside_root(p, real_root) if entry.is_symlink() else None
             if reason:
                 skipped.append((rel, reason))
@@ -117,9 +128,17 @@ def _walk(root: Path, *, text_column: str, max_bytes: int) -> DocumentSet:
             if is_dir:
                 subdirs.append(p)
             else:
-                _read_one(p, rel, docs, skipped, text_column=text_column, max_bytes=max_bytes)
+                _read_one(p, rel, docs, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
         stack.extend(reversed(subdirs))
     return DocumentSet(docs, skipped, real_root)
+
+
+def _utf8_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rel(p: Path, root: Path) -> str:
@@ -143,7 +162,8 @@ def _suffix(p: Path) -> str:
     return p.suffix.lower()
 
 
-def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str, max_bytes: int) -> None:
+def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str, max_bytes: int,
+              errors: str = "strict") -> None:
     """Append the documents of one file to ``docs``, or a reason to ``skipped``."""
     suffix = _suffix(p)
     if suffix not in TEXT_SUFFIXES:
@@ -186,15 +206,19 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
                 skipped.append((rel, "binary file (NUL bytes)"))
                 return
             try:
-                text = data.decode("utf-8-sig")
+                text = data.decode("utf-8-sig", errors=errors)
             except UnicodeDecodeError as exc:
-                skipped.append((rel, f"not UTF-8 text (byte {exc.start})"))
+                skipped.append((rel, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8, or in Python load_documents(..., errors='replace')"))
                 return
             found = _parse_text(text, suffix, rel, text_column, skipped)
     except _Skip as exc:
         skipped.append((rel, str(exc)))
         return
     found = [d for d in found if d.text.strip()]
+    unique = list({d.id: d for d in reversed(found)}.values())[::-1]  # first of each id wins
+    if len(unique) < len(found):
+        skipped.append((rel, f"{len(found) - len(unique)} records with a duplicate id (the first one of each is kept)"))
+        found = unique
     if not found:
         skipped.append((rel, "no text after parsing"))
         return
@@ -238,8 +262,16 @@ def _parse_text(text: str, suffix: str, rel: str, text_column: str, skipped: lis
     raise _Skip(f"unsupported file type {suffix!r}")
 
 
+def _utf8_ok(obj: object) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse_jsonl(text: str, rel: str, skipped: list) -> list[Document]:
-    out, bad = [], 0
+    out, bad, seen = [], 0, set()
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -247,12 +279,21 @@ def _parse_jsonl(text: str, rel: str, skipped: list) -> list[Document]:
             obj = json.loads(line)
         except json.JSONDecodeError:
             obj = None
+        why = None
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            why = "line is not a JSON object with a string 'text'"
+        elif "\\ud" in line.lower() and not _utf8_ok(obj):  # only escapes can smuggle in a lone surrogate
+            why = "line holds an unpaired surrogate escape (\\ud800-\\udfff), not valid Unicode text"
+        else:
+            ident = obj.get("id", obj.get("_id", n))
+            if f"{rel}#{ident}" in seen:
+                why = f"duplicate id {ident!r} (the first one is kept)"
+        if why:
             bad += 1
             if bad <= 3:
-                skipped.append((f"{rel}:{n}", "line is not a JSON object with a string 'text'"))
+                skipped.append((f"{rel}:{n}", why))
             continue
-        ident = obj.get("id", obj.get("_id", n))
+        seen.add(f"{rel}#{ident}")
         title = obj.get("title")
         meta = {k: v for k, v in obj.items() if k not in ("id", "_id", "title", "text")}
         out.append(Document(f"{rel}#{ident}", obj["text"], str(title) if title else None, meta=meta))
@@ -267,9 +308,12 @@ def _parse_csv(text: str, rel: str, text_column: str) -> list[Document]:
         fields = reader.fieldnames or []
         if text_column not in fields:
             raise _Skip(f"no column {text_column!r} (columns: {', '.join(fields) or 'none'}); pass text_column= / --text-column")
-        out = []
+        out, seen = [], set()
         for n, row in enumerate(reader, 2):
             ident = row.get("id") or row.get("_id") or str(n)
+            if ident in seen:
+                raise _Skip(f"duplicate id {ident!r} on line {n}; ids in a CSV file must be unique")
+            seen.add(ident)
             title = row.get("title") or None
             out.append(Document(f"{rel}#{ident}", row.get(text_column) or "", title))
         return out

@@ -27,6 +27,8 @@ from textemb.search.documents import Document, DocumentSet, chunk_spans
 DOC_SCORES = ("max", "mean")
 #: an index with at least this many passages gets an HNSW graph when ``ann="auto"``
 ANN_AUTO_THRESHOLD = 100_000
+#: ``Index.open(verify=None)`` checks the sha256 of indexes up to this size (bigger ones: sizes only)
+VERIFY_AUTO_BYTES = 64 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,11 @@ class Index:
             raise InputError(f"query vectors are {q_vecs.shape[1]}-d, the index holds {self.dim}-d vectors")
         if not self.docs:
             return [[] for _ in q_vecs]
+        known = np.isfinite(q_vecs).all(axis=1) & (np.abs(q_vecs).sum(axis=1) > 0)
+        if not known.all():  # a zero vector (e.g. every query word out of vocabulary) matches nothing
+            found = self.search_vectors(q_vecs[known], k, doc_score=doc_score, mode=mode, ef_search=ef_search) if known.any() else []
+            it = iter(found)
+            return [next(it) if ok else [] for ok in known]
         k = min(int(k), len(self.docs))
         if doc_score == "mean":
             return [self._mean_hits(q, k) for q in q_vecs]
@@ -447,27 +454,34 @@ class Index:
 
     @classmethod
     def open(cls, path: str | Path, *, encoder: Encoder | None = None, device: str = "cpu",
-             verify: bool = False, writable: bool = False) -> "Index":
-        """Open an index folder (vectors memory-mapped). ``writable`` holds the lock until :meth:`close`."""
+             verify: bool | None = None, writable: bool = False) -> "Index":
+        """Open an index folder (vectors memory-mapped). ``writable`` holds the lock until :meth:`close`.
+
+        ``verify`` checks every file's sha256 against the manifest (a flipped byte is caught); the
+        default (``None``) verifies indexes whose files total at most :data:`VERIFY_AUTO_BYTES`.
+        """
         path = Path(path)
         lock = store.IndexLock(path).acquire() if writable else None
         try:
-            for attempt in range(3):  # a writer may swap generations between our two reads
+            for attempt in range(50):  # a writer may swap generations while we read: retry while it moves on
                 manifest = store.read_manifest(path)
                 try:
-                    vectors, passages, docs, hnsw = store.load_files(path, manifest, verify=verify)
+                    vectors, passages, docs, hnsw = store.load_files(path, manifest, verify=_verify(manifest, verify))
                     break
                 except FormatError:
-                    if attempt == 2 or store.read_manifest(path).get("generation") == manifest.get("generation"):
+                    if attempt == 49 or store.read_manifest(path).get("generation") == manifest.get("generation"):
                         raise
             if manifest.get("metric", "cosine") != "cosine" or manifest.get("normalize", "l2") != "l2":
                 raise FormatError(f"vectors use metric {manifest.get('metric')!r} with normalisation "
                                   f"{manifest.get('normalize')!r}; this textemb searches cosine over L2-normalised "
                                   "vectors: re-index", path=path)
-            s = manifest.get("settings", {})
-            idx = cls(dim=int(manifest["dim"]), encoder_spec=manifest["encoder"]["spec"],
-                      chunk=ChunkSettings(**s.get("chunk", {})), dtype=manifest.get("dtype", "float32"),
-                      ann=s.get("ann", "auto"), device=device, root=manifest.get("root"))
+            try:
+                s = manifest.get("settings", {})
+                idx = cls(dim=int(manifest["dim"]), encoder_spec=str(manifest["encoder"]["spec"]),
+                          chunk=ChunkSettings(**s.get("chunk", {})), dtype=manifest.get("dtype", "float32"),
+                          ann=s.get("ann", "auto"), device=device, root=manifest.get("root"))
+            except (KeyError, TypeError, AttributeError, InputError) as exc:
+                raise FormatError(f"manifest.json is damaged ({type(exc).__name__}: {exc}); re-index", path=path) from None
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -493,6 +507,16 @@ class Index:
     def __repr__(self) -> str:
         return (f"Index({len(self.docs):,} documents, {len(self.passages):,} passages, dim={self.dim}, "
                 f"encoder={self.encoder_spec!r}, path={str(self.path) if self.path else None!r})")
+
+
+def _verify(manifest: dict, verify: bool | None) -> bool:
+    if verify is not None:
+        return bool(verify)
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return True  # load_files reports the damage
+    total = sum(f.get("size", 0) for f in files.values() if isinstance(f, dict) and isinstance(f.get("size"), int))
+    return total <= VERIFY_AUTO_BYTES
 
 
 def _hf_tokenizer(encoder: Encoder):

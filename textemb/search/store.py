@@ -38,6 +38,10 @@ class IndexLockedError(TextembError):
     """Another process is writing this index."""
 
 
+class IndexWriteError(TextembError, OSError):
+    """Writing a new generation failed (disk full, read-only folder ...); the previous one is intact."""
+
+
 class IndexLock:
     """An exclusive, non-blocking ``flock`` on ``INDEX/lock``; released on close or process death."""
 
@@ -110,6 +114,20 @@ def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages
                      docs: list[dict], hnsw: bytes | None) -> dict:
     """Write generation ``manifest['generation']`` and swap the manifest in. Caller holds the lock."""
     gen = manifest["generation"]
+    try:
+        manifest = _write_files(folder, manifest, gen, vectors, passages, docs, hnsw)
+    except OSError as exc:
+        _remove_generation(folder, gen)  # no half-written generation and no temp files stay behind
+        reason = exc.strerror or str(exc)
+        raise IndexWriteError(
+            f"could not write index {folder} ({reason}); nothing was changed: the previous generation (if any) "
+            "is intact and the partial files were removed. Free disk space or fix the folder's permissions and retry") from None
+    _remove_other_generations(folder, gen)
+    return manifest
+
+
+def _write_files(folder: Path, manifest: dict, gen: int, vectors: np.ndarray, passages: np.ndarray,
+                 docs: list[dict], hnsw: bytes | None) -> dict:
     names = {"vectors": f"vectors-{gen:06d}.npy", "passages": f"passages-{gen:06d}.npy", "docs": f"docs-{gen:06d}.jsonl"}
     with atomic_open(folder / names["vectors"]) as fh:
         np.save(fh, np.ascontiguousarray(vectors), allow_pickle=False)
@@ -130,8 +148,17 @@ def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages
     manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with atomic_open(folder / "manifest.json") as fh:
         fh.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
-    _remove_other_generations(folder, gen)
     return manifest
+
+
+def _remove_generation(folder: Path, gen: int) -> None:
+    """Delete generation ``gen``'s data files and any temp file (after a failed write)."""
+    with contextlib.suppress(OSError):
+        for p in folder.iterdir():
+            m = _DATA.match(p.name)
+            if (m and int(m.group(2)) == gen) or (p.name.startswith(".") and p.name.endswith(".tmp")):
+                with contextlib.suppress(OSError):
+                    p.unlink()
 
 
 def _remove_other_generations(folder: Path, keep: int) -> None:
@@ -155,33 +182,57 @@ def next_generation(folder: Path) -> int:
 def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[np.ndarray, np.ndarray, list[dict], Path | None]:
     """The data files a manifest names, checked against its sizes (and sha256 with ``verify``)."""
     files = manifest.get("files") or {}
+    if not isinstance(files, dict):
+        raise FormatError("manifest.json 'files' is not an object; the manifest is damaged: re-index", path=folder)
     for role in ("vectors", "passages", "docs"):
         if role not in files:
             raise FormatError(f"manifest.json names no {role} file", path=folder)
     for role, info in files.items():
+        if (not isinstance(info, dict) or not isinstance(info.get("name"), str) or not _DATA.match(info["name"])
+                or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str)):
+            raise FormatError(f"manifest.json entry for the {role} file is damaged ({info!r:.80}): re-index", path=folder)
         p = folder / info["name"]
-        if not p.is_file():
-            raise FormatError(f"{info['name']} is missing", path=folder)
-        if p.stat().st_size != info["size"]:
-            raise FormatError(f"{info['name']} is {p.stat().st_size:,} bytes, the manifest says {info['size']:,} (truncated or replaced)", path=folder)
-        if verify and sha256_file(p) != info["sha256"]:
-            raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted)", path=folder)
+        try:
+            if not p.is_file():
+                raise FormatError(f"{info['name']} is missing", path=folder)
+            size = p.stat().st_size
+            if size != info["size"]:
+                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or replaced)", path=folder)
+            if verify and sha256_file(p) != info["sha256"]:
+                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted)", path=folder)
+        except OSError as exc:  # removed while we looked (a writer swapped generations) or unreadable
+            raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
     try:
         vectors = np.load(folder / files["vectors"]["name"], mmap_mode="r", allow_pickle=False)
         passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
-    except ValueError as exc:
-        raise FormatError(f"unreadable array ({exc})", path=folder) from None
+    except (ValueError, EOFError, OSError) as exc:
+        raise FormatError(f"unreadable array ({exc}); the index is damaged: re-index", path=folder) from None
     docs = []
-    with open(folder / files["docs"]["name"], encoding="utf-8") as fh:
+    dpath = folder / files["docs"]["name"]
+    try:
+        fh = open(dpath, "rb")
+    except OSError as exc:  # e.g. a writer swapped generations since the manifest was read
+        raise FormatError(f"{dpath.name} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
+    with fh:
         for n, line in enumerate(fh, 1):
             try:
-                docs.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise FormatError(f"bad JSON ({exc})", path=folder / files["docs"]["name"], line=n) from None
+                doc = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise FormatError(f"bad JSON ({exc}); the index is damaged: re-index", path=dpath, line=n) from None
+            if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(doc.get("text"), str):
+                raise FormatError("not a document record (needs string 'id' and 'text'); the index is damaged: re-index",
+                                  path=dpath, line=n)
+            docs.append(doc)
     hnsw = folder / files["hnsw"]["name"] if "hnsw" in files else None  # read only when ANN search is used
     counts = manifest.get("counts", {})
     if vectors.ndim != 2 or vectors.shape != (counts.get("passages"), manifest.get("dim")):
         raise FormatError(f"vectors are {vectors.shape}, the manifest says ({counts.get('passages')}, {manifest.get('dim')})", path=folder)
     if passages.shape != (vectors.shape[0], 3) or len(docs) != counts.get("documents"):
         raise FormatError("passage table or document list does not match the manifest counts", path=folder)
+    if vectors.dtype not in (np.float32, np.float16) or passages.dtype != np.int64:
+        raise FormatError(f"vectors are {vectors.dtype} and passages {passages.dtype}; expected float32/float16 and "
+                          "int64: re-index", path=folder)
+    if len(passages) and (passages[:, 0].min() < 0 or passages[:, 0].max() >= len(docs)
+                          or passages[:, 1].min() < 0 or (passages[:, 2] < passages[:, 1]).any()):
+        raise FormatError("passage table points outside the document list; the index is damaged: re-index", path=folder)
     return vectors, passages, docs, hnsw
