@@ -153,64 +153,6 @@ def test_documents_must_have_a_rebuildable_encoder_for_ray(glove50, tmp_path):
         index_documents(tmp_path / "d", tmp_path / "idx", encoder=anon, engine="ray")
 
 
-@pytest.fixture
-def ray_head():
-    """A real Ray cluster head started with 'ray start --head --block' on 127.0.0.1 (stopped afterwards)."""
-    pytest.importorskip("ray")
-    import os
-    import shutil
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import tempfile
-    import time
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    temp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # Ray's socket paths must stay short
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")  # Ray 2.60's default: token auth (~/.ray/auth_token)
-    ray_cli = Path(sys.executable).with_name("ray")
-    log = open(Path(temp) / "head.log", "w")
-    proc = subprocess.Popen([str(ray_cli), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
-                             "--port", str(port), "--num-cpus", "2", "--include-dashboard=false",
-                             "--disable-usage-stats", "--temp-dir", temp], stdout=log, stderr=subprocess.STDOUT,
-                            env=env, start_new_session=True)
-    deadline = time.time() + 120
-    while "Ray runtime started" not in (Path(temp) / "head.log").read_text() and time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail("ray start --head exited: " + (Path(temp) / "head.log").read_text()[-2000:])
-        time.sleep(1)
-    try:
-        yield f"127.0.0.1:{port}", proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-@pytest.mark.slow
-def test_ray_engine_on_an_existing_cluster_leaves_it_running(ray_head, wiki_pair, tmp_path, monkeypatch, capsys):
-    address, head = ray_head
-    monkeypatch.setenv("RAY_AUTH_MODE", "token")  # a driver must opt in to send the cluster's token
-    single, _ = wiki_pair
-    out = tmp_path / "cluster.idx"
-    capsys.readouterr()
-    assert main(["index", str(WIKI), "-o", str(out), "--encoder", "glove-6b-50d", "-q", "--engine", "ray",
-                 "--address", address, "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["ray"]["address"] == address and data["ray"]["encoded"] == data["ray"]["shards"] == 5
-    a, b = Index.open(single), Index.open(out)
-    assert [d["id"] for d in a.docs] == [d["id"] for d in b.docs]
-    np.testing.assert_allclose(np.asarray(b.vectors), np.asarray(a.vectors), atol=1e-6)
-    assert head.poll() is None  # textemb disconnected but did not stop the user's cluster
-
-
 def test_ray_client_addresses_are_refused_with_the_way_that_works(tmp_path, capsys):
     pytest.importorskip("ray")
     (tmp_path / "d").mkdir()

@@ -186,6 +186,10 @@ class ShardEncoder:
 def ray_runtime(address: str | None = None, num_cpus: int = 2) -> Iterator:
     """Connect to ``address``, or start a private local Ray (no dashboard, no usage stats); shut it down after."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
+    if not address:
+        # a private runtime on this machine: Ray's "single-node" mode binds everything to 127.0.0.1 instead of
+        # the machine's network address (read when ray is first imported)
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     ray = require("ray", package="ray[data]", extra="scale", feature="--engine ray")
     require("ray.data", package="ray[data]", extra="scale", feature="--engine ray")
     if ray.is_initialized():  # the caller manages Ray (e.g. a notebook)
