@@ -35,7 +35,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not slow" -q
 
 bench: setup
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache out
