@@ -95,10 +95,13 @@ def load_encoder(spec: str, *, device: str | None = "cpu", **options: object) ->
 
     prefix, arg, spec_options = parse_spec(spec)
     if prefix is None:
-        named = models.get(arg)
+        name, named_options = _split_named(arg, spec)
+        named = models.get(name)
         if named is None:
-            raise UnknownEncoderError(f"unknown encoder {spec!r}; {_known()}")
+            raise UnknownEncoderError(f"unknown encoder {spec!r}{_did_you_mean(name)}; "
+                                      "`textemb models` lists named models and backends")
         prefix, arg, spec_options = parse_spec(named.spec)
+        spec_options = {**spec_options, **named_options}
         if named.kind == "word-vectors":
             arg = named.name
     merged = {**spec_options, **{k: str(v) for k, v in options.items()}}
@@ -116,6 +119,31 @@ def load_encoder(spec: str, *, device: str | None = "cpu", **options: object) ->
     if not getattr(encoder, "spec", ""):
         encoder.spec = spec
     return encoder
+
+
+def _split_named(arg: str, spec: str) -> tuple[str, dict[str, str]]:
+    """``NAME?key=value`` -> (NAME, options): named models take the options of their backend."""
+    name, q, query = arg.partition("?")
+    if not q:
+        return arg, {}
+    try:
+        return name, dict(parse_qsl(query, keep_blank_values=True, strict_parsing=True))
+    except ValueError:
+        raise UnknownEncoderError(f"cannot parse options {query!r} in spec {spec!r}: use key=value&key=value") from None
+
+
+def _did_you_mean(name: str) -> str:
+    """`` (did you mean 'glove-6b-50d'?)`` for a near miss of a named model or ``PREFIX:``, else ``""``."""
+    import difflib
+
+    from textemb import models
+
+    candidates = {c.lower(): c for c in [*models.NAMED, *(f"{b.prefix}:" for b in backends())]}
+    typed = name.lower()
+    close = difflib.get_close_matches(typed, list(candidates), n=2, cutoff=0.75)
+    if not close and ":" in typed:
+        close = difflib.get_close_matches(typed.split(":", 1)[0] + ":", list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(candidates[c]) for c in close)}?)" if close else ""
 
 
 def _known() -> str:
