@@ -191,3 +191,20 @@ def test_named_models_take_their_backends_options_and_near_misses_get_a_suggesti
         assert len(str(err.value)) < 200  # one readable line, not the whole catalogue
     with pytest.raises(InputError, match="unknown option"):
         load_encoder("glove-6b-50d?colour=red")
+
+
+def test_a_backend_whose_package_is_missing_names_its_extra(monkeypatch):
+    import builtins
+
+    from textemb.errors import MissingDependencyError
+
+    real_import = builtins.__import__
+
+    def no_gensim(name, *args, **kwargs):
+        if name == "gensim" or name.startswith("gensim."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_gensim)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'textemb\[word2vec\]'"):
+        load_encoder("word2vec:model.model?trust_pickle=1")

@@ -29,14 +29,19 @@ class Backend:
     factory: str  # "module:function"
     help: str
     example: str
+    extra: str = ""  # the pip extra whose packages the backend imports ("" = core install)
 
 
 _BACKENDS: dict[str, Backend] = {}
 
 
-def register(prefix: str, factory: str, *, help: str, example: str) -> None:
-    """Register a backend under ``prefix`` (a later registration replaces an earlier one)."""
-    _BACKENDS[prefix] = Backend(prefix, factory, help, example)
+def register(prefix: str, factory: str, *, help: str, example: str, extra: str = "") -> None:
+    """Register a backend under ``prefix`` (a later registration replaces an earlier one).
+
+    ``extra`` names the ``pip install 'textemb[EXTRA]'`` that brings the packages the backend imports,
+    so a missing package is reported with the right install line.
+    """
+    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra)
 
 
 def backends() -> list[Backend]:
@@ -46,7 +51,7 @@ def backends() -> list[Backend]:
 register("glove", "textemb.encoders.glove:from_spec", help="GloVe text file (no header), or glove-6b-50d",
          example="glove:path/to/glove.6B.300d.txt")
 register("word2vec", "textemb.encoders.word2vec:from_spec", help="word2vec binary (.bin) or text file (with header)",
-         example="word2vec:model.bin")
+         example="word2vec:model.bin", extra="word2vec")
 register("avg", "textemb.encoders.averaging:mean_from_spec", help="mean of word vectors over a text's tokens",
          example="avg:glove-6b-50d")
 register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF weighted mean of word vectors",
@@ -54,9 +59,9 @@ register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF
 register("avg-sif", "textemb.encoders.averaging:sif_from_spec", help="SIF: a/(a+p(w)) weighted mean, first PC removed",
          example="avg-sif:glove-6b-50d")
 register("bert", "textemb.encoders.contextual:from_spec", help="contextual token vectors of a BERT-family model",
-         example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean")
+         example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual")
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
-         example="sbert:all-MiniLM-L6-v2")
+         example="sbert:all-MiniLM-L6-v2", extra="contextual")
 register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb vector folder (WordVectors.save)",
          example="vectors:path/to/folder")
 
@@ -112,8 +117,13 @@ def load_encoder(spec: str, *, device: str | None = "cpu", **options: object) ->
     except ImportError as exc:
         from textemb.errors import MissingDependencyError
 
-        raise MissingDependencyError(exc.name or module_name, "all", f"the {prefix!r} backend") from exc
-    encoder = getattr(module, func_name)(arg, merged, device or "cpu")
+        raise MissingDependencyError(exc.name or module_name, backend.extra or "all", f"the {prefix!r} backend") from exc
+    try:
+        encoder = getattr(module, func_name)(arg, merged, device or "cpu")
+    except ModuleNotFoundError as exc:  # a backend imports its heavy packages lazily, at load time
+        from textemb.errors import MissingDependencyError
+
+        raise MissingDependencyError(exc.name or "?", backend.extra or "all", f"the {prefix!r} backend") from exc
     if merged:
         raise InputError(f"unknown option(s) for the {prefix!r} backend: {', '.join(sorted(merged))}")
     if not getattr(encoder, "spec", ""):
