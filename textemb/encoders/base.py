@@ -101,9 +101,7 @@ def batches(items: Sequence, size: int) -> Iterable[Sequence]:
 
 
 def progress(iterable, *, total: int | None, enabled: bool, desc: str, unit: str = "text"):
-    """Wrap ``iterable`` in a tqdm bar when ``enabled`` (tqdm imported lazily)."""
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
+    """A bar on a terminal, periodic lines in a log (see :mod:`textemb.progress`)."""
+    from textemb.progress import progress as _progress
 
-    return tqdm(iterable, total=total, desc=desc, unit=unit, unit_scale=True)
+    return _progress(iterable, total=total, enabled=enabled, desc=desc, unit=unit)
