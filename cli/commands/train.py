@@ -24,6 +24,8 @@ def add_parser(sub):
     w.add_argument("corpus", metavar="CORPUS")
     w.add_argument("-o", "--output", action="append", required=True, metavar="PATH",
                    help="where to save (repeat for several formats)")
+    w.add_argument("--force", action="store_true",
+                   help="replace an output folder textemb wrote before (a folder it did not write is never replaced)")
     w.add_argument("--dim", type=int, default=100, help="vector size")
     w.add_argument("--epochs", type=int, default=5)
     arch = w.add_mutually_exclusive_group()
@@ -58,6 +60,7 @@ def run(args) -> int:
     from textemb_cli.output import print_json, table
 
     corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
+    _check_outputs(args.output, args.force)
     t0 = time.perf_counter()
     result = train_word2vec(
         corpus, dim=args.dim, epochs=args.epochs, sg=args.sg, window=args.window, min_count=args.min_count,
@@ -67,7 +70,7 @@ def run(args) -> int:
     )
     saved = []
     for out in args.output:
-        saved += [str(p) for p in result.save(out) if str(p) not in saved]
+        saved += [str(p) for p in result.save(out, overwrite=args.force) if str(p) not in saved]
     total = time.perf_counter() - t0
     summary = {**result.summary(), "total_seconds": round(total, 3), "saved": saved}
     neighbors = {w: result.vectors.most_similar(w, topn=5) for w in args.neighbors if w in result.vectors}
@@ -91,6 +94,16 @@ def run(args) -> int:
         print(f"\nnearest to {word!r}:")
         print(table(["word", "cosine"], [[x, sc] for x, sc in neighbors[word]]))
     return 0
+
+
+def _check_outputs(outputs: list[str], force: bool) -> None:
+    """Refuse an output folder that may not be replaced before training, not after it."""
+    from textemb.io.ownership import check_replaceable
+    from textemb.training import output_format
+
+    for out in outputs:
+        if output_format(out) == "folder":
+            check_replaceable(out, overwrite=force)
 
 
 def _name(path: str) -> str:

@@ -457,12 +457,12 @@ class ContextualEncoder(Encoder):
         return counts
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write model (safetensors), tokenizer and these options to a folder that ``bert:PATH`` reloads."""
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
-        with atomic_dir(path) as tmp, quiet_transformers():
+        with atomic_dir(path, overwrite=overwrite, kind="contextual") as tmp, quiet_transformers():
             self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.options.items()}

@@ -58,6 +58,7 @@ def _gunzip_bounded(path: Path, max_bytes: int) -> bytes:
 
 
 def file_identity(path: str | Path) -> dict:
-    """Size and mtime of a file: the cheap part of a cache key."""
+    """Size, mtime, inode, device and ctime of a file: what tells a cache its source is unchanged."""
     st = os.stat(path)
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino, "device": st.st_dev,
+            "ctime_ns": st.st_ctime_ns}

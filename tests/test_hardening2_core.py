@@ -1,0 +1,207 @@
+"""Hardening round 2 (issue 11), the core half: output folders, device files, the cache, reports, the CLI.
+
+Each test reproduces one defect found on main (c36a692) and fails there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from textemb import load_encoder
+from textemb.errors import InputError, TextembError
+from textemb.io import cache
+from textemb.vectors import WordVectors
+from tests.conftest import TINY_WORDS
+
+OPTIONS = {"format": "glove", "errors": "strict", "nonfinite": "error"}
+
+
+@pytest.fixture
+def wv(tiny_matrix) -> WordVectors:
+    return WordVectors(TINY_WORDS, tiny_matrix, name="tiny")
+
+
+def _user_folder(path: Path) -> Path:
+    """A folder of the user's that happens to be named as an output: notes and an older model."""
+    (path / "old-run").mkdir(parents=True)
+    (path / "NOTES.md").write_text("my notes\n")
+    (path / "old-run" / "model.bin").write_bytes(b"precious")
+    return path
+
+
+def _assert_untouched(path: Path) -> None:
+    assert (path / "NOTES.md").read_text() == "my notes\n"
+    assert (path / "old-run" / "model.bin").read_bytes() == b"precious"
+    assert sorted(p.name for p in path.iterdir()) == ["NOTES.md", "old-run"]
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp or renamed-away folder
+
+
+# ----------------------------------------------------------------------------- item 2: output folders
+def test_item2_save_refuses_a_folder_textemb_did_not_write(tmp_path, wv):
+    target = _user_folder(tmp_path / "out")
+    for overwrite in (False, True):
+        with pytest.raises(InputError, match="folder textemb did not write; refusing"):
+            wv.save(target, overwrite=overwrite)
+        _assert_untouched(target)
+
+
+def test_item2_own_folder_needs_overwrite_and_keeps_added_user_files(tmp_path, wv):
+    target = tmp_path / "vecs"
+    wv.save(target)
+    with pytest.raises(InputError, match="overwrite=True"):
+        wv.save(target)
+    small = WordVectors(TINY_WORDS[:3], np.ones((3, 8), np.float32))
+    small.save(target, overwrite=True)
+    assert WordVectors.load(target).words == TINY_WORDS[:3]
+    (target / "NOTES.md").write_text("mine")
+    with pytest.raises(InputError, match=r"also holds files it did not write \(NOTES.md\)"):
+        wv.save(target, overwrite=True)
+    assert (target / "NOTES.md").read_text() == "mine"
+
+
+def test_item2_an_empty_folder_and_a_file_at_the_path(tmp_path, wv):
+    (tmp_path / "empty").mkdir()
+    wv.save(tmp_path / "empty")
+    assert WordVectors.load(tmp_path / "empty").words == TINY_WORDS
+    (tmp_path / "afile").write_text("keep")
+    with pytest.raises(InputError, match="is not a folder textemb wrote"):
+        wv.save(tmp_path / "afile", overwrite=True)
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_item2_averaging_save_refuses_user_folder(tmp_path, wv):
+    from textemb.encoders.averaging import AveragingEncoder
+
+    target = _user_folder(tmp_path / "avg")
+    with pytest.raises(InputError, match="did not write"):
+        AveragingEncoder.mean(wv).save(target, overwrite=True)
+    _assert_untouched(target)
+
+
+def test_item2_cli_train_refuses_user_folder_before_training(tmp_path, capsys):
+    from textemb_cli.main import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the king spoke to the queen\n" * 50)
+    target = _user_folder(tmp_path / "model")
+    code = main(["train", "word2vec", str(corpus), "-o", str(target), "--min-count", "1", "--epochs", "1",
+                 "--dim", "8", "--force"])
+    err = capsys.readouterr().err
+    assert code == 1 and "did not write; refusing" in err and "Traceback" not in err
+    _assert_untouched(target)
+    # a folder textemb wrote is replaced with --force only
+    own = tmp_path / "own"
+    args = ["train", "word2vec", str(corpus), "-o", str(own), "--min-count", "1", "--epochs", "1", "--dim", "8"]
+    assert main(args) == 0
+    assert main(args) == 1 and "--force" in capsys.readouterr().err
+    assert main(args + ["--force"]) == 0
+    assert (own / "vocab.txt").is_file() and len(WordVectors.load(own)) > 3
+
+
+def test_item2_cache_clear_deletes_only_textemb_entries(tiny_glove, capsys):
+    from textemb_cli.main import main
+
+    load_encoder(f"glove:{tiny_glove}")
+    base = cache.cache_root() / "vectors"
+    mine = _user_folder(base / "my-stuff")
+    (base / "stray.txt").write_text("x")
+    assert main(["cache", "clear"]) == 0
+    out = capsys.readouterr().out
+    assert "removed 1 cached vector folders" in out and "kept my-stuff" in out
+    _assert_untouched(mine)
+    assert (base / "stray.txt").read_text() == "x"
+    assert sorted(p.name for p in base.iterdir()) == ["my-stuff", "stray.txt"]
+    assert main(["cache", "info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] == []
+
+
+def test_item2_cache_write_never_replaces_a_foreign_folder(tiny_glove):
+    entry = cache.cached_entry(tiny_glove, OPTIONS)
+    _user_folder(entry)
+    with pytest.warns(UserWarning, match="could not write the vector cache"):
+        wv = load_encoder(f"glove:{tiny_glove}")
+    assert wv.words == TINY_WORDS
+    _assert_untouched(entry)
+
+
+# ----------------------------------------------------------------------------- item 5: stale cache
+def _rewrite_keeping_size_and_mtime(path: Path, new: bytes) -> None:
+    st = path.stat()
+    assert len(new) == st.st_size
+    time.sleep(0.05)  # past the coarse filesystem clock tick, as any real later rewrite is
+    path.write_bytes(new)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # what cp -p / rsync -t / tar x do
+
+
+def test_item5_rewrite_with_same_size_and_mtime_is_not_served_from_cache(tmp_path):
+    src = tmp_path / "v.txt"
+    src.write_text("alpha 1.0 2.0\nbeta 3.0 4.0\n")
+    first = load_encoder(f"glove:{src}")
+    np.testing.assert_array_equal(first["alpha"], [1, 2])
+    load_encoder(f"glove:{src}")  # the identity is now recorded as verified
+    _rewrite_keeping_size_and_mtime(src, b"alpha 5.0 6.0\nbeta 7.0 8.0\n")
+    again = load_encoder(f"glove:{src}")
+    np.testing.assert_array_equal(again["alpha"], [5, 6])
+
+
+def test_item5_replaced_file_new_inode_same_bytes_is_a_verified_hit(tmp_path):
+    src = tmp_path / "v.txt"
+    src.write_text("alpha 1.0 2.0\nbeta 3.0 4.0\n")
+    load_encoder(f"glove:{src}")
+    entry = cache.cached_entry(src, OPTIONS)
+    npy_inode = (entry / "vectors.npy").stat().st_ino
+    st = src.stat()
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(src.read_bytes())
+    os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(copy, src)  # rsync -t: a new inode, same bytes, same mtime
+    assert src.stat().st_ino != cache.read_manifest(entry)["source"]["inode"]
+    wv = load_encoder(f"glove:{src}")
+    assert isinstance(wv.vectors, np.memmap) and (entry / "vectors.npy").stat().st_ino == npy_inode
+    assert cache.read_manifest(entry)["source"]["inode"] == src.stat().st_ino  # recorded after the sha256 check
+
+
+# ----------------------------------------------------------------------------- item 13: killed cache write
+_KILLED_WRITE = """
+import os, signal, sys
+from textemb.io.atomic import atomic_dir
+with atomic_dir(sys.argv[1], kind="vectors") as tmp:
+    (tmp / "vectors.npy").write_bytes(b"x" * 100000)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_item13_killed_first_cache_write_is_not_an_entry_and_is_cleaned(tiny_glove, capsys):
+    from textemb_cli.main import main
+
+    entry = cache.cached_entry(tiny_glove, OPTIONS)
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITE, str(entry)], env=os.environ.copy())
+    assert proc.returncode == -signal.SIGKILL
+    base = entry.parent
+    leftovers = [p for p in base.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1
+    assert main(["cache", "info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] == []
+    load_encoder(f"glove:{tiny_glove}")  # the next cache write cleans the stale temp folder
+    assert [p.name for p in base.iterdir()] == [entry.name]
+    assert main(["cache", "info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] == [entry.name]
+
+
+def test_item13_a_live_writers_temp_folder_is_not_removed(tmp_path):
+    from textemb.io.atomic import atomic_dir
+    from textemb.io.ownership import clean_stale_temps
+
+    with atomic_dir(tmp_path / "x") as tmp:
+        assert clean_stale_temps(tmp_path) == []
+        assert tmp.is_dir()
+    assert (tmp_path / "x").is_dir()
