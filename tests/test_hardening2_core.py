@@ -205,3 +205,102 @@ def test_item13_a_live_writers_temp_folder_is_not_removed(tmp_path):
         assert clean_stale_temps(tmp_path) == []
         assert tmp.is_dir()
     assert (tmp_path / "x").is_dir()
+
+
+# ----------------------------------------------------------------------------- item 4: devices, FIFOs, /proc
+@pytest.mark.parametrize("spec", [
+    "glove:/dev/zero", "glove:/dev/urandom", "word2vec:/dev/zero", "word2vec:/dev/urandom",
+])
+def test_item4_device_files_are_refused_in_one_line(spec, capsys):
+    from textemb_cli.main import main
+
+    with pytest.raises(InputError, match="is a device file, not a regular file"):
+        load_encoder(spec)
+    assert main(["neighbors", "king", "--encoder", spec]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a regular file" in err
+
+
+def test_item4_corpus_and_counts_options_refuse_devices(tiny_glove):
+    with pytest.raises(InputError, match="/dev/zero: is a device file"):
+        load_encoder(f"avg-tfidf:glove:{tiny_glove}?corpus=/dev/zero")
+    with pytest.raises(InputError, match="/dev/zero: is a device file"):
+        load_encoder(f"avg-sif:glove:{tiny_glove}?counts=/dev/zero")
+    with pytest.raises(InputError, match="/dev/urandom: is a device file"):
+        load_encoder(f"avg-sif:glove:{tiny_glove}?corpus=/dev/urandom&pc=1")
+
+
+def _run_bounded(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_item4_a_fifo_never_blocks(tmp_path, tiny_glove):
+    fifo = tmp_path / "vectors.txt"
+    os.mkfifo(fifo)
+    counts = tmp_path / "counts.txt"
+    os.mkfifo(counts)
+    code = f"""
+from textemb import load_encoder
+from textemb.errors import InputError
+for spec in ["glove:{fifo}", "word2vec:{fifo}", "avg-tfidf:glove:{tiny_glove}?corpus={fifo}",
+             "avg-sif:glove:{tiny_glove}?counts={counts}"]:
+    try:
+        load_encoder(spec)
+    except InputError as exc:
+        assert "is a FIFO, not a regular file" in str(exc), exc
+    else:
+        raise SystemExit("loaded " + spec)
+print("ok")
+"""
+    proc = _run_bounded(code)  # on main the first open blocks forever: the timeout fails the test
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_item4_proc_files_are_refused_and_never_echoed(tmp_path):
+    with pytest.raises(InputError, match="system pseudo file"):
+        load_encoder("glove:/proc/self/environ")
+    link = tmp_path / "innocent.txt"
+    link.symlink_to("/proc/self/environ")
+    with pytest.raises(InputError, match="system pseudo file") as info:
+        load_encoder(f"glove:{link}")
+    assert "PATH=" not in str(info.value) and "HOME=" not in str(info.value)
+
+
+def test_item4_binary_content_is_described_not_echoed(tmp_path):
+    from textemb.errors import FormatError
+
+    secret = tmp_path / "env.txt"
+    secret.write_bytes(b"x 1 2\nSECRET_TOKEN=hunter2\x00HOME=/root\x00PATH=/usr/bin 1\n")
+    with pytest.raises(FormatError) as info:
+        load_encoder(f"glove:{secret}")
+    assert "hunter2" not in str(info.value) and "bytes of binary data" in str(info.value)
+    header = tmp_path / "bad.vec"
+    header.write_bytes(b"\x1b]52;c;aGk=\x07 PASSWORD=x\n")
+    with pytest.raises(FormatError) as info:
+        load_encoder(f"word2vec:{header}?format=word2vec")
+    assert "\x1b" not in str(info.value) and "PASSWORD" not in str(info.value)
+    assert "bytes of binary data" in str(info.value)
+
+
+def test_item4_caps_count_bytes_read_not_st_size(tmp_path):
+    from textemb.errors import FormatError
+    from textemb.io.bounded import open_regular, read_capped
+
+    f = tmp_path / "big.txt"
+    f.write_bytes(b"a 1\n" * 1000)
+    with open_regular(f) as fh, pytest.raises(FormatError, match="more than the 100-byte cap"):
+        read_capped(fh, 100, f)
+    with open_regular(f) as fh:
+        assert len(read_capped(fh, 4000, f)) == 4000
+
+
+def test_item4_corpus_line_cap(tmp_path, monkeypatch):
+    from textemb import corpus as corpus_mod
+    from textemb.errors import FormatError
+
+    monkeypatch.setattr(corpus_mod, "MAX_LINE_CHARS", 1000)
+    f = tmp_path / "c.txt"
+    f.write_text("short line\n" + "x" * 5000 + "\n")
+    with pytest.raises(FormatError, match="longer than 1,000 characters"):
+        list(corpus_mod.Corpus(f))

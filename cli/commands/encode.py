@@ -32,11 +32,9 @@ def _texts(args) -> list[str]:
     if texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin]
     if args.file:
-        try:
-            with open(args.file, encoding="utf-8") as fh:
-                texts += [line.rstrip("\n") for line in fh]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read {args.file}: {exc}") from None
+        from textemb.io.bounded import read_text_lines
+
+        texts += read_text_lines(args.file)
     if not texts:
         raise InputError("nothing to encode: give TEXT arguments, --file PATH, or '-' for stdin")
     return texts

@@ -22,12 +22,12 @@ def add_parser(sub):
 def run(args) -> int:
     from textemb import load_encoder
     from textemb.errors import InputError
-    from textemb.evaluation.datasets import read_text_lines
     from textemb.evaluation.plots import plot_texts
+    from textemb.io.bounded import read_text_lines
 
     texts = list(args.words)
     if args.file:
-        texts += read_text_lines(args.file)
+        texts += [line.strip() for line in read_text_lines(args.file) if line.strip()]
     texts = list(dict.fromkeys(texts))
     if len(texts) < 2:
         raise InputError("give at least 2 distinct WORDS (or --file with 2+ lines) to plot")

@@ -17,11 +17,14 @@ PICKLE_SUFFIXES = {".model", ".pkl", ".pickle", ".pt", ".pth", ".joblib", ".npy_
 
 def looks_like_pickle(path: str | Path) -> bool:
     """True when the file starts like a pickle stream or is a torch zip checkpoint holding one."""
+    from textemb.errors import InputError
+    from textemb.io.bounded import open_regular
+
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(2)
-    except OSError:
+    except (OSError, InputError):  # not a readable regular file: the reader says so
         return False
     if len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # PROTO opcode, protocols 2-5
         return True
