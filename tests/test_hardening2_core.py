@@ -304,3 +304,68 @@ def test_item4_corpus_line_cap(tmp_path, monkeypatch):
     f.write_text("short line\n" + "x" * 5000 + "\n")
     with pytest.raises(FormatError, match="longer than 1,000 characters"):
         list(corpus_mod.Corpus(f))
+
+
+# ----------------------------------------------------------------------------- item 14: no traceback from the CLI
+def _boom(args):
+    raise RuntimeError("faiss says\x1b[2J no")
+
+
+def test_item14_unexpected_exception_is_one_line(monkeypatch, capsys):
+    from textemb_cli import main as main_mod
+    from textemb_cli.commands import models
+
+    monkeypatch.setattr(models, "run", _boom)
+    monkeypatch.delenv("TEXTEMB_DEBUG", raising=False)
+    assert main_mod.main(["models"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "\x1b" not in err
+    assert "unexpected RuntimeError: faiss says" in err and "TEXTEMB_DEBUG=1" in err
+    monkeypatch.setenv("TEXTEMB_DEBUG", "1")
+    assert main_mod.main(["models"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "_boom" in err
+
+
+def test_item14_through_a_real_process():
+    code = ("import sys; from textemb_cli import main as m; from textemb_cli.commands import models\n"
+            "models.run = lambda args: {}['missing']\n"
+            "sys.exit(m.main(['models']))")
+    proc = _run_bounded(code)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("textemb: error: unexpected KeyError")
+
+
+# ----------------------------------------------------------------------------- item 13: a pickle that is not a model
+def test_item13_trusted_pickle_that_is_not_a_model_is_one_error_and_unpickled_once(tmp_path, capsys):
+    import pickle
+
+    from textemb.errors import FormatError
+    from textemb_cli.main import main
+
+    marker = tmp_path / "count.txt"
+    path = tmp_path / "not.model"
+    path.write_bytes(pickle.dumps(_CountingPayload(str(marker)), protocol=4))
+    with pytest.raises(FormatError, match="holds a pickled dict, not a gensim model"):
+        load_encoder(f"word2vec:{path}?trust_pickle=1")
+    assert marker.read_text() == "x"  # unpickled exactly once (main: twice, then an AttributeError)
+    path.write_bytes(pickle.dumps({"a": 1}, protocol=4))
+    assert main(["neighbors", "a", "--encoder", f"word2vec:{path}?trust_pickle=1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds a pickled dict" in err and "Traceback" not in err
+
+
+class _CountingPayload:
+    """Appends one 'x' to a file each time it is unpickled (a harmless stand-in for code in a pickle)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (_record_unpickle, (self.path,))
+
+
+def _record_unpickle(path: str) -> dict:
+    with open(path, "a") as fh:
+        fh.write("x")
+    return {"unpickled": True}
