@@ -369,3 +369,79 @@ def _record_unpickle(path: str) -> dict:
     with open(path, "a") as fh:
         fh.write("x")
     return {"unpickled": True}
+
+
+# ----------------------------------------------------------------------------- item 8: reports
+_HOSTILE_SECTIONS = [r": $\frac{$", ": prices $5 to $10", ": <script>alert(1)</script> [click](javascript:alert(1))"]
+
+
+@pytest.fixture
+def hostile_result(tmp_path):
+    from textemb.evaluation import evaluate_analogies
+
+    rng = np.random.default_rng(3)
+    words = ["man", "woman", "king", "queen", "$5", "$10", "$x$", "<b>"] + [f"w{i}" for i in range(30)]
+    vecs = rng.standard_normal((len(words), 8)).astype(np.float32)
+    q = tmp_path / "q.txt"
+    q.write_text(f"{_HOSTILE_SECTIONS[0]}\nman woman king queen\n{_HOSTILE_SECTIONS[1]}\n$5 $10 man woman\n"
+                 f"{_HOSTILE_SECTIONS[2]}\n$x$ <b> king queen\n", encoding="utf-8")
+    return evaluate_analogies(WordVectors(words, vecs, name="enc$1$"), q)
+
+
+def test_item8_dollar_labels_are_plain_text_and_never_crash(tmp_path, hostile_result):
+    pytest.importorskip("matplotlib")
+    from textemb.evaluation import plots, write_report
+
+    names = [s["section"] for s in hostile_result.sections]
+    assert r"$\frac{$" in names and "prices $5 to $10" in names
+    out = write_report(hostile_result, tmp_path / "r.html")  # main: ValueError from mathtext, no report
+    page = out.read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 2 and "plot skipped" not in page  # bars + PCA pairs
+    assert plots.plain("prices $5 to $10") == r"prices \$5 to \$10"
+    png = plots.section_bars_png({"a$b$": hostile_result.sections}, title="costs $5 to $10")
+    (tmp_path / "bars.png").write_bytes(png)
+    coords = plots.pca_2d(np.random.default_rng(0).standard_normal((4, 5)))
+    (tmp_path / "scatter.png").write_bytes(plots.scatter_png([r"$\frac{$", "$5", "$10", "x"], coords, title="$$"))
+    _rendered_texts_are_literal(plots, hostile_result)
+
+
+def _rendered_texts_are_literal(plots, result) -> None:
+    """Draw the bars and read back what matplotlib will show: the literal names, not math."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    labels = [plots.plain(s["section"]) for s in result.sections]
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
+    fig.canvas.draw()
+    shown = [t._preprocess_math(t.get_text()) for t in ax.get_yticklabels()]
+    assert [s for s, _ in shown] == [s["section"] for s in result.sections]
+    assert not any(ismath for _, ismath in shown)
+
+
+def test_item8_a_failing_plot_never_loses_the_report(tmp_path, hostile_result, monkeypatch):
+    from textemb.evaluation import plots, write_report
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("matplotlib exploded")
+
+    monkeypatch.setattr(plots, "section_bars_png", broken)
+    page = write_report(hostile_result, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "plot skipped (RuntimeError: matplotlib exploded)" in page
+    assert "Worst misses" in page or "Sections" in page
+
+
+def test_item8_markdown_escapes_html_and_links(tmp_path, hostile_result):
+    from textemb.evaluation import write_report
+
+    md = write_report(hostile_result, tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "<script>" not in md and "<b>" not in md and "&lt;script&gt;" in md
+    import re
+
+    assert re.search(r"(?<!\\)\]\(", md) is None and r"\[click\]" in md  # no link syntax left
+    assert "enc$1$" in md  # dollars are plain characters in Markdown
+    html_page = write_report(hostile_result, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in html_page and "&lt;script&gt;" in html_page
