@@ -50,24 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download by default; users may unset it
     from textemb.errors import TextembError
+    from textemb.text import printable
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except TextembError as exc:
-        print(f"textemb: error: {exc}", file=sys.stderr)
+        print(f"textemb: error: {printable(exc, keep_newlines=True)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
     except OSError as exc:  # disk full, read-only folder, permission denied: a message, not a traceback
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        print(f"textemb: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"textemb: error: {printable(where)}{printable(exc.strerror or exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("textemb: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug or an unforeseen failure: one line, the traceback on request
+    except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen failure: one line, traceback on request
         return _unexpected(exc)
 
 

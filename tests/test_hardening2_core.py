@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import TINY_WORDS
 from textemb import load_encoder
-from textemb.errors import InputError, TextembError
+from textemb.errors import InputError
 from textemb.io import cache
 from textemb.vectors import WordVectors
-from tests.conftest import TINY_WORDS
 
 OPTIONS = {"format": "glove", "errors": "strict", "nonfinite": "error"}
 
@@ -184,7 +184,7 @@ def test_item13_killed_first_cache_write_is_not_an_entry_and_is_cleaned(tiny_glo
     from textemb_cli.main import main
 
     entry = cache.cached_entry(tiny_glove, OPTIONS)
-    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITE, str(entry)], env=os.environ.copy())
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITE, str(entry)], env=os.environ.copy(), check=False)
     assert proc.returncode == -signal.SIGKILL
     base = entry.parent
     leftovers = [p for p in base.iterdir() if p.name.endswith(".tmp")]
@@ -232,7 +232,8 @@ def test_item4_corpus_and_counts_options_refuse_devices(tiny_glove):
 
 def _run_bounded(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env,
+                          check=False)
 
 
 def test_item4_a_fifo_never_blocks(tmp_path, tiny_glove):
@@ -340,8 +341,9 @@ def test_item14_through_a_real_process():
 def test_item13_trusted_pickle_that_is_not_a_model_is_one_error_and_unpickled_once(tmp_path, capsys):
     import pickle
 
-    from textemb.errors import FormatError
     from textemb_cli.main import main
+
+    from textemb.errors import FormatError
 
     marker = tmp_path / "count.txt"
     path = tmp_path / "not.model"
@@ -445,3 +447,66 @@ def test_item8_markdown_escapes_html_and_links(tmp_path, hostile_result):
     assert "enc$1$" in md  # dollars are plain characters in Markdown
     html_page = write_report(hostile_result, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>alert" not in html_page and "&lt;script&gt;" in html_page
+
+
+# ----------------------------------------------------------------------------- item 6: nothing raw on the terminal
+_EVIL = ["\x1b[2Jwipe", "\x1b]52;c;aGk=\x07clip", "\rfake", "\x9b31mred", "\u202eevil", "\x1b]8;;http://x\x1b\\link"]
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 32 and c not in "\n") or 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E]
+
+
+@pytest.fixture
+def evil_vectors(tmp_path) -> Path:
+    rng = np.random.default_rng(1)
+    words = ["king", "queen", "man", "woman"] + _EVIL
+    path = tmp_path / "evil\x1b[2J\udcff.txt"
+    with open(path, "w", encoding="utf-8") as fh:
+        for w in words:
+            fh.write(w + " " + " ".join(f"{x:.4f}" for x in rng.standard_normal(6)) + "\n")
+    return path
+
+
+def test_item6_neighbors_and_analogy_escape_words_from_data(evil_vectors, capsys):
+    from textemb_cli.main import main
+
+    spec = f"glove:{evil_vectors}"
+    assert main(["neighbors", "king", "-k", "9", "--encoder", spec]) == 0
+    out = capsys.readouterr().out
+    assert not _raw_controls(out) and "\\x1b[2Jwipe" in out and "\\u202eevil" in out
+    assert main(["analogy", "man", "king", "woman", "-k", "9", "--encoder", spec]) == 0
+    out = capsys.readouterr().out
+    assert not _raw_controls(out) and "\\x9b31mred" in out
+    assert main(["neighbors", "king", "-k", "9", "--json", "--encoder", spec]) == 0
+    raw = capsys.readouterr().out
+    raw.encode("utf-8")  # valid UTF-8: the undecodable byte in the file name became U+FFFD
+    assert not _raw_controls(raw.replace("\n", ""))
+    words = {h["word"] for h in json.loads(raw)["neighbors"]["king"]}
+    assert set(_EVIL) <= words  # JSON readers get the exact words back
+
+
+def test_item6_cache_info_and_eval_escape_names(evil_vectors, tmp_path, capsys):
+    from textemb_cli.main import main
+
+    load_encoder(f"glove:{evil_vectors}")
+    assert main(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "evil\\x1b[2J" in out and not _raw_controls(out)
+    assert main(["cache", "info", "--json"]) == 0
+    raw = capsys.readouterr().out
+    raw.encode("utf-8")
+    assert json.loads(raw)["entries"][0].startswith("evil\\x1b[2J")
+    q = tmp_path / "q\x1b]52;c;x\x07.txt"
+    q.write_text(": sec\x1b[31m\nman woman king queen\n", encoding="utf-8")
+    assert main(["eval", "analogy", "--dataset", str(q), "--encoder", f"glove:{evil_vectors}"]) == 0
+    out = capsys.readouterr().out
+    assert not _raw_controls(out) and "sec\\x1b[31m" in out
+
+
+def test_item6_error_lines_are_escaped(tmp_path, capsys):
+    from textemb_cli.main import main
+
+    assert main(["neighbors", "x", "--encoder", f"glove:{tmp_path}/no\x1b[2Jsuch.txt"]) == 1
+    err = capsys.readouterr().err
+    assert not _raw_controls(err) and "no\\x1b[2Jsuch" in err

@@ -56,6 +56,7 @@ def run(args) -> int:
     import time
 
     from textemb.corpus import Corpus
+    from textemb.text import printable
     from textemb.training import train_word2vec
     from textemb_cli.output import print_json, table
 
@@ -78,7 +79,7 @@ def run(args) -> int:
         print_json({**summary, "neighbors": neighbors})
         return 0
     s = result
-    print(f"trained word2vec {summary['model']} on {corpus.path} ({corpus.kind}): "
+    print(f"trained word2vec {summary['model']} on {printable(corpus.path)} ({corpus.kind}): "
           f"{s.corpus_words:,} tokens in {s.corpus_sentences:,} sentences")
     print(f"vocabulary {len(s.vectors):,} words (min_count={args.min_count}) x {args.dim} dims, "
           f"{args.epochs} epochs, window {args.window}, workers {args.workers}, seed {args.seed}")
@@ -86,12 +87,12 @@ def run(args) -> int:
           f"{s.words_per_second:,.0f} words/s ({s.trained_words / max(s.seconds, 1e-9):,.0f} effective words/s "
           f"after down-sampling); total {total:.1f}s")
     for path in saved:
-        print(f"wrote {path}")
+        print(f"wrote {printable(path)}")
     for word in args.neighbors:
         if word not in result.vectors:
-            print(f"{word!r}: not in the vocabulary")
+            print(f"{printable(repr(word))}: not in the vocabulary")
             continue
-        print(f"\nnearest to {word!r}:")
+        print(f"\nnearest to {printable(repr(word))}:")
         print(table(["word", "cosine"], [[x, sc] for x, sc in neighbors[word]]))
     return 0
 

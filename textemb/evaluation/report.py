@@ -224,7 +224,7 @@ def _html_table(head: Sequence[str], rows: Sequence[Sequence[object]], best: dic
     return "".join(parts)
 
 
-def _img(png: "bytes | None | _PlotFailed", alt: str) -> str:
+def _img(png: bytes | None | _PlotFailed, alt: str) -> str:
     if isinstance(png, _PlotFailed):
         return f'<p class="muted">{html.escape(alt)}: plot skipped ({html.escape(png.reason)}); the numbers are complete.</p>'
     if not png:
@@ -239,7 +239,7 @@ class _PlotFailed:
     reason: str
 
 
-def _plot(make, *args, **kwargs) -> "bytes | None | _PlotFailed":
+def _plot(make, *args, **kwargs) -> bytes | None | _PlotFailed:
     """PNG bytes from ``make``, or a :class:`_PlotFailed` note: a failing plot never loses the evaluation."""
     from textemb.text import excerpt
 

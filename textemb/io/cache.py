@@ -71,7 +71,8 @@ def save_vectors(
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             **(meta or {}),
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        # ASCII JSON: a source path from an undecodable file name holds surrogates
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return path
 
 
@@ -183,7 +184,7 @@ def _refresh_identity(entry: Path, manifest: dict, current: dict) -> None:
 
     manifest["source"] = {**manifest.get("source", {}), **current, "checked_ns": time.time_ns()}
     try:
-        atomic_write_bytes(entry / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+        atomic_write_bytes(entry / "manifest.json", json.dumps(manifest, indent=2).encode())
     except OSError:
         pass
 
