@@ -510,3 +510,51 @@ def test_item6_error_lines_are_escaped(tmp_path, capsys):
     assert main(["neighbors", "x", "--encoder", f"glove:{tmp_path}/no\x1b[2Jsuch.txt"]) == 1
     err = capsys.readouterr().err
     assert not _raw_controls(err) and "no\\x1b[2Jsuch" in err
+
+
+def test_item13_stale_rule_old_or_dead_owner_only(tmp_path):
+    from textemb.io import ownership
+
+    live = tmp_path / ".x.abc.tmp"
+    live.mkdir()
+    record = ownership.new_record("vectors")
+    ownership.write_marker(live, record)
+    assert not ownership.is_stale_temp(live)  # this process is alive and the folder is fresh
+    assert ownership.is_stale_temp(live, now=record["created"] + ownership.STALE_AFTER_S + 1)
+    foreign = tmp_path / ".y.abc.tmp"
+    foreign.mkdir()
+    (foreign / "data").write_text("not ours")
+    assert not ownership.is_stale_temp(foreign, now=time.time() + 10 * ownership.STALE_AFTER_S)
+    assert ownership.clean_stale_temps(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- real models
+@pytest.mark.slow
+def test_item2_real_minilm_save_never_replaces_a_user_folder(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    enc = load_encoder("sbert:all-MiniLM-L6-v2")
+    target = _user_folder(tmp_path / "model")
+    with pytest.raises(InputError, match="did not write"):
+        enc.save(target, overwrite=True)
+    _assert_untouched(target)
+    own = enc.save(tmp_path / "mine")
+    with pytest.raises(InputError, match="overwrite=True"):
+        enc.save(own)
+    enc.save(own, overwrite=True)
+    again = load_encoder(f"sbert:{own}")
+    np.testing.assert_allclose(again.encode("a frog"), enc.encode("a frog"), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_item5_real_glove_file_rewritten_in_place_is_reparsed(tmp_path, glove50):
+    src = tmp_path / "glove.txt"
+    assert "king" in glove50.words[:2000]
+    WordVectors(glove50.words[:2000], np.asarray(glove50.vectors[:2000])).save_word2vec_format(src, header=False)
+    before = load_encoder(f"glove:{src}")
+    king = np.array(before["king"])
+    data = src.read_bytes()
+    swapped = data.replace(b"\nking ", b"\nkxng ", 1)  # same size; the mtime is put back below
+    assert swapped != data and len(swapped) == len(data)
+    _rewrite_keeping_size_and_mtime(src, swapped)
+    after = load_encoder(f"glove:{src}")
+    assert "king" not in after.words and np.allclose(np.array(after["kxng"]), king)
