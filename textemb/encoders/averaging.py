@@ -203,7 +203,8 @@ class AveragingEncoder(Encoder):
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save the fitted weights and components (npy, JSON; never pickle) to a folder.
 
-        The word vectors are not copied: the folder records their spec, which must still load.
+        The word vectors are not copied: the folder records their spec, which must still load. An
+        existing folder is replaced only if textemb wrote it and ``overwrite=True``.
         """
         from textemb.io.atomic import atomic_dir
 
