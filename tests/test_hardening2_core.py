@@ -558,3 +558,22 @@ def test_item5_real_glove_file_rewritten_in_place_is_reparsed(tmp_path, glove50)
     _rewrite_keeping_size_and_mtime(src, swapped)
     after = load_encoder(f"glove:{src}")
     assert "king" not in after.words and np.allclose(np.array(after["kxng"]), king)
+
+
+def test_item4_text_list_readers_refuse_devices_and_fifos(tmp_path, capsys):
+    from textemb.encoders.contextual import _read_words
+    from textemb_cli.main import main
+
+    with pytest.raises(InputError, match="/dev/zero: is a device file"):
+        _read_words("/dev/zero")  # bert:...?vocab=/dev/zero
+    assert main(["encode", "--file", "/dev/urandom", "--encoder", "avg:glove:/nonexistent"]) == 1
+    assert "is a device file" in capsys.readouterr().err
+    fifo = tmp_path / "texts.txt"
+    os.mkfifo(fifo)
+    code = f"""
+import sys
+from textemb_cli.main import main
+sys.exit(main(["plot", "a", "b", "--file", "{fifo}", "-o", "{tmp_path}/p.png"]))
+"""
+    proc = _run_bounded(code)
+    assert proc.returncode == 1 and "is a FIFO, not a regular file" in proc.stderr

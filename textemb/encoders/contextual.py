@@ -502,10 +502,9 @@ def _saved_options(path: str) -> dict:
 
 
 def _read_words(path: str | Path) -> list[str]:
-    try:
-        lines = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the vocabulary file {path}: {exc}") from None
+    from textemb.io.bounded import read_text_lines
+
+    lines = read_text_lines(Path(path).expanduser(), what="vocabulary file")  # regular files only, capped
     words = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
     if not words:
         raise InputError(f"vocabulary file {path} has no words")
