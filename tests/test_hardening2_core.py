@@ -197,6 +197,15 @@ def test_item13_killed_first_cache_write_is_not_an_entry_and_is_cleaned(tiny_glo
     assert json.loads(capsys.readouterr().out)["entries"] == [entry.name]
 
 
+def test_item13_killed_save_leftover_is_cleaned_by_the_next_save(tmp_path, wv):
+    target = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITE, str(target)], env=os.environ.copy(), check=False)
+    assert proc.returncode == -signal.SIGKILL and len(list(tmp_path.iterdir())) == 1
+    (tmp_path / ".out.notours.tmp").mkdir()  # a look-alike without textemb's marker is never removed
+    wv.save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.notours.tmp", "out"]
+
+
 def test_item13_a_live_writers_temp_folder_is_not_removed(tmp_path):
     from textemb.io.atomic import atomic_dir
     from textemb.io.ownership import clean_stale_temps

@@ -70,6 +70,7 @@ def atomic_dir(path: str | Path, *, overwrite: bool = False, kind: str = "folder
     path = Path(path)
     ownership.check_replaceable(path, overwrite=overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
+    ownership.clean_stale_temps(path.parent, prefix=f".{path.name}.")  # left by a killed earlier write
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())

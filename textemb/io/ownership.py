@@ -151,14 +151,14 @@ def is_stale_temp(folder: str | Path, *, now: float | None = None) -> bool:
     return too_old or (same_host and not _pid_alive(record.get("pid")))
 
 
-def clean_stale_temps(parent: str | Path) -> list[Path]:
-    """Remove the stale temp folders of ours directly under ``parent``; returns what was removed."""
+def clean_stale_temps(parent: str | Path, *, prefix: str = ".") -> list[Path]:
+    """Remove the stale temp folders of ours directly under ``parent`` (names starting with ``prefix``)."""
     parent = Path(parent)
     removed: list[Path] = []
     if not parent.is_dir():
         return removed
     for p in parent.iterdir():
-        if is_stale_temp(p):
+        if p.name.startswith(prefix) and is_stale_temp(p):
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed
