@@ -227,11 +227,15 @@ class WordVectors(Encoder):
         return mean_pool(self, texts)
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | Path) -> Path:
-        """Save to textemb's own folder format (npy + words + manifest); see :mod:`textemb.io.cache`."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save to textemb's own folder format (npy + words + manifest); see :mod:`textemb.io.cache`.
+
+        An existing folder is replaced only if textemb wrote it and ``overwrite=True``.
+        """
         from textemb.io.cache import save_vectors
 
-        return save_vectors(path, self.words, self.vectors, meta={"name": self.name, "spec": self.spec})
+        meta = {"name": self.name, "spec": self.spec}
+        return save_vectors(path, self.words, self.vectors, meta=meta, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True, device: str = "cpu") -> "WordVectors":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from textemb.text import printable
 from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg
 from textemb_cli.output import print_json, table
 
@@ -142,7 +143,7 @@ def run(args) -> int:
         return 0
     _print(results)
     for n in notes:
-        print(n)
+        print(printable(n))
     return 0
 
 
@@ -154,7 +155,7 @@ def _print(results) -> None:
         print(table(["section", "correct", "total", "accuracy"],
                     [[s["section"], s["correct"], s["total"], s["accuracy"]] for s in r.sections]))
         print()
-        print(f"{r.summary()}  ({r.metrics['correct']:,} of {r.metrics['evaluated']:,} evaluated, "
+        print(f"{printable(r.summary())}  ({r.metrics['correct']:,} of {r.metrics['evaluated']:,} evaluated, "
               f"{r.metrics['oov_questions']} OOV questions, {r.settings['elapsed_s']:.2f} s)")
         return
     comp = comparison(results)
@@ -164,4 +165,4 @@ def _print(results) -> None:
     if len(results) == 1:
         r = results[0]
         extra = {k: v for k, v in r.metrics.items() if k not in ("spearman", "pearson")}
-        print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items()))
+        print(printable("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items())))

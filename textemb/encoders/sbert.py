@@ -86,12 +86,12 @@ class SentenceTransformerEncoder(Encoder):
         return self.model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,
                                  normalize_embeddings=self._normalize, convert_to_numpy=True)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder (safetensors) that ``sbert:PATH`` reloads."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the model folder (safetensors) that ``sbert:PATH`` reloads; ``overwrite`` as in ``atomic_dir``."""
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
-        with atomic_dir(path) as tmp, quiet_transformers():
+        with atomic_dir(path, overwrite=overwrite, kind="sbert") as tmp, quiet_transformers():
             self.model.save(str(tmp))
         return path
 
