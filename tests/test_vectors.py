@@ -193,7 +193,7 @@ def test_named_models_take_their_backends_options_and_near_misses_get_a_suggesti
         load_encoder("glove-6b-50d?colour=red")
 
 
-def test_a_backend_whose_package_is_missing_names_its_extra(monkeypatch):
+def test_a_backend_whose_package_is_missing_names_its_extra(monkeypatch, tmp_path):
     import builtins
 
     from textemb.errors import MissingDependencyError
@@ -205,6 +205,8 @@ def test_a_backend_whose_package_is_missing_names_its_extra(monkeypatch):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return real_import(name, *args, **kwargs)
 
+    model = tmp_path / "model.model"
+    model.write_bytes(b"\x80\x04N.")  # a (harmless) pickle: the backend needs gensim to open it
     monkeypatch.setattr(builtins, "__import__", no_gensim)
     with pytest.raises(MissingDependencyError, match=r"pip install 'textemb\[word2vec\]'"):
-        load_encoder("word2vec:model.model?trust_pickle=1")
+        load_encoder(f"word2vec:{model}?trust_pickle=1")
