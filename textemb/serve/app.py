@@ -24,6 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
 
 from textemb.errors import InputError, OOVError, TextembError
+from textemb.text import excerpt
 from textemb.serve import schemas
 from textemb.serve.config import ServeConfig
 from textemb.serve.guard import ApiError, BodyLimit, SecurityHeaders, cap, check_token, error_body, positive
@@ -220,9 +221,9 @@ def _add_word_routes(app, holder: IndexHolder, words: WordsHolder, config: Serve
         cap(len(req.words), limits.max_words, "number of words")
         known, missing = [], []
         for w in dict.fromkeys(x.strip() for x in req.words if x.strip()):
-            try:
+            if w in wv or w.lower() in wv:
                 known.append(_word(wv, w))
-            except OOVError:
+            else:
                 missing.append(clean(w))
         known = list(dict.fromkeys(known))
         points, ratios = pca_2d(wv[known]) if len(known) >= 2 else _too_few(known)
@@ -243,7 +244,8 @@ def _word(wv, word: str) -> str:
         return w
     if w.lower() in wv:
         return w.lower()
-    raise OOVError(w, vocab_size=len(wv))
+    raise ApiError(400, "unknown_word", f"{excerpt(w)!r} is not in the vocabulary of {len(wv):,} words "
+                                        "(check the spelling; multi-word phrases are not words)")
 
 
 def _pairs(items) -> list[dict]:
