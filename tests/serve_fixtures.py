@@ -24,8 +24,8 @@ WIKI = ROOT / "corpora" / "wikipedia-sample"
 ENCODER = "avg:glove-6b-50d"
 CRAFTED_TITLE = '<img src=x onerror="document.title=\'pwned\'">Zebrafish <b>bold</b>'
 CRAFTED = {"_id": "crafted-1", "title": CRAFTED_TITLE,
-           "text": "The zebrafish xylophone orchestra <script>document.title='pwned'</script> plays zebrafish "
-                   "xylophone music every evening by the lake."}
+           "text": "zebrafish xylophone zebrafish xylophone <script>document.title='pwned'</script> "
+                   "zebrafish xylophone zebrafish xylophone"}
 
 
 def textemb(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -93,7 +93,8 @@ async function runSearch(ev) {
     for (const hit of r.hits) out.appendChild(hitNode(hit));
     info($("search-info"), r.hits.length + " results in " + r.took_ms + " ms (index generation " + r.generation +
          ", " + r.documents + " documents)" + (r.hits.length ? "" : ": no query word is known to the encoder"));
-    $("results").dataset.generation = String(r.generation);
+    out.dataset.generation = String(r.generation);
+    out.dataset.query = query;  // lets a test (or a script) see which query the list answers
   } catch (err) { out.textContent = ""; showError($("search-info"), err); }
 }
 
@@ -139,10 +140,17 @@ function drawScatter(svg, words, points) {
   svg.appendChild(svgEl("line", { x1: pad, y1: pad, x2: pad, y2: H - pad }));
   svg.appendChild(svgEl("text", { x: W - pad, y: H - pad + 30, "text-anchor": "end" }, "PC1"));
   svg.appendChild(svgEl("text", { x: pad - 30, y: pad - 10 }, "PC2"));
+  const placed = [];  // label boxes already drawn: move a label down until it overlaps none
+  const overlaps = (x, y, w) => placed.some((b) => x < b.x + b.w && b.x < x + w && Math.abs(y - b.y) < 14);
   words.forEach((w, i) => {
+    const cx = sx(points[i][0]), cy = sy(points[i][1]);
+    const lw = 7.5 * w.length + 4;
+    let ly = cy - 6;
+    while (overlaps(cx + 6, ly, lw) && ly < cy + 80) ly += 14;
+    placed.push({ x: cx + 6, y: ly, w: lw });
     const g = svgEl("g", { class: "point" });
-    g.appendChild(svgEl("circle", { cx: sx(points[i][0]), cy: sy(points[i][1]), r: 4 }));
-    g.appendChild(svgEl("text", { x: sx(points[i][0]) + 6, y: sy(points[i][1]) - 6 }, w));
+    g.appendChild(svgEl("circle", { cx, cy, r: 4 }));
+    g.appendChild(svgEl("text", { x: cx + 6, y: ly }, w));
     svg.appendChild(g);
   });
 }
