@@ -59,8 +59,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(index: Path, *args: str, startup_s: float = 180):
-    """`textemb serve --index INDEX ARGS` on 127.0.0.1:<free port>; yields the base URL, stops it after."""
+def running_server(index: Path, *args: str, startup_s: float = 180, token: str | None = None):
+    """`textemb serve --index INDEX ARGS` on 127.0.0.1:<free port>; yields the base URL, stops it after.
+
+    ``token``: the server's bearer token (it must also be in the environment), used to poll /health."""
     import httpx
 
     port = free_port()
@@ -75,7 +77,8 @@ def running_server(index: Path, *args: str, startup_s: float = 180):
                 log.seek(0)
                 raise AssertionError(f"textemb serve exited with {proc.returncode}: {log.read()[-2000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                auth = {"Authorization": f"Bearer {token}"} if token else {}
+                if httpx.get(url + "/health", timeout=2, headers=auth).status_code == 200:
                     break
             if time.monotonic() > deadline:
                 raise AssertionError(f"textemb serve did not answer within {startup_s} s")

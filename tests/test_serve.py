@@ -138,6 +138,29 @@ def test_search_refuses_bad_requests_with_json_4xx(client, body, status, code):
     assert msg
 
 
+def test_get_search_errors_are_json_too(client):
+    assert "mode" in err(client.get("/search", params={"q": "frog", "mode": "nope"}), 422, "invalid")
+    err(client.get("/search", params={"q": "frog", "k": "many"}), 422, "invalid")
+    err(client.get("/search"), 422, "invalid")
+
+
+def test_ann_mode_without_a_graph_is_refused_not_built(client):
+    assert "HNSW" in err(client.post("/search", json={"query": "frog", "mode": "ann"}), 422, "invalid")
+
+
+def test_ann_mode_uses_the_saved_graph(tmp_path, avg_encoder, glove20k):
+    pytest.importorskip("faiss")
+    from textemb.search import Index, load_documents
+
+    path = tmp_path / "ann.idx"
+    Index.build(load_documents(write_docs(tmp_path / "docs")), avg_encoder, path=path, ann="hnsw")
+    c = make_client(path, avg_encoder, glove20k)
+    assert c.get("/health").status_code == 200
+    got = [c.post("/search", json={"query": "capital of france", "k": 2, "mode": m}).json() for m in ("ann", "exact")]
+    assert got[0]["mode"] == "ann" and got[0]["hits"][0]["source"] == "places/paris.txt"
+    assert [h["id"] for h in got[0]["hits"]] == [h["id"] for h in got[1]["hits"]]
+
+
 def test_body_size_is_capped_with_and_without_content_length(client):
     big = b'{"query": "' + b"a " * 4000 + b'"}'
     assert "4,096 bytes" in err(client.post("/search", content=big, headers={"content-type": "application/json"}),

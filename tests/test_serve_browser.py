@@ -105,3 +105,17 @@ def test_search_and_words_tabs_in_chromium(browser, wiki_index, tmp_path):
         assert {"king", "queen", "paris", "france"} <= labels
         browser.save_screenshot(str(out / "serve-words.png"))
     assert (out / "serve-search.png").stat().st_size > 10_000
+
+
+def test_page_asks_for_the_token_and_uses_it(browser, wiki_index, monkeypatch):
+    from selenium.webdriver.common.by import By
+
+    token = "browser-test-token-0123456789abcdef"
+    monkeypatch.setenv("TEXTEMB_SERVE_TOKEN", token)
+    with running_server(wiki_index, "--words", "glove-6b-50d", token=token) as url:
+        browser.get(url + "/")
+        _wait(browser, lambda d: d.find_element(By.ID, "token-box").is_displayed())
+        browser.find_element(By.ID, "token").send_keys(token + "\n")
+        _wait(browser, lambda d: "generation" in d.find_element(By.ID, "status").text)
+        assert not browser.find_element(By.ID, "token-box").is_displayed()
+        assert _search(browser, "apollo moon landing astronauts")

@@ -129,10 +129,13 @@ def _add_search_routes(app, holder: IndexHolder, config: ServeConfig, api) -> No
 
     @app.get("/search", dependencies=[api], summary="Top-k documents for a query (query-string form)")
     def search_get(q: str, k: int = 10, mode: str = "auto", doc_score: str = "max") -> dict:
+        from pydantic import ValidationError
+
         try:
             req = schemas.SearchRequest(query=q, k=k, mode=mode, doc_score=doc_score)
-        except ValueError as exc:
-            raise ApiError(422, "invalid", str(exc).splitlines()[-1]) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ApiError(422, "invalid", f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
         return _search(holder, limits, req)
 
     @app.post("/encode", dependencies=[api], summary="Vectors of texts from the index's encoder")
@@ -167,6 +170,9 @@ def _search(holder: IndexHolder, limits, req: schemas.SearchRequest) -> dict:
     cap(req.k, limits.max_k, "k")
     t0 = time.perf_counter()
     snap = holder.current()
+    if req.mode == "ann" and not snap.has_ann:  # never let a request build a graph over the whole index
+        raise ApiError(422, "invalid", "mode ann needs an HNSW graph and this index has none: use mode exact, "
+                                       "or re-index with 'textemb index ... --ann hnsw'")
     with searching(snap, req.mode):
         hits = snap.index.search(req.query, k=req.k, mode=req.mode, doc_score=req.doc_score)
     words = query_words(req.query)
