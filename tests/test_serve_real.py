@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
-from tests.serve_fixtures import artefact_dir, running_server, textemb, wiki_index  # noqa: E402,F401
+from tests.serve_fixtures import ROOT, artefact_dir, running_server, textemb, wiki_index  # noqa: E402,F401
 
 pytestmark = pytest.mark.slow
 QUERIES = ["apollo moon landing astronauts", "einstein relativity physics", "frogs toads tadpoles",
@@ -110,3 +110,43 @@ def test_load_with_reindex_during_the_run(wiki_index, tmp_path):
     assert health["generation"] > first and health["reloads"] >= 1
     assert len(out["generations"]) >= 2  # requests were answered from the old and the new generations
     assert len(lat) >= clients  # every client got answers
+
+
+def test_minilm_index_is_shared_safely_between_threads(tmp_path):
+    """all-MiniLM-L6-v2 (torch + a Hugging Face tokenizer) behind the lock, 8 threads at once, on 12 article openings."""
+    pytest.importorskip("sentence_transformers")
+    from fastapi.testclient import TestClient
+
+    from textemb import load_encoder
+    from textemb.search import Index, load_documents
+    from textemb.serve import ServeConfig, create_app
+    from textemb.serve.state import IndexHolder, LockedEncoder, WordsHolder
+
+    lines = (ROOT / "corpora" / "wikipedia-sample" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    heads = [dict(d, text=d["text"][:1500]) for d in map(json.loads, lines[:12])]  # the articles' openings: cheap
+    (docs / "some.jsonl").write_text("".join(json.dumps(d) + "\n" for d in heads), encoding="utf-8")
+    encoder = load_encoder("all-MiniLM-L6-v2")
+    path = tmp_path / "minilm.idx"
+    Index.build(load_documents(docs), encoder, path=path)
+    holder = IndexHolder(path)  # the encoder spec comes from the manifest, through the normal loading path
+    assert isinstance(holder.encoder, LockedEncoder)
+    client = TestClient(create_app(holder, WordsHolder(None, None), ServeConfig()), base_url="http://127.0.0.1")
+    queries = ["the man who freed the slaves", "a greek philosopher", "autistic children", "political anarchism"]
+    want = {q: [h.id for h in Index.open(path, encoder=encoder).search(q, k=3)] for q in queries}
+    got, lock = [], threading.Lock()
+
+    def worker(q):
+        for _ in range(3):
+            r = client.post("/search", json={"query": q, "k": 3})
+            with lock:
+                got.append((q, r.status_code, [h["id"] for h in r.json()["hits"]]))
+
+    threads = [threading.Thread(target=worker, args=(q,)) for q in queries * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 24 and all(code == 200 and ids == want[q] for q, code, ids in got), got
+    assert want["the man who freed the slaves"][0].endswith("#307")  # Abraham Lincoln
