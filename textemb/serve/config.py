@@ -56,7 +56,7 @@ class ServeConfig:
         if self.allowed_hosts is not None:
             return list(self.allowed_hosts)
         if is_loopback(self.host):
-            return ["127.0.0.1", "localhost", "[::1]", "::1"]
+            return list(dict.fromkeys(["127.0.0.1", "localhost", "[::1]", "::1", self.host.strip("[]").lower()]))
         return ["*"]
 
 
