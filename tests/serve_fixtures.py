@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"
 ENCODER = "avg:glove-6b-50d"
@@ -41,15 +39,21 @@ def build_docs(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def wiki_index(tmp_path_factory) -> Path:
-    """The Wikipedia sample (+ the crafted document) indexed by `textemb index` with averaged GloVe 50d."""
-    base = tmp_path_factory.mktemp("wiki")
-    docs = build_docs(base / "docs")
-    out = base / "wiki.idx"
-    done = textemb("index", str(docs), "-o", str(out), "--encoder", ENCODER, "-q")
-    assert done.returncode == 0, done.stderr
-    return out
+_BUILT: dict[str, Path] = {}
+
+
+def wiki_index_for(tmp_path_factory) -> Path:
+    """The Wikipedia sample (+ the crafted document) indexed by `textemb index` with averaged GloVe 50d
+    (built once per session, whichever test module asks first)."""
+    key = str(tmp_path_factory.getbasetemp())
+    if key not in _BUILT:
+        base = tmp_path_factory.mktemp("wiki")
+        docs = build_docs(base / "docs")
+        out = base / "wiki.idx"
+        done = textemb("index", str(docs), "-o", str(out), "--encoder", ENCODER, "-q")
+        assert done.returncode == 0, done.stderr
+        _BUILT[key] = out
+    return _BUILT[key]
 
 
 def free_port() -> int:
@@ -66,7 +70,7 @@ def running_server(index: Path, *args: str, startup_s: float = 180, token: str |
     import httpx
 
     port = free_port()
-    log = open(index.parent / f"serve-{port}.log", "w+")
+    log = open(index.parent / f"serve-{port}.log", "w+")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen([sys.executable, "-m", "textemb_cli", "serve", "--index", str(index), "--port", str(port),
                              "--log-level", "warning", *args], stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     url = f"http://127.0.0.1:{port}"

@@ -6,6 +6,7 @@ The index is built once per session from a few short documents with the mean of 
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -15,11 +16,11 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from textemb.errors import InputError  # noqa: E402
-from textemb.serve import Limits, ServeConfig, create_app  # noqa: E402
-from textemb.serve.state import IndexHolder, LockedEncoder, WordsHolder, shareable  # noqa: E402
+from textemb.errors import InputError
+from textemb.serve import Limits, ServeConfig, create_app
+from textemb.serve.state import IndexHolder, LockedEncoder, WordsHolder, shareable
 
 DOCS = {
     "animals/frog.txt": "Frogs are amphibians. A frog lives near ponds and rivers and eats insects and worms. "
@@ -93,7 +94,7 @@ def test_search_ranks_documents_with_highlighted_excerpt(client):
     hits = body["hits"]
     assert hits[0]["source"] == "animals/frog.txt"
     assert [h["rank"] for h in hits] == [1, 2, 3]
-    assert all(a["score"] >= b["score"] for a, b in zip(hits, hits[1:]))
+    assert all(a["score"] >= b["score"] for a, b in itertools.pairwise(hits))
     assert body["generation"] >= 1 and body["documents"] == len(DOCS)
     top = hits[0]
     marked = [top["excerpt"][s:e].lower() for s, e in top["highlights"]]

@@ -15,9 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve_fixtures import CRAFTED_TITLE, artefact_dir, running_server, wiki_index  # noqa: F401
+from tests.serve_fixtures import (
+    CRAFTED_TITLE,
+    artefact_dir,
+    running_server,
+    wiki_index_for,
+)
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def wiki_index(tmp_path_factory):
+    return wiki_index_for(tmp_path_factory)
 CHROMIUM = os.environ.get("TEXTEMB_CHROMIUM", "/usr/bin/chromium")
 DRIVER = os.environ.get("TEXTEMB_CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

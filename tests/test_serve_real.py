@@ -18,9 +18,20 @@ import pytest
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
-from tests.serve_fixtures import ROOT, artefact_dir, running_server, textemb, wiki_index  # noqa: E402,F401
+from tests.serve_fixtures import (
+    ROOT,
+    artefact_dir,
+    running_server,
+    textemb,
+    wiki_index_for,
+)
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def wiki_index(tmp_path_factory):
+    return wiki_index_for(tmp_path_factory)
 QUERIES = ["apollo moon landing astronauts", "einstein relativity physics", "frogs toads tadpoles",
            "oil prices economy of angola", "greek philosopher ethics", "the atlantic ocean currents",
            "anarchism political philosophy", "algebra algorithm computation"]

@@ -60,7 +60,8 @@ def read_token(args) -> str | None:
 
 
 def run(args) -> int:
-    from textemb.serve import Limits, ServeConfig, check_bind, create_app, open_state, run as serve
+    from textemb.serve import Limits, ServeConfig, check_bind, create_app, open_state
+    from textemb.serve import run as serve
     from textemb.text import printable
 
     token = read_token(args)

@@ -24,12 +24,20 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
 
 from textemb.errors import InputError, OOVError, TextembError
-from textemb.text import excerpt
 from textemb.serve import schemas
 from textemb.serve.config import ServeConfig
-from textemb.serve.guard import ApiError, BodyLimit, SecurityHeaders, cap, check_token, error_body, positive
+from textemb.serve.guard import (
+    ApiError,
+    BodyLimit,
+    SecurityHeaders,
+    cap,
+    check_token,
+    error_body,
+    positive,
+)
 from textemb.serve.results import clean, finite, hit_json, pca_2d, query_words
 from textemb.serve.state import IndexHolder, NoWordVectorsError, WordsHolder, searching
+from textemb.text import excerpt
 
 #: the page and its assets: URL path -> (package file, media type); nothing else is served from disk
 ASSETS = {
@@ -153,7 +161,7 @@ def _add_search_routes(app, holder: IndexHolder, config: ServeConfig, api) -> No
         idx = snap.index
         return {"status": "ok",
                 "index": {"name": clean(holder.path.name), "generation": snap.generation, "documents": len(idx),
-                          "passages": int(len(idx.passages)), "encoder": clean(idx.encoder_spec), "dim": idx.dim,
+                          "passages": len(idx.passages), "encoder": clean(idx.encoder_spec), "dim": idx.dim,
                           "reloads": holder.reloads, "reload_error": holder.reload_error,
                           "checked_every_s": holder.interval},
                 "words": {"available": app.state.words.wv is not None,
