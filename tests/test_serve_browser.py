@@ -114,6 +114,8 @@ def test_search_and_words_tabs_in_chromium(browser, wiki_index, tmp_path):
         labels = {t.text for t in browser.find_elements(By.CSS_SELECTOR, "#scatter g text")}
         assert {"king", "queen", "paris", "france"} <= labels
         browser.save_screenshot(str(out / "serve-words.png"))
+        severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not severe, severe  # no script error, no CSP violation, no failed request
     assert (out / "serve-search.png").stat().st_size > 10_000
 
 

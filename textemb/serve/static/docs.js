@@ -27,12 +27,13 @@ async function render() {
       const body = op.requestBody && op.requestBody.content && op.requestBody.content["application/json"];
       if (body && body.schema && body.schema.$ref) {
         const s = schemaOf(spec, body.schema.$ref);
-        const fields = {};
+        const lines = [];
         for (const [k, v] of Object.entries(s.properties || {})) {
-          fields[k] = (v.type || (v.enum ? "one of " + v.enum.join("|") : "")) + (v.default !== undefined ? " = " + JSON.stringify(v.default) : "") +
-            (v.description ? "  — " + v.description : "");
+          const type = v.enum ? v.enum.join(" | ") : (v.type || "");
+          const dflt = v.default !== undefined ? " = " + JSON.stringify(v.default) : "";
+          lines.push(k + ": " + type + dflt + (v.description ? "   — " + v.description : ""));
         }
-        box.appendChild(el("pre", null, JSON.stringify(fields, null, 2)));
+        box.appendChild(el("pre", null, lines.join("\n")));
       }
       for (const p of op.parameters || []) box.appendChild(el("div", "info", "query parameter " + p.name));
       out.appendChild(box);
