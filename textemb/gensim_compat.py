@@ -162,6 +162,7 @@ class KeyedVectorsMixin:
             dists = np.asarray(self.vectors[start:end], dtype=np.float32) @ mean / self.norms[start:end]
             return self._out(dists, keys)
         if start == 0:
+            rows = [r for r in rows if r < end]  # the kernel's exclude list must lie inside the searched rows
             return self.nearest(mean.reshape(1, -1), int(topn), exclude=[rows],  # type: ignore[attr-defined]
                                 restrict_vocab=end)[0]
         dists = np.asarray(self.vectors[start:end], dtype=np.float32) @ mean / self.norms[start:end]
@@ -270,7 +271,7 @@ class KeyedVectorsMixin:
         from textemb.errors import require
 
         models = require("gensim.models", package="gensim", extra="word2vec", feature="WordVectors.to_gensim()")
-        kv = models.KeyedVectors(self.vector_size, count=len(self.words), dtype=np.float32)
+        kv = models.KeyedVectors(self.vector_size, count=0, dtype=np.float32)
         kv.add_vectors(list(self.words), np.array(self.vectors, dtype=np.float32))
         return kv
 
