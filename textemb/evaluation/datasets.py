@@ -176,17 +176,15 @@ def read_word_pairs(
 # ---------------------------------------------------------------------------------- documents
 def read_lee(corpus: str | Path, similarities: str | Path) -> tuple[list[str], "list[list[float]]"]:
     """The Lee corpus: 50 documents (one a line) and the 50x50 human similarity matrix."""
-    with open(corpus, encoding="latin-1") as fh:
-        docs = [line.strip() for line in fh if line.strip()]
+    docs = [line.strip() for line in read_text(corpus, encoding="latin-1") if line.strip()]
     rows: list[list[float]] = []
-    with open(similarities, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append([float(x) for x in line.split()])
-            except ValueError:
-                raise FormatError("expected tab-separated numbers", path=similarities, line=line_no) from None
+    for line_no, line in enumerate(read_text(similarities), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append([float(x) for x in line.split()])
+        except ValueError:
+            raise FormatError("expected tab-separated numbers", path=similarities, line=line_no) from None
     n = len(docs)
     if len(rows) != n or any(len(r) != n for r in rows):
         raise FormatError(f"expected a {n}x{n} matrix to match {n} documents in {corpus}, "
