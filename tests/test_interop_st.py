@@ -92,3 +92,14 @@ def test_minilm_keywords_equal_sentence_transformers():
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), atol=1e-5)
     np.testing.assert_allclose(enc.similarity(enc.encode(TEXTS), enc.encode(TEXTS)),
                                direct.similarity(direct.encode(TEXTS), direct.encode(TEXTS)).numpy(), atol=1e-5)
+
+
+def test_every_backend_gets_the_keywords(wv):
+    from textemb.encoders.averaging import AveragingEncoder
+
+    enc = AveragingEncoder.sif(wv, freq="zipf")
+    np.testing.assert_array_equal(enc.encode(TEXTS, normalize_embeddings=True, show_progress_bar=False),
+                                  enc.encode(TEXTS, normalize=True))
+    np.testing.assert_allclose(enc.similarity(enc.encode(TEXTS), enc.encode(TEXTS)).diagonal(), 1.0, atol=1e-6)
+    with pytest.raises(TypeError):
+        enc.encode(TEXTS, normalise=True)
