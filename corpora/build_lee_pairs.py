@@ -23,8 +23,7 @@ def main() -> None:
     with open(out, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("score\tsentence1\tsentence2\n")
         for i in range(N_DOCS):
-            for j in range(i + 1, N_DOCS):
-                fh.write(f"{sims[i][j]:.6g}\t{docs[i]}\t{docs[j]}\n")
+            fh.writelines(f"{sims[i][j]:.6g}\t{docs[i]}\t{docs[j]}\n" for j in range(i + 1, N_DOCS))
     print(f"wrote {out} ({N_DOCS * (N_DOCS - 1) // 2} pairs)")
 
 

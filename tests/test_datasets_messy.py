@@ -14,7 +14,11 @@ import pytest
 from textemb import WordVectors
 from textemb.errors import FormatError
 from textemb.evaluation import evaluate_sentence_pairs, evaluate_word_pairs
-from textemb.evaluation.datasets import read_analogies, read_sentence_pairs, read_word_pairs
+from textemb.evaluation.datasets import (
+    read_analogies,
+    read_sentence_pairs,
+    read_word_pairs,
+)
 from textemb.evaluation.delimited import DataWarning, parse_delimiter
 
 LEE_PAIRS = Path(__file__).resolve().parents[1] / "corpora" / "lee-pairs" / "lee-pairs.tsv"

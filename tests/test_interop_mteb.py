@@ -12,7 +12,7 @@ from textemb.errors import InputError
 from textemb.evaluation import evaluate_sentence_pairs
 
 mteb = pytest.importorskip("mteb")
-from textemb.integrations.mteb import MtebEncoder, local_sts_task, to_mteb  # noqa: E402
+from textemb.integrations.mteb import MtebEncoder, local_sts_task, to_mteb
 
 LEE_PAIRS = Path(__file__).resolve().parents[1] / "corpora" / "lee-pairs" / "lee-pairs.tsv"
 

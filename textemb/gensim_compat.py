@@ -276,7 +276,7 @@ class KeyedVectorsMixin:
         return kv
 
     @classmethod
-    def from_gensim(cls, kv: Any, *, name: str = "gensim", device: str = "cpu") -> "WordVectors":
+    def from_gensim(cls, kv: Any, *, name: str = "gensim", device: str = "cpu") -> WordVectors:
         """WordVectors from a gensim ``KeyedVectors`` (or a model with ``.wv``), vectors copied."""
         kv = getattr(kv, "wv", kv)
         keys = list(getattr(kv, "index_to_key", []))

@@ -174,7 +174,7 @@ def read_word_pairs(
 
 
 # ---------------------------------------------------------------------------------- documents
-def read_lee(corpus: str | Path, similarities: str | Path) -> tuple[list[str], "list[list[float]]"]:
+def read_lee(corpus: str | Path, similarities: str | Path) -> tuple[list[str], list[list[float]]]:
     """The Lee corpus: 50 documents (one a line) and the 50x50 human similarity matrix."""
     docs = [line.strip() for line in read_text(corpus, encoding="latin-1") if line.strip()]
     rows: list[list[float]] = []

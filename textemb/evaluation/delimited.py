@@ -78,12 +78,11 @@ def read_text(path: str | Path, *, encoding: str = "utf-8") -> list[str]:
         byte = data[exc.start : exc.start + 1].hex()
         raise FormatError(f"byte 0x{byte} is not valid {encoding}; pass --encoding latin-1 (encoding='latin-1') "
                           "or the file's real encoding", path=path, line=line) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return [ln.removesuffix("\r") for ln in lines]
 
 
 def sniff_delimiter(lines: Sequence[str], fields: int | None = None) -> str:

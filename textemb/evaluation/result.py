@@ -50,7 +50,7 @@ class EvalResult:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_json_default)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "EvalResult":
+    def from_dict(cls, d: dict[str, Any]) -> EvalResult:
         keys = ("task", "dataset", "encoder", "metrics", "primary", "sections", "misses", "settings")
         return cls(**{k: d[k] for k in keys if k in d})
 

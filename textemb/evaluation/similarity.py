@@ -15,8 +15,19 @@ import numpy as np
 
 from textemb.errors import InputError
 from textemb.evaluation.analogy import as_word_vectors, ok_vocab
-from textemb.evaluation.datasets import read_lee, read_sentence_pairs, read_word_pairs, resolve_dataset
-from textemb.evaluation.result import SIMILARITY_FUNCTION, EvalResult, encoder_identity, encoder_spec, library_versions
+from textemb.evaluation.datasets import (
+    read_lee,
+    read_sentence_pairs,
+    read_word_pairs,
+    resolve_dataset,
+)
+from textemb.evaluation.result import (
+    SIMILARITY_FUNCTION,
+    EvalResult,
+    encoder_identity,
+    encoder_spec,
+    library_versions,
+)
 
 PAIR_OOV_POLICIES = ("skip", "zero")
 
