@@ -246,11 +246,13 @@ class Index:
     # ------------------------------------------------------------------ encoder
     @property
     def encoder(self) -> Encoder:
-        """The encoder (loaded from the stored spec on first use)."""
+        """The encoder (loaded from the stored spec on first use, as an untrusted spec: see
+        :func:`textemb.encoders.registry.check_untrusted_spec`)."""
         if self._encoder is None:
             from textemb import load_encoder
 
-            self._encoder = load_encoder(self.encoder_spec, device=self.device)
+            where = f"{self.path / 'manifest.json'}" if self.path is not None else "the index"
+            self._encoder = load_encoder(self.encoder_spec, device=self.device, from_data=where)  # data never opts in
             self._check_encoder(self._encoder)
         return self._encoder
 

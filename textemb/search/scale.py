@@ -92,7 +92,7 @@ def index_documents(
         if existing is not None:
             from textemb import load_encoder
 
-            encoder = load_encoder(existing.encoder_spec, device=device)
+            encoder = load_encoder(existing.encoder_spec, device=device, from_data=f"the manifest of {url}")
         else:
             from textemb.search import default_encoder
 

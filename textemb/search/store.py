@@ -8,6 +8,12 @@ Layout of an index folder (generation ``G`` = the manifest's ``generation``)::
     docs-G.jsonl         one JSON object per document: id, title, source, source_hash, text, meta
     hnsw-G.faiss         optional faiss HNSW graph over vectors-G
     lock                 flock()ed by the one writer
+    .textemb-index       ownership marker, written when textemb creates the folder
+
+textemb writes only into a folder that is new, empty, or already a textemb index (its manifest or
+marker says so): a non-empty folder of someone else's files is refused before anything is created or
+truncated there (:func:`claim_folder`), and cleanup deletes only files with textemb's own data and
+temp-file names inside such a folder.
 
 A write puts every file of generation G+1 in place (temp file, fsync, rename), then replaces
 ``manifest.json`` the same way, then deletes older generations. A writer killed at any point
@@ -25,13 +31,64 @@ from pathlib import Path
 
 import numpy as np
 
-from textemb.errors import FormatError, TextembError
+from textemb.errors import FormatError, InputError, TextembError
 from textemb.io.atomic import atomic_open, fsync_dir
 from textemb.io.cache import sha256_file
 
 FORMAT = "textemb-index"
 FORMAT_VERSION = 1
 _DATA = re.compile(r"^(vectors|passages|docs|hnsw)-(\d+)\.(npy|jsonl|faiss)$")
+#: temp files atomic_open leaves beside our own files (".vectors-000003.npy.k2j4_x.tmp")
+_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw)-\d+\.(npy|jsonl|faiss)|manifest\.json|\.textemb-index)\.[A-Za-z0-9_]+\.tmp$")
+MARKER = ".textemb-index"
+
+
+class NotAnIndexFolderError(InputError):
+    """An output folder exists, holds files, and is not a textemb index: textemb will not write there."""
+
+
+def is_index_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` is textemb's: its manifest.json or its ownership marker says ``textemb-index``."""
+    folder = Path(folder)
+    for name in ("manifest.json", MARKER):
+        p = folder / name
+        try:
+            if not p.is_file() or p.stat().st_size > 16 * 1024**2:
+                continue
+            data = json.loads(p.read_bytes().decode("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("format") == FORMAT:
+            return True
+    return False
+
+
+def claim_folder(folder: str | Path) -> None:
+    """Make sure textemb may write in ``folder``: create it (or take an empty one) and mark it as ours.
+
+    A folder that holds anything and is not already a textemb index is refused with
+    :class:`NotAnIndexFolderError` before anything is created, truncated or deleted there.
+    """
+    from textemb.text import excerpt, printable
+
+    folder = Path(folder)
+    if is_index_folder(folder):
+        return
+    try:
+        entries = sorted(e.name for e in os.scandir(folder))
+    except FileNotFoundError:
+        entries = []
+    except NotADirectoryError:
+        raise NotAnIndexFolderError(f"{printable(folder)} exists and is not a folder: give a new or empty folder "
+                                    "for the index") from None
+    if entries:
+        raise NotAnIndexFolderError(
+            f"{printable(folder)} exists and is not a textemb index (it holds {len(entries)} entries, e.g. "
+            f"{excerpt(entries[0])!r}); textemb never writes into a folder it did not create: give a new or empty "
+            "folder for the index")
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_open(folder / MARKER) as fh:
+        fh.write(json.dumps({"format": FORMAT, "note": "this folder is a textemb search index"}).encode("utf-8"))
 
 
 class IndexLockedError(TextembError):
@@ -50,7 +107,7 @@ class IndexLock:
         self._fh = None
 
     def acquire(self) -> "IndexLock":
-        self.folder.mkdir(parents=True, exist_ok=True)
+        claim_folder(self.folder)  # never create or truncate a "lock" in someone else's folder
         fh = open(self.folder / "lock", "a+")
         try:
             _flock(fh)
@@ -156,7 +213,7 @@ def _remove_generation(folder: Path, gen: int) -> None:
     with contextlib.suppress(OSError):
         for p in folder.iterdir():
             m = _DATA.match(p.name)
-            if (m and int(m.group(2)) == gen) or (p.name.startswith(".") and p.name.endswith(".tmp")):
+            if (m and int(m.group(2)) == gen) or _TEMP.match(p.name):
                 with contextlib.suppress(OSError):
                     p.unlink()
 
@@ -164,7 +221,7 @@ def _remove_generation(folder: Path, gen: int) -> None:
 def _remove_other_generations(folder: Path, keep: int) -> None:
     for p in folder.iterdir():
         m = _DATA.match(p.name)
-        if (m and int(m.group(2)) != keep) or (p.name.startswith(".") and p.name.endswith(".tmp")):
+        if (m and int(m.group(2)) != keep) or _TEMP.match(p.name):
             with contextlib.suppress(OSError):
                 p.unlink()
     fsync_dir(folder)

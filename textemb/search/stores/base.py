@@ -129,7 +129,8 @@ class VectorStore(ABC):
         if self._encoder is None:
             from textemb import load_encoder
 
-            self.use_encoder(load_encoder(self.encoder_spec, device=self.device))
+            self.use_encoder(load_encoder(self.encoder_spec, device=self.device,
+                                          from_data=f"the manifest of {self.url or 'the store'}"))
         return self._encoder
 
     def use_encoder(self, encoder: Encoder) -> "VectorStore":
