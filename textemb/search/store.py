@@ -251,18 +251,22 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
         p = folder / info["name"]
         try:
             if not p.is_file():
-                raise FormatError(f"{info['name']} is missing", path=folder)
+                raise FormatError(f"{info['name']} is missing; the index is damaged: re-index", path=folder)
             size = p.stat().st_size
             if size != info["size"]:
-                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or replaced)", path=folder)
+                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or replaced); the index is damaged: re-index", path=folder)
             if verify and sha256_file(p) != info["sha256"]:
-                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted)", path=folder)
+                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted); the index is damaged: re-index", path=folder)
         except OSError as exc:  # removed while we looked (a writer swapped generations) or unreadable
             raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
+    n_pass, dim = _manifest_shape(manifest, folder)
+    vec_dtype = np.float16 if manifest.get("dtype") == "float16" else np.float32
+    check_npy_header(folder / files["vectors"]["name"], (n_pass, dim), vec_dtype)
+    check_npy_header(folder / files["passages"]["name"], (n_pass, 3), np.int64)
     try:
         vectors = np.load(folder / files["vectors"]["name"], mmap_mode="r", allow_pickle=False)
         passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
-    except (ValueError, EOFError, OSError) as exc:
+    except (ValueError, EOFError, OSError, MemoryError) as exc:
         raise FormatError(f"unreadable array ({exc}); the index is damaged: re-index", path=folder) from None
     docs = []
     dpath = folder / files["docs"]["name"]
@@ -293,3 +297,42 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
                           or passages[:, 1].min() < 0 or (passages[:, 2] < passages[:, 1]).any()):
         raise FormatError("passage table points outside the document list; the index is damaged: re-index", path=folder)
     return vectors, passages, docs, hnsw
+
+
+def _manifest_shape(manifest: dict, folder: Path) -> tuple[int, int]:
+    """``(passages, dim)`` the manifest promises, checked to be plain non-negative integers."""
+    counts = manifest.get("counts")
+    n_pass = counts.get("passages") if isinstance(counts, dict) else None
+    n_docs = counts.get("documents") if isinstance(counts, dict) else None
+    dim = manifest.get("dim")
+    for name, value in (("counts.passages", n_pass), ("counts.documents", n_docs), ("dim", dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or (name == "dim" and value < 1):
+            raise FormatError(f"manifest.json {name} is {value!r:.40}, not a count; the index is damaged: re-index",
+                              path=folder)
+    return n_pass, dim
+
+
+def check_npy_header(path: Path, shape: tuple[int, ...], dtype) -> None:
+    """Refuse a ``.npy`` file whose header does not say ``shape``/``dtype`` or whose size does not fit it.
+
+    Read before ``np.load``, so a damaged header (say, 10^11 rows) is a :class:`FormatError`, never an
+    allocation of what the header claims.
+    """
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as fh:
+            major, _ = fmt.read_magic(fh)
+            read = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+            got_shape, fortran, got_dtype = read(fh)
+            offset = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError) as exc:
+        raise FormatError(f"{path.name}: unreadable array header ({str(exc)[:80]}); the index is damaged: re-index",
+                          path=path.parent) from None
+    want = np.dtype(dtype)
+    if tuple(got_shape) != tuple(shape) or got_dtype != want or fortran:
+        raise FormatError(f"{path.name} holds a {got_dtype} array of shape {tuple(got_shape)!s:.60}, the manifest "
+                          f"says {want} {tuple(shape)}; the index is damaged: re-index", path=path.parent)
+    if offset + int(np.prod(shape, dtype=object)) * want.itemsize != size:
+        raise FormatError(f"{path.name} is {size:,} bytes, not what its {tuple(shape)} {want} array needs; the "
+                          "index is damaged: re-index", path=path.parent)
