@@ -399,3 +399,181 @@ def test_fuzz_index_folder_mutations_real_glove(glove50, tmp_path):
         for i in range(60)]
     Index.build(docs, glove50, path=tmp_path / "real", chunk=ChunkSettings(size=16, overlap=4), ann="hnsw")
     _fuzz(tmp_path / "real", "glove-6b-50d", tmp_path, seed=7, n=250, timeout=900)
+
+
+# --------------------------------------------------------------------------- item 6: nothing raw on the terminal
+EVIL = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\x1b]8;;http://x\x07\r\x9b"
+
+
+def test_item6_search_output_escapes_strings_from_data(tmp_path, tiny_encoder, capsys):
+    from textemb_cli.main import main
+
+    docs = [Document(f"frog{EVIL}", f"a frog sat on the log {EVIL} by the café", f"Frogs{EVIL}",
+                     source=f"notes/{EVIL}.md")]
+    Index.build(docs, tiny_encoder, path=tmp_path / "idx")
+    assert main(["search", "frog log", "--index", str(tmp_path / "idx"), "--encoder", tiny_encoder.spec]) == 0
+    out = capsys.readouterr().out
+    assert "frog" in out and "\\x1b[2J" in out
+    assert not any(c in out for c in "\x1b\x07\r\x9b"), repr(out)
+
+
+def test_item6_index_skipped_list_is_escaped(tmp_path, tiny_glove, capsys):
+    from textemb_cli.main import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("the frog sat on the log", encoding="utf-8")
+    (docs / "evil\x1b[2J\x1b]52;c;x\x07.bin").write_bytes(b"x")
+    assert main(["index", str(docs), "-o", str(tmp_path / "idx"), "--encoder", f"glove:{tiny_glove}", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "evil\\x1b[2J" in out and "\x1b" not in out and "\x07" not in out
+
+
+def test_item6_json_is_valid_utf8_for_undecodable_names(tmp_path, tiny_glove, tiny_encoder, capsys):
+    from textemb_cli.main import main
+
+    name = os.fsdecode(b"frog-\xff\xfe.txt")
+    single = tmp_path / name
+    single.write_text("the frog sat on the log", encoding="utf-8")
+    assert main(["index", str(single), "-o", str(tmp_path / "idx"), "--encoder", f"glove:{tiny_glove}", "--json"]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    assert json.loads(out)["documents"] == 1
+    # an index whose stored records hold lone surrogates (crafted, or written by another tool)
+    idx = tmp_path / "idx"
+    m = _manifest(idx)
+    dpath = idx / m["files"]["docs"]["name"]
+    dpath.write_bytes(dpath.read_bytes().replace(b'"title": null', b'"title": "\\udcff\\u001b[2J"'))
+    import hashlib
+
+    m["files"]["docs"].update(size=dpath.stat().st_size, sha256=hashlib.sha256(dpath.read_bytes()).hexdigest())
+    _set_manifest(idx, m)
+    for extra in (["--json"], []):
+        assert main(["search", "frog", "--index", str(idx), "--encoder", tiny_encoder.spec, *extra]) == 0
+        out = capsys.readouterr().out
+        out.encode("utf-8")
+        assert "\x1b" not in out
+    hits = json.loads(main(["search", "frog", "--index", str(idx), "--encoder", tiny_encoder.spec, "--json"]) == 0
+                      and capsys.readouterr().out)["hits"]
+    assert hits[0]["title"].startswith("\ufffd")
+
+
+# --------------------------------------------------------------------------- item 9: readers are never refused
+def test_item9_unchanged_folder_search_takes_no_lock(tmp_path, tiny_glove, capsys):
+    from textemb.search.store import IndexLock
+    from textemb_cli.main import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("the frog sat on the log", encoding="utf-8")
+    argv = ["search", "frog", str(docs), "--encoder", f"glove:{tiny_glove}", "-q", "--json"]
+    assert main(argv) == 0  # builds the cached index
+    cached = Path(json.loads(capsys.readouterr().out)["index"])
+    gen = _manifest(cached)["generation"]
+    with IndexLock(cached):  # another process is writing: a search of the unchanged folder still answers
+        assert main(argv) == 0
+        assert json.loads(capsys.readouterr().out)["hits"][0]["source"] == "a.txt"
+    assert _manifest(cached)["generation"] == gen
+
+
+def test_item9_four_parallel_searches_all_succeed(tmp_path, tiny_glove):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(5):
+        (docs / f"d{i}.txt").write_text("the frog sat on the log " * (i + 1), encoding="utf-8")
+    code = ["-m", "textemb_cli.main", "search", "frog", str(docs), "--encoder", f"glove:{tiny_glove}", "-q"]
+    env = {**_env(), "TEXTEMB_CACHE": str(tmp_path / "cache")}
+    first = subprocess.run([sys.executable, *code], capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    procs = [subprocess.Popen([sys.executable, *code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for _ in range(4)]
+    results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+    assert all(rc == 0 for _, _, rc in results), [err for _, err, _ in results]
+
+
+# --------------------------------------------------------------------------- item 10: Ray address that never answers
+def test_item10_unreachable_ray_address_is_one_quick_error(tmp_path, tiny_glove, capsys):
+    from textemb_cli.main import main
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("the frog sat on the log", encoding="utf-8")
+    argv = ["index", str(docs), "-o", str(tmp_path / "idx"), "--encoder", f"glove:{tiny_glove}", "-q",
+            "--engine", "ray", "--address", f"127.0.0.1:{port}", "--ray-timeout", "5"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach the Ray cluster at 127.0.0.1:{port} within 5 s" in err and err.count("\n") == 1
+
+
+def test_item10_timeout_setting(monkeypatch):
+    from textemb.search.distributed import RAY_TIMEOUT, check_reachable, ray_timeout
+
+    monkeypatch.delenv("TEXTEMB_RAY_TIMEOUT", raising=False)
+    assert ray_timeout() == RAY_TIMEOUT and ray_timeout(2.5) == 2.5
+    monkeypatch.setenv("TEXTEMB_RAY_TIMEOUT", "7")
+    assert ray_timeout() == 7.0
+    for bad in ("0", "-1", "soon", "inf"):
+        monkeypatch.setenv("TEXTEMB_RAY_TIMEOUT", bad)
+        with pytest.raises(InputError, match="seconds"):
+            ray_timeout()
+    check_reachable("auto", 0.5)  # left to Ray: nothing to probe
+
+
+# --------------------------------------------------------------------------- item 11: secrets in errors
+@pytest.mark.parametrize("url", ["milvus://admin:S3cret@host:19530/wiki", "milvus://admin:S3cret@host:x/wiki",
+                                 "milvus+https://tok:S3cret@h/c?db=x", "milvus://a:S3c/ret@host:19530/wiki"])
+def test_item11_store_url_password_is_masked_and_refused(url, tmp_path, capsys):
+    from textemb.search.stores import mask_url, parse_store_url
+    from textemb_cli.main import main
+
+    with pytest.raises(InputError, match="MILVUS_TOKEN") as exc:
+        parse_store_url(url)
+    assert "S3c" not in str(exc.value) and "***@" in str(exc.value)
+    assert "S3c" not in mask_url(url)
+    for argv in (["search", "frog", "--index", url], ["index", str(tmp_path), "-o", url, "-q"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "S3c" not in err and "MILVUS_TOKEN" in err
+
+
+# --------------------------------------------------------------------------- item 13: odd queries and widths
+@pytest.mark.parametrize("query", ["\x01\x02", "\x1b\x07\x9b", " \t\u200b "])
+def test_item13_control_character_query_is_a_clear_error(tiny_index, tiny_encoder, query, capsys):
+    from textemb_cli.main import main
+
+    assert main(["search", query, "--index", str(tiny_index), "--encoder", tiny_encoder.spec]) == 1
+    err = capsys.readouterr().err
+    assert "empty query" in err and "Warning" not in err and ".py" not in err and err.count("\n") == 1
+
+
+def test_item13_unknown_words_give_a_note_not_a_raw_warning(tiny_index, tiny_encoder, capsys):
+    from textemb_cli.main import main
+
+    assert main(["search", "zzzqqq", "--index", str(tiny_index), "--encoder", tiny_encoder.spec]) == 0
+    captured = capsys.readouterr()
+    assert "no results" in captured.out
+    assert ".py:" not in captured.err and "UserWarning" not in captured.err
+
+
+@pytest.mark.parametrize("width", ["0", "-5"])
+def test_item13_width_must_be_positive(tiny_index, width, capsys):
+    from textemb_cli.main import main
+
+    assert main(["search", "frog", "--index", str(tiny_index), "--width", width]) == 1
+    assert "--width must be at least 1" in capsys.readouterr().err
+
+
+def test_shard_cleanup_removes_only_shard_files(tmp_path):
+    from textemb.search.distributed import clean_shards
+
+    d = tmp_path / "shards"
+    d.mkdir()
+    (d / "shard-notes.txt").write_text("mine", encoding="utf-8")
+    (d / "shard-00001-0123456789abcdef.npy").write_bytes(b"x")
+    (d / ".shard-00001-0123456789abcdef.json.ab_1.tmp").write_bytes(b"x")
+    clean_shards(d)
+    assert sorted(p.name for p in d.iterdir()) == ["shard-notes.txt"]

@@ -71,6 +71,13 @@ class SyncReport:
     seconds: float = 0.0
 
 
+def is_blank(query: object) -> bool:
+    """Whether a query holds nothing to search for: not a string, or only spaces and control/format characters."""
+    import unicodedata
+
+    return not isinstance(query, str) or all(unicodedata.category(c)[0] in "CZ" for c in query)
+
+
 def encoder_key(spec: str) -> str:
     """A canonical form of a spec, so ``all-MiniLM-L6-v2`` and ``sbert:all-MiniLM-L6-v2`` match."""
     from textemb import models
@@ -288,7 +295,7 @@ class Index:
             raise InputError("no queries given")
         for q in qs:
             if not isinstance(q, str) or not q.strip():
-                raise InputError(f"empty query {q!r}: give some words to search for")
+                raise InputError(f"empty query {q!r:.60}: give some words to search for")
         q_vecs = l2_normalize(self.encoder.encode(qs, show_progress=False))
         hits = self.search_vectors(q_vecs, k, doc_score=doc_score, mode=mode, ef_search=ef_search)
         return hits[0] if single else hits

@@ -261,8 +261,8 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
             raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
     n_pass, dim = _manifest_shape(manifest, folder)
     vec_dtype = np.float16 if manifest.get("dtype") == "float16" else np.float32
-    check_npy_header(folder / files["vectors"]["name"], (n_pass, dim), vec_dtype)
-    check_npy_header(folder / files["passages"]["name"], (n_pass, 3), np.int64)
+    check_npy_header(folder / files["vectors"]["name"], (n_pass, dim), vec_dtype, "vectors")
+    check_npy_header(folder / files["passages"]["name"], (n_pass, 3), np.int64, "passages")
     try:
         vectors = np.load(folder / files["vectors"]["name"], mmap_mode="r", allow_pickle=False)
         passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
@@ -312,7 +312,7 @@ def _manifest_shape(manifest: dict, folder: Path) -> tuple[int, int]:
     return n_pass, dim
 
 
-def check_npy_header(path: Path, shape: tuple[int, ...], dtype) -> None:
+def check_npy_header(path: Path, shape: tuple[int, ...], dtype, role: str = "array") -> None:
     """Refuse a ``.npy`` file whose header does not say ``shape``/``dtype`` or whose size does not fit it.
 
     Read before ``np.load``, so a damaged header (say, 10^11 rows) is a :class:`FormatError`, never an
@@ -326,13 +326,14 @@ def check_npy_header(path: Path, shape: tuple[int, ...], dtype) -> None:
             got_shape, fortran, got_dtype = read(fh)
             offset = fh.tell()
             size = os.fstat(fh.fileno()).st_size
-    except (ValueError, EOFError, OSError, SyntaxError, TypeError) as exc:
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError, MemoryError) as exc:
         raise FormatError(f"{path.name}: unreadable array header ({str(exc)[:80]}); the index is damaged: re-index",
                           path=path.parent) from None
     want = np.dtype(dtype)
     if tuple(got_shape) != tuple(shape) or got_dtype != want or fortran:
-        raise FormatError(f"{path.name} holds a {got_dtype} array of shape {tuple(got_shape)!s:.60}, the manifest "
-                          f"says {want} {tuple(shape)}; the index is damaged: re-index", path=path.parent)
+        raise FormatError(f"{role} are {str(tuple(got_shape))[:60]}, the manifest says {tuple(shape)} ({path.name} "
+                          f"holds {got_dtype}{' in Fortran order' if fortran else ''}, expected {want}); the index is "
+                          "damaged: re-index", path=path.parent)
     if offset + int(np.prod(shape, dtype=object)) * want.itemsize != size:
         raise FormatError(f"{path.name} is {size:,} bytes, not what its {tuple(shape)} {want} array needs; the "
                           "index is damaged: re-index", path=path.parent)

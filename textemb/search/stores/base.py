@@ -147,7 +147,7 @@ class VectorStore(ABC):
             raise InputError("no queries given")
         for q in qs:
             if not isinstance(q, str) or not q.strip():
-                raise InputError(f"empty query {q!r}: give some words to search for")
+                raise InputError(f"empty query {q!r:.60}: give some words to search for")
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise InputError(f"k must be a positive integer, got {k!r}")
         q_vecs = l2_normalize(self.encoder.encode(qs, show_progress=False))

@@ -83,7 +83,10 @@ class MilvusStore(VectorStore):
         except Exception as exc:  # pymilvus raises MilvusException / ConnectionError subclasses
             hint = ("is milvus-lite installed? pip install 'textemb[scale]'" if uri.endswith(".db")
                     else "is the server running and reachable? (docker compose / helm; default port 19530)")
-            raise MilvusError(f"cannot connect to Milvus at {uri}: {exc} ({hint})") from None
+            from textemb.search.stores import mask_url
+
+            reason = str(exc).replace(token, "***") if token else str(exc)  # never echo the MILVUS_TOKEN secret
+            raise MilvusError(f"cannot connect to Milvus at {mask_url(uri)}: {mask_url(reason)} ({hint})") from None
 
     @classmethod
     def open(cls, client, collection: str, *, url: str, encoder: Encoder | None = None,
