@@ -230,7 +230,7 @@ def _remove_other_generations(folder: Path, keep: int) -> None:
 def next_generation(folder: Path) -> int:
     """One past the highest generation named by the manifest or by any data file left in the folder."""
     gens = [int(m.group(2)) for p in folder.iterdir() if (m := _DATA.match(p.name))] if folder.is_dir() else []
-    with contextlib.suppress(FormatError):
+    with contextlib.suppress(FormatError, ValueError, TypeError, OverflowError):  # a damaged manifest names none
         if (folder / "manifest.json").is_file():
             gens.append(int(read_manifest(folder).get("generation", 0)))
     return max(gens, default=0) + 1

@@ -67,11 +67,19 @@ class VectorStore(ABC):
     url: str = ""
 
     def __init__(self, manifest: dict, *, encoder: Encoder | None = None, device: str = "cpu") -> None:
+        if not isinstance(manifest, dict):
+            raise FormatError("the store's manifest is not a JSON object; it is damaged: re-index", path=self.url)
         check_comparable(manifest, self.url)
         self.manifest = manifest
-        self.encoder_spec: str = manifest["encoder"]["spec"]
-        self.dim = int(manifest["dim"])
-        self.chunk = ChunkSettings(**manifest.get("chunk", {}))
+        try:  # the manifest is data (a collection property, a file): a damaged one is a FormatError
+            self.encoder_spec: str = str(manifest["encoder"]["spec"])
+            self.dim = int(manifest["dim"])
+            self.chunk = ChunkSettings(**manifest.get("chunk", {}))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise FormatError(f"the store's manifest is damaged ({type(exc).__name__}: {str(exc)[:80]}); re-index",
+                              path=self.url) from None
+        if self.dim < 1:
+            raise FormatError(f"the store's manifest says dim {self.dim}; it is damaged: re-index", path=self.url)
         self.dtype = manifest.get("dtype", "float32")
         self.device = device
         self._encoder: Encoder | None = None

@@ -103,13 +103,14 @@ class MilvusStore(VectorStore):
             manifest = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise FormatError(f"the {PROPERTY} property is not valid JSON ({exc})", path=url) from None
-        if manifest.get("format") != FORMAT or not isinstance(manifest.get("format_version"), int):
+        if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT
+                or not isinstance(manifest.get("format_version"), int)):
             raise FormatError(f"collection {collection!r} does not hold a {FORMAT} index", path=url)
         if manifest["format_version"] > FORMAT_VERSION:
             raise FormatError(f"index format version {manifest['format_version']} is newer than this textemb reads "
                               f"({FORMAT_VERSION}); upgrade textemb", path=url)
         vec_dim = next((f.get("params", {}).get("dim") for f in info.get("fields", []) if f.get("name") == "vec"), None)
-        if vec_dim is not None and int(vec_dim) != int(manifest.get("dim", -1)):
+        if vec_dim is not None and str(vec_dim) != str(manifest.get("dim")):
             raise FormatError(f"the vector field is {vec_dim}-d but the manifest says {manifest.get('dim')}-d", path=url)
         try:
             client.load_collection(collection)
