@@ -173,7 +173,7 @@ def test_item2_index_refuses_a_non_empty_folder_that_is_not_an_index(tmp_path, t
         with pytest.raises(InputError, match="not a textemb index"):
             from textemb.search.scale import index_documents
 
-            index_documents(str(docs), str(out), encoder=None if fresh else _tiny(tiny_glove), rebuild=fresh)
+            index_documents(str(docs), str(out), encoder=_tiny(tiny_glove), rebuild=fresh)
     with pytest.raises(InputError, match="not a textemb index"):
         Index.build(DOCS, _tiny(tiny_glove), path=out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == files

@@ -78,7 +78,9 @@ def notes():
             yield
         finally:
             for w in caught:
-                print(f"textemb: note: {w.message}", file=sys.stderr)
+                from textemb.text import printable
+
+                print(f"textemb: note: {printable(w.message)}", file=sys.stderr)
 
 
 def json_safe(obj):
