@@ -37,12 +37,13 @@ def wants_scale(args) -> bool:
 
 def run_index(args) -> int:
     """'textemb index' into a Milvus store and/or with --engine ray."""
+    from textemb_cli.commands.index import chunk_from_args, json_safe, notes
+
     from textemb import load_encoder
     from textemb.search.distributed import SHARD_SIZE
     from textemb.search.scale import RayOptions, index_documents
     from textemb.search.stores import mask_url
     from textemb.text import printable
-    from textemb_cli.commands.index import chunk_from_args, json_safe, notes
 
     encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
     ray = RayOptions(address=args.address, num_cpus=args.num_cpus, actors=args.actors,

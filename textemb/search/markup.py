@@ -18,7 +18,7 @@ _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", 
 _HIDDEN = frozenset({"noscript", "template"})  # parsed, but their text is not shown
 _RAW = frozenset({"script", "style"})  # raw text up to the closing tag, never shown
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)")
-_RAW_END = {name: re.compile("</" + name, re.I) for name in _RAW}
+_RAW_END = {name: re.compile("</" + name, re.IGNORECASE) for name in _RAW}
 
 
 def html_to_text(page: str) -> tuple[str | None, str]:
@@ -72,20 +72,20 @@ def html_to_text(page: str) -> tuple[str | None, str]:
 
 # --------------------------------------------------------------------------- MediaWiki
 _BLOCK_TAGS = ("ref", "math", "gallery", "timeline", "score", "syntaxhighlight")
-_BLOCK_OPEN = re.compile(r"<(" + "|".join(_BLOCK_TAGS) + r")(?![A-Za-z0-9])([^<>]*)>", re.I)
-_BLOCK_CLOSE = {name: re.compile(r"</" + name + r"[ \t]*>", re.I) for name in _BLOCK_TAGS}
-_NESTED = [(re.compile(r"\{\{[^{}]*\}\}"), ""), (re.compile(r"\{\|[^{}]*?\|\}", re.S), "")]
+_BLOCK_OPEN = re.compile(r"<(" + "|".join(_BLOCK_TAGS) + r")(?![A-Za-z0-9])([^<>]*)>", re.IGNORECASE)
+_BLOCK_CLOSE = {name: re.compile(r"</" + name + r"[ \t]*>", re.IGNORECASE) for name in _BLOCK_TAGS}
+_NESTED = [(re.compile(r"\{\{[^{}]*\}\}"), ""), (re.compile(r"\{\|[^{}]*?\|\}", re.DOTALL), "")]
 _WIKI_SUBS = [
     (re.compile(r"<[^<>\n]+>"), ""),
-    (re.compile(r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):[^\[\]]*(?:\[\[[^\[\]]*\]\][^\[\]]*)*\]\]", re.I), ""),
+    (re.compile(r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):[^\[\]]*(?:\[\[[^\[\]]*\]\][^\[\]]*)*\]\]", re.IGNORECASE), ""),
     (re.compile(r"\[\[[^\[\]|]*\|([^\[\]]*)\]\]"), r"\1"),
     (re.compile(r"\[\[([^\[\]]*)\]\]"), r"\1"),
     (re.compile(r"\[https?://[^\s\[\]]+ ([^\[\]]*)\]"), r"\1"),
     (re.compile(r"\[https?://[^\[\]]*\]"), ""),
     (re.compile(r"'{2,}"), ""),
-    (re.compile(r"^=+[^\n]*$", re.M), lambda m: _heading(m.group(0))),
-    (re.compile(r"^[*#:;]+[ \t]*", re.M), ""),
-    (re.compile(r"^[ \t]*\|[^\n]*$", re.M), ""),
+    (re.compile(r"^=+[^\n]*$", re.MULTILINE), lambda m: _heading(m.group(0))),
+    (re.compile(r"^[*#:;]+[ \t]*", re.MULTILINE), ""),
+    (re.compile(r"^[ \t]*\|[^\n]*$", re.MULTILINE), ""),
     (re.compile(r"__[A-Z]+__"), ""),
 ]
 
