@@ -15,6 +15,9 @@ def add_scale_args(p) -> None:
     g.add_argument("--address", default=None, metavar="ADDR",
                    help="Ray cluster to use: auto (the cluster this machine belongs to) or the head's HOST:PORT; "
                         "Ray Client (ray://) is refused: submit the command with 'ray job submit' instead")
+    g.add_argument("--ray-timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up connecting to the --address cluster after this long (default: $TEXTEMB_RAY_TIMEOUT, "
+                        "else 30)")
     g.add_argument("--num-cpus", type=int, default=2, metavar="N", help="CPUs of the local Ray runtime (default 2)")
     g.add_argument("--actors", type=int, default=None, metavar="N",
                    help="encoder actors (default: one per GPU, else one per CPU); each loads the model once")
@@ -34,15 +37,18 @@ def wants_scale(args) -> bool:
 
 def run_index(args) -> int:
     """'textemb index' into a Milvus store and/or with --engine ray."""
+    from textemb_cli.commands.index import chunk_from_args, json_safe, notes
+
     from textemb import load_encoder
     from textemb.search.distributed import SHARD_SIZE
     from textemb.search.scale import RayOptions, index_documents
-    from textemb_cli.commands.index import chunk_from_args, notes
+    from textemb.search.stores import mask_url
+    from textemb.text import printable
 
     encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
     ray = RayOptions(address=args.address, num_cpus=args.num_cpus, actors=args.actors,
                      gpus_per_actor=args.gpus_per_actor, shard_size=args.shard_size or SHARD_SIZE,
-                     shard_dir=args.shard_dir, keep_shards=args.keep_shards)
+                     shard_dir=args.shard_dir, keep_shards=args.keep_shards, timeout=args.ray_timeout)
     with notes():
         store, report, found, rr = index_documents(
             args.docs, args.output, encoder=encoder, engine=args.engine, ray=ray, chunk=chunk_from_args(args),
@@ -59,19 +65,22 @@ def run_index(args) -> int:
                                         "actors": rr.actors, "gpus_per_actor": rr.gpus_per_actor,
                                         "address": rr.ray_address, "shard_dir": rr.shard_dir}
     if args.json:
-        print_json({"index": str(args.output), "engine": args.engine, "encoder": spec, "documents": n_docs,
+        print_json(json_safe({"index": mask_url(args.output), "engine": args.engine, "encoder": spec, "documents": n_docs,
                     "passages": n_pass, "files": {"added": report.added, "updated": report.updated,
                     "unchanged": report.unchanged, "removed": report.removed},
                     "encoded_passages": report.encoded_passages, "seconds": round(report.seconds, 3),
-                    "ray": ray_info, "skipped": [{"path": p, "reason": r} for p, r in found.skipped]})
+                    "ray": ray_info, "skipped": [{"path": p, "reason": r} for p, r in found.skipped]}))
         return 0
-    print(f"indexed {args.docs} -> {args.output}  (encoder {spec}, {dim}-d, engine {args.engine})")
+    print(f"indexed {printable(args.docs)} -> {mask_url(args.output)}  (encoder {printable(spec)}, {dim}-d, "
+          f"engine {args.engine})")
     print(f"  {n_docs:,} documents, {n_pass:,} passages; files: {report.added} new, {report.updated} changed, "
           f"{report.unchanged} unchanged, {report.removed} removed; {report.encoded_passages:,} passages encoded "
           f"in {report.seconds:.1f}s" + (f" ({rate:,.0f} docs/s)" if rate else ""))
+    if found.skipped:
+        print(found.summary().split("\n", 1)[1] if "\n" in found.summary() else "")
     if ray_info and rr.shards:
         print(f"  ray: {rr.shards} shards ({rr.reused} reused from {rr.shard_dir}, {rr.encoded} encoded) on "
-              f"{rr.actors} actor(s) at {rr.ray_address}")
+              f"{rr.actors} actor(s) at {printable(rr.ray_address)}")
     return 0
 
 
@@ -82,7 +91,9 @@ class StoreSearch:
         from textemb.search.stores import open_store
 
         self.store = open_store(url, device=device, encoder=encoder)
-        self.path, self.encoder_spec, self.root = url, self.store.encoder_spec, None
+        from textemb.search.stores import mask_url
+
+        self.path, self.encoder_spec, self.root = mask_url(url), self.store.encoder_spec, None
 
     def search(self, query: str, *, k: int, mode: str = "auto", doc_score: str = "max"):
         from textemb.errors import InputError

@@ -78,22 +78,42 @@ def notes():
             yield
         finally:
             for w in caught:
-                print(f"textemb: note: {w.message}", file=sys.stderr)
+                from textemb.text import printable
+
+                print(f"textemb: note: {printable(w.message)}", file=sys.stderr)
+
+
+def json_safe(obj):
+    """``obj`` with every string made encodable as UTF-8 (lone surrogates from undecodable names -> U+FFFD),
+    so ``--json`` output is always valid UTF-8; JSON itself escapes control characters."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+            return obj
+        except UnicodeEncodeError:
+            return obj.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(obj, dict):
+        return {json_safe(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def run(args) -> int:
+    from textemb.text import printable
+
     if wants_scale(args):
         return run_index(args)
     idx, report, found = build(args, args.docs, args.output)
     rate = (report.added + report.updated) and len(found.documents) / max(report.seconds, 1e-9)
     if args.json:
-        print_json({"index": str(idx.path), "encoder": idx.encoder_spec, "documents": len(idx.docs),
+        print_json(json_safe({"index": str(idx.path), "encoder": idx.encoder_spec, "documents": len(idx.docs),
                     "passages": int(len(idx.passages)), "files": {"added": report.added, "updated": report.updated,
                     "unchanged": report.unchanged, "removed": report.removed},
                     "encoded_passages": report.encoded_passages, "seconds": round(report.seconds, 3),
-                    "skipped": [{"path": p, "reason": r} for p, r in found.skipped]})
+                    "skipped": [{"path": p, "reason": r} for p, r in found.skipped]}))
         return 0
-    print(f"indexed {args.docs} -> {idx.path}  (encoder {idx.encoder_spec}, {idx.dim}-d)")
+    print(f"indexed {printable(args.docs)} -> {printable(idx.path)}  (encoder {printable(idx.encoder_spec)}, {idx.dim}-d)")
     print(f"  {len(idx.docs):,} documents, {len(idx.passages):,} passages; files: {report.added} new, "
           f"{report.updated} changed, {report.unchanged} unchanged, {report.removed} removed; "
           f"{report.encoded_passages:,} passages encoded in {report.seconds:.1f}s"

@@ -71,6 +71,13 @@ class SyncReport:
     seconds: float = 0.0
 
 
+def is_blank(query: object) -> bool:
+    """Whether a query holds nothing to search for: not a string, or only spaces and control/format characters."""
+    import unicodedata
+
+    return not isinstance(query, str) or all(unicodedata.category(c)[0] in "CZ" for c in query)
+
+
 def encoder_key(spec: str) -> str:
     """A canonical form of a spec, so ``all-MiniLM-L6-v2`` and ``sbert:all-MiniLM-L6-v2`` match."""
     from textemb import models
@@ -246,11 +253,13 @@ class Index:
     # ------------------------------------------------------------------ encoder
     @property
     def encoder(self) -> Encoder:
-        """The encoder (loaded from the stored spec on first use)."""
+        """The encoder (loaded from the stored spec on first use, as an untrusted spec: see
+        :func:`textemb.encoders.registry.check_untrusted_spec`)."""
         if self._encoder is None:
             from textemb import load_encoder
 
-            self._encoder = load_encoder(self.encoder_spec, device=self.device)
+            where = f"{self.path / 'manifest.json'}" if self.path is not None else "the index"
+            self._encoder = load_encoder(self.encoder_spec, device=self.device, from_data=where)  # data never opts in
             self._check_encoder(self._encoder)
         return self._encoder
 
@@ -286,7 +295,7 @@ class Index:
             raise InputError("no queries given")
         for q in qs:
             if not isinstance(q, str) or not q.strip():
-                raise InputError(f"empty query {q!r}: give some words to search for")
+                raise InputError(f"empty query {q!r:.60}: give some words to search for")
         q_vecs = l2_normalize(self.encoder.encode(qs, show_progress=False))
         hits = self.search_vectors(q_vecs, k, doc_score=doc_score, mode=mode, ef_search=ef_search)
         return hits[0] if single else hits
@@ -401,12 +410,8 @@ class Index:
             if self._hnsw_file is None or not self._hnsw_file.is_file():  # none, or a newer writer removed it
                 self.build_ann()
             else:
-                import faiss
-
-                self._hnsw = faiss.read_index(str(self._hnsw_file))
-                if self._hnsw.ntotal != len(self.passages):
-                    raise FormatError(f"HNSW graph holds {self._hnsw.ntotal} vectors for {len(self.passages)} passages",
-                                      path=self._hnsw_file)
+                self._hnsw = _read_hnsw(self._hnsw_file, (self.manifest.get("files") or {}).get("hnsw"),
+                                        self.dim, len(self.passages))
         return self._hnsw
 
     def _ann_search(self, q: np.ndarray, k: int, ef_search: int):
@@ -480,7 +485,7 @@ class Index:
                 idx = cls(dim=int(manifest["dim"]), encoder_spec=str(manifest["encoder"]["spec"]),
                           chunk=ChunkSettings(**s.get("chunk", {})), dtype=manifest.get("dtype", "float32"),
                           ann=s.get("ann", "auto"), device=device, root=manifest.get("root"))
-            except (KeyError, TypeError, AttributeError, InputError) as exc:
+            except (KeyError, TypeError, AttributeError, ValueError, OverflowError, InputError) as exc:
                 raise FormatError(f"manifest.json is damaged ({type(exc).__name__}: {exc}); re-index", path=path) from None
         except BaseException:
             if lock is not None:
@@ -517,6 +522,32 @@ def _verify(manifest: dict, verify: bool | None) -> bool:
         return True  # load_files reports the damage
     total = sum(f.get("size", 0) for f in files.values() if isinstance(f, dict) and isinstance(f.get("size"), int))
     return total <= VERIFY_AUTO_BYTES
+
+
+def _read_hnsw(path: Path, info: object, dim: int, n_passages: int):
+    """The saved faiss graph, read only when its bytes match the manifest's size and sha256 (whatever the
+    index size: faiss trusts the offsets in the file, so a damaged graph must never reach it)."""
+    import hashlib
+
+    import faiss
+
+    damaged = "the index is damaged: re-index (or search with --mode exact)"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{path.name} is missing or unreadable ({exc.strerror or exc}); {damaged}", path=path.parent) from None
+    if (not isinstance(info, dict) or len(data) != info.get("size")
+            or hashlib.sha256(data).hexdigest() != info.get("sha256")):
+        raise FormatError(f"{path.name} does not match its size and sha256 in the manifest; {damaged}", path=path.parent)
+    try:
+        graph = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    except (RuntimeError, MemoryError, ValueError, TypeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise FormatError(f"{path.name}: faiss cannot read the graph ({first}); {damaged}", path=path.parent) from None
+    if graph.ntotal != n_passages or graph.d != dim or not hasattr(graph, "hnsw"):
+        raise FormatError(f"{path.name} holds {graph.ntotal} {graph.d}-d vectors, the index {n_passages} {dim}-d; "
+                          f"{damaged}", path=path.parent)
+    return graph
 
 
 def _hf_tokenizer(encoder: Encoder):

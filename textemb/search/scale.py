@@ -36,6 +36,7 @@ class RayOptions:
     shard_size: int = SHARD_SIZE
     shard_dir: str | Path | None = None
     keep_shards: bool = False
+    timeout: float | None = None  # seconds to reach ``address`` (None: $TEXTEMB_RAY_TIMEOUT, else 30)
 
 
 def default_shard_dir(url: StoreURL) -> Path:
@@ -85,14 +86,15 @@ def index_documents(
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     url = parse_store_url(target)
+    exclude = (url.target,) if url.kind == "folder" else ()
     found = docs if isinstance(docs, DocumentSet) else load_documents(docs, text_column=text_column,
-                                                                          max_bytes=max_bytes)
+                                                                          max_bytes=max_bytes, exclude=exclude)
     existing = None if rebuild else _existing(url, device)
     if encoder is None:
         if existing is not None:
             from textemb import load_encoder
 
-            encoder = load_encoder(existing.encoder_spec, device=device)
+            encoder = load_encoder(existing.encoder_spec, device=device, from_data=f"the manifest of {url}")
         else:
             from textemb.search import default_encoder
 
@@ -125,7 +127,7 @@ def index_documents(
                     documents, spec, dim=encoder.dim, shard_dir=shard_dir, chunk=chunk, dtype=dtype,
                     address=ray.address, num_cpus=ray.num_cpus, actors=ray.actors, gpus_per_actor=ray.gpus_per_actor,
                     device=device, batch_size=batch_size, shard_size=ray.shard_size, tokenizer=tokenizer,
-                    show_progress=bool(show_progress))
+                    show_progress=bool(show_progress), timeout=ray.timeout)
                 return part
 
         report = store.sync(found, encode=encode, batch_size=batch_size)

@@ -67,11 +67,19 @@ class VectorStore(ABC):
     url: str = ""
 
     def __init__(self, manifest: dict, *, encoder: Encoder | None = None, device: str = "cpu") -> None:
+        if not isinstance(manifest, dict):
+            raise FormatError("the store's manifest is not a JSON object; it is damaged: re-index", path=self.url)
         check_comparable(manifest, self.url)
         self.manifest = manifest
-        self.encoder_spec: str = manifest["encoder"]["spec"]
-        self.dim = int(manifest["dim"])
-        self.chunk = ChunkSettings(**manifest.get("chunk", {}))
+        try:  # the manifest is data (a collection property, a file): a damaged one is a FormatError
+            self.encoder_spec: str = str(manifest["encoder"]["spec"])
+            self.dim = int(manifest["dim"])
+            self.chunk = ChunkSettings(**manifest.get("chunk", {}))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise FormatError(f"the store's manifest is damaged ({type(exc).__name__}: {str(exc)[:80]}); re-index",
+                              path=self.url) from None
+        if self.dim < 1:
+            raise FormatError(f"the store's manifest says dim {self.dim}; it is damaged: re-index", path=self.url)
         self.dtype = manifest.get("dtype", "float32")
         self.device = device
         self._encoder: Encoder | None = None
@@ -129,7 +137,8 @@ class VectorStore(ABC):
         if self._encoder is None:
             from textemb import load_encoder
 
-            self.use_encoder(load_encoder(self.encoder_spec, device=self.device))
+            self.use_encoder(load_encoder(self.encoder_spec, device=self.device,
+                                          from_data=f"the manifest of {self.url or 'the store'}"))
         return self._encoder
 
     def use_encoder(self, encoder: Encoder) -> "VectorStore":
@@ -146,7 +155,7 @@ class VectorStore(ABC):
             raise InputError("no queries given")
         for q in qs:
             if not isinstance(q, str) or not q.strip():
-                raise InputError(f"empty query {q!r}: give some words to search for")
+                raise InputError(f"empty query {q!r:.60}: give some words to search for")
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise InputError(f"k must be a positive integer, got {k!r}")
         q_vecs = l2_normalize(self.encoder.encode(qs, show_progress=False))

@@ -83,7 +83,10 @@ class MilvusStore(VectorStore):
         except Exception as exc:  # pymilvus raises MilvusException / ConnectionError subclasses
             hint = ("is milvus-lite installed? pip install 'textemb[scale]'" if uri.endswith(".db")
                     else "is the server running and reachable? (docker compose / helm; default port 19530)")
-            raise MilvusError(f"cannot connect to Milvus at {uri}: {exc} ({hint})") from None
+            from textemb.search.stores import mask_url
+
+            reason = str(exc).replace(token, "***") if token else str(exc)  # never echo the MILVUS_TOKEN secret
+            raise MilvusError(f"cannot connect to Milvus at {mask_url(uri)}: {mask_url(reason)} ({hint})") from None
 
     @classmethod
     def open(cls, client, collection: str, *, url: str, encoder: Encoder | None = None,
@@ -100,13 +103,14 @@ class MilvusStore(VectorStore):
             manifest = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise FormatError(f"the {PROPERTY} property is not valid JSON ({exc})", path=url) from None
-        if manifest.get("format") != FORMAT or not isinstance(manifest.get("format_version"), int):
+        if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT
+                or not isinstance(manifest.get("format_version"), int)):
             raise FormatError(f"collection {collection!r} does not hold a {FORMAT} index", path=url)
         if manifest["format_version"] > FORMAT_VERSION:
             raise FormatError(f"index format version {manifest['format_version']} is newer than this textemb reads "
                               f"({FORMAT_VERSION}); upgrade textemb", path=url)
         vec_dim = next((f.get("params", {}).get("dim") for f in info.get("fields", []) if f.get("name") == "vec"), None)
-        if vec_dim is not None and int(vec_dim) != int(manifest.get("dim", -1)):
+        if vec_dim is not None and str(vec_dim) != str(manifest.get("dim")):
             raise FormatError(f"the vector field is {vec_dim}-d but the manifest says {manifest.get('dim')}-d", path=url)
         try:
             client.load_collection(collection)
