@@ -90,14 +90,14 @@ def evaluate_analogies(
     started = time.perf_counter()
     n = len(wv) if not restrict_vocab else min(restrict_vocab, len(wv))
     sections, skipped_lines = read_analogies(ref.path)
-    vocab = ok_vocab(wv.words, n, case_insensitive)
+    vocab, word_keys = _vocab_keys(wv.words, n, case_insensitive)
     qs = map_questions(sections, vocab, case_insensitive)
     known = (qs.rows >= 0).all(axis=1)
     scorer = _Scorer(wv, n, method, epsilon, device, threads or min(4, os.cpu_count() or 1))
     correct = np.zeros(len(qs.text), dtype=bool)
     rechecked = 0
     if known.any():
-        keys = _Keys.build(wv.words, n, vocab, case_insensitive)
+        keys = _Keys.build(word_keys, vocab)
         correct[known], rechecked = scorer.classify(qs.rows[known], keys, tol if exact else 0.0)
     miss_rows = worst_misses(scorer, wv, qs, known, correct, misses) if known.any() else []
     return build_result(wv, ref, qs, known, correct, miss_rows, skipped_lines, dict(
@@ -131,10 +131,13 @@ def as_word_vectors(obj):
 
 def ok_vocab(words: Sequence[str], n: int, case_insensitive: bool) -> dict[str, int]:
     """gensim's ``ok_vocab``: key -> row over the first ``n`` words; the first spelling wins."""
-    head = words[:n]
-    if case_insensitive:
-        return dict(zip((w.upper() for w in reversed(head)), range(n - 1, -1, -1)))
-    return dict(zip(head, range(n)))
+    return _vocab_keys(words, n, case_insensitive)[0]
+
+
+def _vocab_keys(words: Sequence[str], n: int, case_insensitive: bool) -> tuple[dict[str, int], list[str]]:
+    """``ok_vocab`` and the key of each of the first ``n`` words (upper-cased once)."""
+    keys = [w.upper() for w in words[:n]] if case_insensitive else list(words[:n])
+    return dict(zip(reversed(keys), range(n - 1, -1, -1))), keys
 
 
 def map_questions(sections: list[AnalogySection], vocab: dict[str, int], case_insensitive: bool) -> Questions:
@@ -159,11 +162,12 @@ class _Keys:
     spellings: dict[int, np.ndarray]  # key -> the other rows spelled that way
 
     @classmethod
-    def build(cls, words: Sequence[str], n: int, vocab: dict[str, int], case_insensitive: bool) -> "_Keys":
-        if not case_insensitive or len(vocab) == n:  # no two words share an upper-cased key
+    def build(cls, word_keys: list[str], vocab: dict[str, int]) -> "_Keys":
+        n = len(word_keys)
+        if len(vocab) == n:  # no two words share a key
             key_of_row = np.arange(n, dtype=np.int64)
         else:
-            key_of_row = np.fromiter((vocab[w.upper()] for w in words[:n]), dtype=np.int64, count=n)
+            key_of_row = np.fromiter(map(vocab.__getitem__, word_keys), dtype=np.int64, count=n)
         variant_rows = np.flatnonzero(key_of_row != np.arange(n))
         spellings: dict[int, list[int]] = {}
         for r in variant_rows:
@@ -185,12 +189,19 @@ class _Scorer:
     def __init__(self, wv, n: int, method: str, epsilon: float, device: str, threads: int) -> None:
         self.method, self.epsilon, self.n, self.device, self.threads = method, float(epsilon), n, device, threads
         self.vectors = wv.vectors
-        self.norms = np.linalg.norm(np.asarray(wv.vectors), axis=1)  # gensim's norms (float32)
+        self._norms: np.ndarray | None = None
         unit = getattr(wv, "unit_vectors", None)  # vectors[i] / norm[i] in float32, as gensim's get_vector(norm=True)
         if unit is None or unit.shape != wv.vectors.shape:
             unit = np.asarray(wv.vectors) / np.where(self.norms == 0, 1, self.norms)[:, None]
         self.unit = np.ascontiguousarray(unit[:n], dtype=np.float32)
         self.scored = 0  #: (question, candidate) scores the kernel computed
+
+    @property
+    def norms(self) -> np.ndarray:
+        """gensim's ``norms``: ``np.linalg.norm(vectors, axis=1)`` over the whole matrix (float32), when needed."""
+        if self._norms is None:
+            self._norms = np.linalg.norm(np.asarray(self.vectors), axis=1)
+        return self._norms
 
     def scores_of(self, questions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """Kernel score of one candidate per question (rows of a, b, c)."""

@@ -89,7 +89,7 @@ def top_candidates(unit: np.ndarray, questions: np.ndarray, k: int, *, method: s
     n = unit.shape[0] if candidates is None else min(candidates, unit.shape[0])
     words, pos = np.unique(questions, return_inverse=True)
     pos = pos.reshape(-1, 3)
-    cos = np.ascontiguousarray((unit[:n] @ unit[words].T).T)  # (distinct words, candidates)
+    cos = unit[words] @ unit[:n].T  # (distinct words, candidates)
     inv = inverse_query_norms(unit, *(questions[:, j] for j in range(3)))
     top_rows = np.full((len(questions), k), -1, dtype=np.int64)
     top_scores = np.full((len(questions), k), -np.inf, dtype=np.float32)
@@ -209,6 +209,12 @@ class _Scan:
         self.method, self.epsilon = method, epsilon
         self.special = np.concatenate([special, np.zeros(BLOCK, bool)])  # padded for the last block
         self.word_vectors = unit[ops.index(layout.words)]
+        self.pair_vectors = None
+        if method == "3cosadd":  # pair_part is linear here: apply it to the vectors, stacked with the c vectors
+            w = self.word_vectors
+            pairs = pair_part(w[ops.index(layout.pair_words[:, 0])], w[ops.index(layout.pair_words[:, 1])], method, 0.0)
+            stacked = [pairs, c_part(w[ops.index(layout.c_words)], method)]
+            self.pair_vectors = np.concatenate(stacked) if not ops.is_torch else ops.torch.cat(stacked)
         self.beaten = np.zeros(len(questions), bool)
         self.found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.scored = 0
@@ -226,13 +232,18 @@ class _Scan:
 
     def _parts(self, start: int, stop: int):
         """Pair and c parts of every candidate in the chunk, blocked, and their per-block maxima."""
-        ops, lay = self.ops, self.layout
-        cos = self.word_vectors @ self.unit[start:stop].T  # (distinct words, chunk)
-        cos = ops.pad_columns(cos, -(stop - start) % BLOCK)
-        blocks = cos.shape[1] // BLOCK
-        pairs = pair_part(cos[ops.index(lay.pair_words[:, 0])], cos[ops.index(lay.pair_words[:, 1])],
-                          self.method, self.epsilon).reshape(len(lay.pair_words), blocks, BLOCK)
-        cs = c_part(cos[ops.index(lay.c_words)], self.method).reshape(len(lay.c_words), blocks, BLOCK)
+        ops, lay, block = self.ops, self.layout, self.unit[start:stop]
+        if self.pair_vectors is not None:  # 3CosAdd is linear: parts straight from one matrix multiply
+            both = ops.pad_columns(self.pair_vectors @ block.T, -(stop - start) % BLOCK)
+            pairs, cs = both[: len(lay.pair_words)], both[len(lay.pair_words) :]
+        else:
+            cos = ops.pad_columns(self.word_vectors @ block.T, -(stop - start) % BLOCK)  # (distinct words, chunk)
+            pairs = pair_part(cos[ops.index(lay.pair_words[:, 0])], cos[ops.index(lay.pair_words[:, 1])],
+                              self.method, self.epsilon)
+            cs = c_part(cos[ops.index(lay.c_words)], self.method)
+        blocks = pairs.shape[1] // BLOCK
+        pairs = pairs.reshape(len(lay.pair_words), blocks, BLOCK)
+        cs = cs.reshape(len(lay.c_words), blocks, BLOCK)
         return pairs, cs, ops.amax(pairs, 2), ops.amax(cs, 2)
 
     def _score_batch(self, q: np.ndarray, start: int, stop: int, parts) -> None:
