@@ -208,6 +208,7 @@ class _Scan:
         self.lo, self.hi, self.inv_norm = (np.asarray(t, dtype=np.float32) for t in thresholds)
         self.method, self.epsilon = method, epsilon
         self.special = np.concatenate([special, np.zeros(BLOCK, bool)])  # padded for the last block
+        self.special_before = np.concatenate([[0], np.cumsum(self.special)])  # shared rows before each row
         self.word_vectors = unit[ops.index(layout.words)]
         self.pair_vectors = None
         if method == "3cosadd":  # pair_part is linear here: apply it to the vectors, stacked with the c vectors
@@ -260,18 +261,29 @@ class _Scan:
         scores = combine(pairs[qp[hq], hb], cs[qc[hq], hb], inv[hq], method)  # (survivors, BLOCK)
         first_row = start + hit_block * BLOCK
         self._exclude(scores, q[hit_q], first_row, stop)
-        plain = scores
-        rows = first_row[:, None] + np.arange(BLOCK)
-        special = self.special[rows]
-        if special.any():
-            plain = ops.where(ops.index(special), float("-inf"), scores)
-        beaten = ops.numpy(ops.amax(plain, 1) > hi[hq, 0])
-        r, col = ops.nonzero(scores >= lo[hq])
-        found = (q[hit_q[r]], rows[r, col], ops.numpy(scores[ops.index(r), ops.index(col)]))
+        best = ops.amax(scores, 1)
+        beaten = ops.numpy(self._best_plain(scores, best, first_row) > hi[hq, 0])
+        near = np.flatnonzero(ops.numpy(best >= lo[hq, 0]))  # only these blocks hold candidates to keep
+        r, col = ops.nonzero(scores[ops.index(near)] >= lo[hq[ops.index(near)]])
+        found = (q[hit_q[near[r]]], first_row[near[r]] + col,
+                 ops.numpy(scores[ops.index(near[r]), ops.index(col)]))
         with self._lock:
             self.beaten[q[hit_q[beaten]]] = True
             self.found.append(found)
             self.scored += scores.shape[0] * BLOCK
+
+    def _best_plain(self, scores: Any, best: Any, first_row: np.ndarray) -> Any:
+        """Each block's best score among rows that do not share a key (those never settle a question)."""
+        counts = self.special_before[np.minimum(first_row + BLOCK, len(self.special_before) - 1)] \
+            - self.special_before[first_row]
+        mixed = np.flatnonzero(counts > 0)
+        if not len(mixed):
+            return best
+        ops = self.ops
+        special = ops.index(self.special[first_row[mixed, None] + np.arange(BLOCK)])
+        best = best.clone() if ops.is_torch else best.copy()
+        best[ops.index(mixed)] = ops.amax(ops.where(special, float("-inf"), scores[ops.index(mixed)]), 1)
+        return best
 
     def _exclude(self, scores: Any, q: np.ndarray, first_row: np.ndarray, stop: int) -> None:
         """Question words, the expected word and padding past ``stop`` are never candidates."""
