@@ -18,9 +18,14 @@ arguments and IEEE rounding is monotone, so the bound holds for the float32 scor
 for real numbers. A question only needs the candidates scoring at least ``lo`` (its expected word's score
 minus the tie tolerance): a block whose bound is under ``lo`` is skipped without scoring it. A question is
 settled wrong as soon as a candidate beats ``hi`` (expected score plus tolerance); only still-open
-questions meet later blocks. On GloVe 6B 50d about 3% of (question, block) pairs survive the bound.
+questions meet later blocks. On GloVe 6B 50d (restrict_vocab=300000) the scan scores 1.2% (3CosAdd) /
+3.6% (3CosMul) of the (question, candidate) pairs of a full scan; most of the time left is the one matrix
+multiply of the ~1,000 distinct pair / c vectors with every candidate. Kernel scores differ from gensim's
+float32 arithmetic in the last bits only; the caller re-checks decisions closer than its tolerance with
+gensim's own arithmetic (:mod:`textemb.evaluation.analogy_exact`).
 
-numpy on the CPU (candidate chunks shared between threads) and torch on a device run the same code.
+numpy on the CPU (candidate chunks shared between threads, BLAS single-threaded meanwhile) and torch on a
+device run the same code; only the handful of operations spelled differently go through ``_Ops``.
 """
 
 from __future__ import annotations
