@@ -52,6 +52,9 @@ def test_glove_analogies_equal_gensim_counts(glove50):
     assert res.misses and res.misses[0]["expected"] != res.misses[0]["predicted"].upper()
 
 
+GENSIM_COSMUL_EPS = 1e-6
+
+
 def _subset(gensim_data, tmp_path, per_section=12):
     lines, kept = [], 0
     for line in (gensim_data / "questions-words.txt").read_text(encoding="utf-8").splitlines():
@@ -87,7 +90,8 @@ def test_glove_analogy_subset_equal_live_gensim_question_by_question(glove50, ge
             _, sections = gensim_kv.evaluate_word_analogies(str(path), restrict_vocab=gensim_restrict)
         else:
             sections = _gensim_cosmul_sections(gensim_kv, path, gensim_restrict)
-        res = evaluate_analogies(glove50, path, method=method, restrict_vocab=restrict)
+        # gensim's most_similar_cosmul hard-codes epsilon=1e-6 (textemb's default is Levy & Goldberg's 1e-3)
+        res = evaluate_analogies(glove50, path, method=method, restrict_vocab=restrict, epsilon=GENSIM_COSMUL_EPS)
         theirs = {q for q in sections[-1]["correct"]}
         ours = {tuple(q) for q, ok in zip(res.extra["questions"], res.extra["correct_mask"]) if ok}
         assert ours == theirs

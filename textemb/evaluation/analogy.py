@@ -76,7 +76,8 @@ def evaluate_analogies(
             ``None`` (or 0) for the whole vocabulary.
         case_insensitive: match words upper-cased, the most frequent spelling winning (gensim).
         oov: ``skip`` questions with unknown words (gensim), or count them ``wrong``.
-        epsilon: the 3CosMul denominator guard (Levy & Goldberg use 0.001).
+        epsilon: the 3CosMul denominator guard (Levy & Goldberg use 0.001; gensim's ``most_similar_cosmul``
+            hard-codes 1e-6, and with 1e-6 the counts equal gensim's question by question).
         device: ``cpu`` (numpy/BLAS, default) or a torch device (``cuda``, ``mps``).
         exact: re-check near ties with gensim's arithmetic (turn off only to time the fast path).
         tol: the score gap under which a decision counts as a near tie.
