@@ -164,12 +164,12 @@ class WordVectors(KeyedVectorsMixin, Encoder):
             return self.most_similar(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab)
         if method != "3cosmul":
             raise InputError(f"unknown analogy method {method!r}: use 3cosadd or 3cosmul")
-        rows = [self.index(w) for w in (a, b, c)]
-        n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        sims = (self.unit_vectors[:n] @ self.unit_vectors[rows].T + 1.0) / 2.0  # (n, 3)
-        scores = sims[:, 1] * sims[:, 2] / (sims[:, 0] + 1e-3)
-        idx, sc = kernels.topk_scores(scores.reshape(1, -1), topn, [[r for r in rows if r < n]])
-        return [(self.words[i], float(s)) for i, s in zip(idx[0], sc[0]) if np.isfinite(s)]
+        from textemb.evaluation.analogy_kernel import top_candidates
+
+        question = np.array([[self.index(w) for w in (a, b, c)]], dtype=np.int64)
+        idx, sc = top_candidates(self.unit_vectors, question, topn, method=method, epsilon=1e-3,
+                                 candidates=restrict_vocab)
+        return [(self.words[i], float(s)) for i, s in zip(idx[0], sc[0]) if i >= 0]
 
     # ----------------------------------------------------------------- Encoder
     def token_ids(self, text: str) -> tuple[list[int], int]:
