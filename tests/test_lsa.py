@@ -132,3 +132,11 @@ def test_lee_pearson_real(gensim_data):
     assert res.metrics["pearson"] > 0.55  # measured 0.586 (published LSA on Lee: ~0.60)
     ws = evaluate_word_pairs(enc, "wordsim353")
     assert ws.metrics["evaluated"] > 100 and ws.metrics["spearman"] > 0.0
+
+
+def test_models_lists_the_new_backends(capsys):
+    from textemb_cli.main import main
+
+    assert main(["models", "--json"]) == 0
+    prefixes = {b["prefix"] for b in json.loads(capsys.readouterr().out)["backends"]}
+    assert {"lsa", "fasttext", "doc2vec"} <= prefixes
