@@ -112,3 +112,12 @@ def test_lee_pearson_real(gensim_data, dm):
     enc = train_doc2vec(gensim_data / "lee_background.cor", dim=50, epochs=40, min_count=2, dm=dm, seed=1)
     res = evaluate_documents(enc, "lee")
     assert res.metrics["pearson"] > (0.35 if not dm else 0.25)  # measured 0.436 (PV-DBOW) / 0.325 (PV-DM)
+
+
+def test_manifest_values_are_validated(tiny_d2v, tmp_path):
+    path = tiny_d2v.save(tmp_path / "m")
+    meta = json.loads((path / "doc2vec.json").read_text())
+    meta["model"]["window"] = "5; import os"
+    (path / "doc2vec.json").write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="window|invalid"):
+        Doc2VecEncoder.load(path)

@@ -29,6 +29,7 @@ KIND = "doc2vec"
 _ARRAYS = ("word_vectors", "syn1neg", "cum_table", "sample_int", "counts", "doc_vectors")
 _MODEL_KEYS = ("dm", "dbow_words", "dm_mean", "window", "negative", "sample", "alpha", "min_alpha", "epochs",
                "ns_exponent", "seed")
+_FLOAT_KEYS = ("sample", "alpha", "min_alpha", "ns_exponent")
 
 
 class Doc2VecEncoder(Encoder):
@@ -127,10 +128,10 @@ def _rebuild(cfg: dict, words: list[str], arrays: dict[str, np.ndarray], path) -
     from gensim.models import Doc2Vec
 
     try:
-        dim = int(cfg["vector_size"])
-        kwargs = {k: cfg[k] for k in _MODEL_KEYS}
+        dim = _number(cfg["vector_size"], int, 1)
+        kwargs = {k: _number(cfg[k], float if k in _FLOAT_KEYS else int, 0) for k in _MODEL_KEYS}
     except (KeyError, TypeError, ValueError) as exc:
-        raise FormatError(f"doc2vec.json 'model' lacks {exc}", path=path) from None
+        raise FormatError(f"doc2vec.json 'model' entry is missing or invalid ({exc})", path=path) from None
     n = len(words)
     shapes = {"word_vectors": (n, dim), "syn1neg": (n, dim), "sample_int": (n,), "counts": (n,)}
     for name, shape in shapes.items():
@@ -150,6 +151,15 @@ def _rebuild(cfg: dict, words: list[str], arrays: dict[str, np.ndarray], path) -
     model.dv.index_to_key = list(range(len(model.dv.vectors)))
     model.dv.key_to_index = {i: i for i in model.dv.index_to_key}
     return model
+
+
+def _number(value: object, kind: type, minimum: float) -> int | float:
+    """``value`` as a finite ``kind`` >= ``minimum`` (manifest values are data, not trusted)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not float(value).is_integer()):
+        raise ValueError(f"expected a number, got {value!r}")
+    if not np.isfinite(value) or value < minimum:
+        raise ValueError(f"expected a finite number >= {minimum}, got {value!r}")
+    return kind(value)
 
 
 def train_doc2vec(corpus, *, dim: int = 100, epochs: int = 40, dm: bool = True, dbow_words: bool = False,

@@ -27,7 +27,7 @@ import numpy as np
 
 from textemb.encoders.modelfolder import check_words, is_model_folder, read_model_folder, require_gensim, write_model_folder
 from textemb.errors import InputError, OOVError
-from textemb.text import normalize_text, tokenize
+from textemb.text import excerpt, normalize_text, printable, tokenize
 from textemb.vectors import WordVectors
 
 KIND = "fasttext"
@@ -230,7 +230,7 @@ def load_facebook(path: str | Path, *, device: str = "cpu", use_ngrams: bool = T
     path = Path(path)
     refuse_pickle(path)
     if not path.is_file():
-        raise InputError(f"{path} is not a file; give a fastText .bin or .vec file or a textemb fasttext folder")
+        raise InputError(f"{printable(path)} is not a file; give a fastText .bin or .vec file or a textemb fasttext folder")
     require_gensim("loading fastText .bin models")
     from gensim.models.fasttext import load_facebook_vectors
 
@@ -263,7 +263,7 @@ def dataset_words(source: str) -> list[str]:
         raise InputError(f"add_words={source}: a document dataset has no word list; use google, wordsim353 or simlex999")
     path = Path(source)
     if not path.is_file():
-        raise InputError(f"add_words={source!r}: not a named word benchmark (google, wordsim353, simlex999) nor a file")
+        raise InputError(f"add_words={excerpt(source)!r}: not a named word benchmark (google, wordsim353, simlex999) nor a file")
     words = []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
@@ -296,7 +296,7 @@ def from_spec(arg: str, options: dict, device: str) -> WordVectors:
         from textemb.encoders.glove import _file_options, load_vector_file
 
         if add:
-            raise InputError(f"add_words needs n-grams; {path.name} is a text vector file without them (use the .bin)")
+            raise InputError(f"add_words needs n-grams; {printable(path.name)} is a text vector file without them (use the .bin)")
         return load_vector_file(path, format="word2vec", device=device, prefix="fasttext", **_file_options(options))
     if add:
         words = [w for source in add.split(",") if source.strip() for w in dataset_words(source.strip())]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from textemb.errors import FormatError, InputError
+from textemb.text import printable
 
 FORMAT_VERSION = 1
 #: manifests larger than this are refused before parsing (a vocabulary of ~10M words fits)
@@ -47,7 +48,7 @@ def read_model_folder(path: str | Path, kind: str, *, mmap: bool = False) -> tup
     path = Path(path)
     manifest_path = path / f"{kind}.json"
     if not path.is_dir():
-        raise InputError(f"{path} is not a folder; expected a textemb {kind} model folder (textemb train {kind} ...)")
+        raise InputError(f"{printable(path)} is not a folder; expected a textemb {kind} model folder (textemb train {kind} ...)")
     if not manifest_path.is_file():
         raise FormatError(f"no {kind}.json in the folder; is this a textemb {kind} model?", path=path)
     if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
