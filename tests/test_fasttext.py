@@ -116,6 +116,11 @@ def test_vec_text_file_and_pickle_refused(trained, tmp_path):
         load_encoder(f"fasttext:{fake_bin}")
 
 
+def test_folder_that_is_not_a_model(tmp_path):
+    with pytest.raises(InputError, match="fasttext.json"):
+        load_encoder(f"fasttext:{tmp_path}")
+
+
 def test_dataset_words(tmp_path):
     words = dataset_words("wordsim353")
     assert "tiger" in words and len(words) > 600

@@ -290,6 +290,9 @@ def from_spec(arg: str, options: dict, device: str) -> WordVectors:
     path = Path(arg)
     if is_model_folder(path, KIND):
         wv = FastTextVectors.load(path, device=device, use_ngrams=use_ngrams)
+    elif path.is_dir():
+        raise InputError(f"{printable(path)} is a folder without fasttext.json; give a model folder written by "
+                         "'textemb train fasttext -o FOLDER', a .bin or a .vec file")
     elif path.suffix.lower() == ".bin":
         wv = load_facebook(path, device=device, use_ngrams=use_ngrams)
     else:
