@@ -37,13 +37,33 @@ def test_inference_is_a_pure_function_of_the_text(tiny_d2v):
     np.testing.assert_array_equal(tiny_d2v.encode(["x", "the king spoke"])[1], a)
 
 
-def test_inference_follows_gensim_with_the_same_seed(tiny_d2v):
+def test_inference_follows_gensim_with_the_same_start(tiny_d2v, monkeypatch):
+    import gensim.models.doc2vec as gd
     import numpy.random as npr
 
     tokens = ["the", "king", "spoke"]
+    start = tiny_d2v.start_vector(tokens)
+    monkeypatch.setattr(gd, "pseudorandom_weak_vector", lambda size, seed_string=None: start.copy())
     tiny_d2v.model.random = npr.RandomState(tiny_d2v.seed)
     ref = tiny_d2v.model.infer_vector(tokens, epochs=tiny_d2v.epochs)
     np.testing.assert_array_equal(tiny_d2v.encode("the king spoke"), ref)
+
+
+def test_inference_is_the_same_in_every_process(tiny_d2v, tmp_path):
+    """gensim's start vector uses hash(), which PYTHONHASHSEED changes; ours must not."""
+    import os
+    import subprocess
+    import sys
+
+    path = tiny_d2v.save(tmp_path / "m")
+    code = ("import sys; from textemb import load_encoder; "
+            f"sys.stdout.write(load_encoder({'doc2vec:' + str(path)!r}).encode('the king spoke to a frog').tobytes().hex())")
+    outs = set()
+    for hashseed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    assert len(outs) == 1
+    assert outs.pop() == tiny_d2v.encode("the king spoke to a frog").tobytes().hex()
 
 
 def test_seed_and_epochs_options(tiny_d2v, tmp_path):

@@ -1,10 +1,11 @@
 """Doc2Vec paragraph vectors (gensim; PV-DM or PV-DBOW), saved and loaded without pickle.
 
 ``doc2vec:FOLDER`` loads a model written by ``textemb train doc2vec CORPUS -o FOLDER``. A text is
-encoded by gensim's ``infer_vector`` on its tokens (the tokenizer and lower-casing the model was
-trained with). Inference is deterministic: before every text the model's random generator is
-restarted from ``seed``, so a text's vector depends only on the text, ``seed``, ``epochs``,
-``alpha`` and ``min_alpha`` (never on the batch or on earlier calls). Spec options:
+encoded by gensim's ``infer_vector`` procedure on its tokens (the tokenizer and lower-casing the model
+was trained with). Inference is deterministic: before every text the model's random generator is
+restarted from ``seed`` and the start vector is seeded from a crc32 of the text (gensim's own uses
+Python's per-process ``hash()``), so a text's vector depends only on the text, ``seed``, ``epochs``,
+``alpha`` and ``min_alpha``: never on the batch, on earlier calls or on the process. Spec options:
 ``doc2vec:FOLDER?epochs=50&seed=1&alpha=0.025&min_alpha=0.0001`` (defaults: the training values).
 
 The folder holds ``doc2vec.json`` (settings, vocabulary) and npy arrays: the word vectors, the
@@ -15,6 +16,7 @@ infer, its pickles never are).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,10 +70,38 @@ class Doc2VecEncoder(Encoder):
     def words(self) -> list[str]:
         return list(self.model.wv.index_to_key)
 
+    def start_vector(self, tokens: Sequence[str]) -> np.ndarray:
+        """The vector inference starts from: gensim's formula, seeded by crc32 of the text (not ``hash()``).
+
+        gensim seeds it with Python's ``hash()``, which changes from one process to the next
+        (PYTHONHASHSEED), so its ``infer_vector`` differs between runs; crc32 does not.
+        """
+        size = self.dim
+        key = zlib.crc32(" ".join(tokens).encode("utf-8", "surrogatepass")) ^ (self.seed & 0xFFFFFFFF)
+        rng = np.random.Generator(np.random.SFC64(key))
+        return ((rng.random(size).astype(np.float32) - 0.5) / size).astype(np.float32)
+
     def infer(self, tokens: Sequence[str]) -> np.ndarray:
-        """One paragraph vector for ``tokens``, with the generator restarted from ``seed``."""
-        self.model.random = np.random.RandomState(self.seed)
-        return self.model.infer_vector(list(tokens), alpha=self.alpha, min_alpha=self.min_alpha, epochs=self.epochs)
+        """One paragraph vector for ``tokens``: gensim's ``infer_vector`` loop from :meth:`start_vector`,
+        with the model's random generator restarted from ``seed`` (negative samples, window sizes)."""
+        from gensim.models.doc2vec_inner import train_document_dbow, train_document_dm
+
+        m, tokens = self.model, list(tokens)
+        m.random = np.random.RandomState(self.seed)
+        doc = self.start_vector(tokens).reshape(1, self.dim)
+        lockf = np.ones(1, dtype=np.float32)
+        work = np.zeros(m.layer1_size, dtype=np.float32)
+        neu1 = np.zeros(m.layer1_size, dtype=np.float32)
+        alpha, delta = self.alpha, (self.alpha - self.min_alpha) / max(self.epochs - 1, 1)
+        for _ in range(self.epochs):
+            if m.sg:
+                train_document_dbow(m, tokens, [0], alpha, work, learn_words=False, learn_hidden=False,
+                                    doctag_vectors=doc, doctags_lockf=lockf)
+            else:
+                train_document_dm(m, tokens, [0], alpha, work, neu1, learn_words=False, learn_hidden=False,
+                                  doctag_vectors=doc, doctags_lockf=lockf)
+            alpha -= delta
+        return doc[0]
 
     def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
