@@ -98,12 +98,14 @@ class LsaEncoder(Encoder):
         u = self.term_vectors.astype(np.float64)
         stats = {"texts": 0, "tokens": 0, "oov_tokens": 0, "empty_texts": 0}
         start = 0
-        for chunk in progress(batches(texts, max(batch_size, 256)), total=None, enabled=show_progress, desc=self.name):
+        size = max(batch_size, 256)
+        chunks = batches(texts, size)
+        for chunk in progress(chunks, total=-(-len(texts) // size), enabled=show_progress, desc=self.name, unit="batch"):
             x = self.tfidf(list(chunk))
             for key in stats:
                 stats[key] += self.last_stats[key]
-            # row by row, so a text's vector never depends on its batch (sparse row times dense U)
-            out[start : start + len(chunk)] = np.vstack([(x[i] @ u) for i in range(x.shape[0])])
+            # CSR times dense sums each row on its own, so a text's vector never depends on its batch
+            out[start : start + len(chunk)] = np.asarray(x @ u)
             start += len(chunk)
         self.last_stats = stats
         return out
