@@ -6,7 +6,7 @@ import argparse
 
 
 def add_parser(sub):
-    p = sub.add_parser("train", help="train word vectors (word2vec) on a corpus",
+    p = sub.add_parser("train", help="train word2vec, fastText, LSA or Doc2Vec on a corpus",
                        description="Train word vectors on your own corpus.")
     models = p.add_subparsers(dest="model", metavar="MODEL")
     models.required = True
@@ -49,10 +49,17 @@ def add_parser(sub):
                    help="progress bar with words/s (default: when stderr is a terminal)")
     w.add_argument("--neighbors", nargs="*", default=[], metavar="WORD", help="print the nearest words of these")
     w.add_argument("--json", action="store_true", help="print the summary as JSON")
+    from textemb_cli.commands._train_models import add_parsers
+
+    add_parsers(models)
     return p
 
 
 def run(args) -> int:
+    if args.model != "word2vec":
+        from textemb_cli.commands._train_models import run as run_model
+
+        return run_model(args)
     import time
 
     from textemb.corpus import Corpus

@@ -62,6 +62,12 @@ register("bert", "textemb.encoders.contextual:from_spec", help="contextual token
          example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual")
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
          example="sbert:all-MiniLM-L6-v2", extra="contextual")
+register("lsa", "textemb.encoders.lsa:from_spec", help="LSA: TF-IDF + truncated SVD (fold-in; word vectors U*S)",
+         example="lsa:model_folder or lsa:corpus.txt?dim=300", extra="word2vec")
+register("fasttext", "textemb.encoders.fasttext:from_spec", help="fastText .bin (subword n-grams), .vec or a model folder",
+         example="fasttext:cc.en.300.bin", extra="word2vec")
+register("doc2vec", "textemb.encoders.doc2vec:from_spec", help="gensim Doc2Vec (PV-DM / PV-DBOW) model folder",
+         example="doc2vec:model_folder?epochs=50&seed=1", extra="word2vec")
 register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb vector folder (WordVectors.save)",
          example="vectors:path/to/folder")
 
