@@ -86,7 +86,7 @@ def test_seed_and_epochs_options(tiny_d2v, tmp_path):
 def test_round_trip_bit_exact_and_pickle_free(tiny_d2v, tmp_path):
     path = tiny_d2v.save(tmp_path / "m")
     assert sorted(p.name for p in path.iterdir()) == sorted(
-        ["doc2vec.json", "word_vectors.npy", "syn1neg.npy", "cum_table.npy", "sample_int.npy", "counts.npy", "doc_vectors.npy"])
+        [".textemb-owner.json", "doc2vec.json", "word_vectors.npy", "syn1neg.npy", "cum_table.npy", "sample_int.npy", "counts.npy", "doc_vectors.npy"])
     again = Doc2VecEncoder.load(path)
     np.testing.assert_array_equal(again.encode(TEXTS), tiny_d2v.encode(TEXTS))
     np.testing.assert_array_equal(again.model.dv.vectors, tiny_d2v.model.dv.vectors)

@@ -74,7 +74,7 @@ def test_word_vectors_are_u_times_s(tiny_lsa):
 def test_save_load_bit_exact_and_pickle_free(tiny_lsa, tmp_path):
     path = tiny_lsa.save(tmp_path / "m")
     names = sorted(p.name for p in path.iterdir())
-    assert names == ["counts.npy", "idf.npy", "lsa.json", "singular_values.npy", "term_vectors.npy"]
+    assert names == [".textemb-owner.json", "counts.npy", "idf.npy", "lsa.json", "singular_values.npy", "term_vectors.npy"]
     for p in path.glob("*.npy"):
         np.load(p, allow_pickle=False)  # would raise on an object array
     again = LsaEncoder.load(path)

@@ -141,6 +141,28 @@ class FastTextVectors(WordVectors):
                 resolved.append(item)
         return super()._resolve(resolved, oov)
 
+    def most_similar(self, positive=None, negative=None, *args, **kwargs):  # type: ignore[override]
+        """As :meth:`WordVectors.most_similar`; an unseen word stands for its n-gram vector (as gensim's)."""
+        return super().most_similar(self._ngram_keys(positive), self._ngram_keys(negative), *args, **kwargs)
+
+    def _ngram_keys(self, keys):
+        """``keys`` with every unseen word that has n-grams replaced by its n-gram vector."""
+        if keys is None:
+            return None
+        single = isinstance(keys, str) or not isinstance(keys, (list, tuple))
+        items = [keys] if single else list(keys)
+
+        def swap(key):
+            if isinstance(key, tuple) and len(key) == 2 and not isinstance(key[1], str):
+                return (swap(key[0]), key[1])
+            if isinstance(key, str) and key not in self.key_to_index:
+                vec = self.ngram_vector(key)
+                return key if vec is None else vec
+            return key
+
+        swapped = [swap(k) for k in items]
+        return swapped[0] if single else swapped
+
     def with_words(self, words: Iterable[str]) -> "FastTextVectors":
         """A copy with the unseen ``words`` that have n-grams appended as extra rows (after the vocabulary)."""
         extra, seen = [], set(self.key_to_index)
