@@ -155,3 +155,16 @@ def test_lee_and_analogy_with_ngrams_real(gensim_data):
     plain = evaluate_analogies(ft, "google")
     covered = evaluate_analogies(ft.with_words(dataset_words("google")), "google")
     assert covered.metrics["evaluated"] > plain.metrics["evaluated"]
+
+
+def test_evaluators_report_how_many_words_came_from_ngrams(tmp_path):
+    from textemb.evaluation import evaluate_word_pairs
+    from textemb.vectors import WordVectors
+
+    plain = WordVectors(["cat", "dog", "car"], np.eye(3, 4, dtype=np.float32))
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("cat\tdog\t5.0\ncat\tcar\t1.0\ndog\tcar\t2.0\n")
+    assert evaluate_word_pairs(plain, str(pairs)).settings["ngram_words"] == 0
+    extended = FastTextVectors(["cat", "dog", "car"], np.eye(3, 4, dtype=np.float32), np.ones((16, 4), np.float32),
+                               min_n=3, max_n=4, ngram_words=["car"])
+    assert evaluate_word_pairs(extended, str(pairs)).settings["ngram_words"] == 1

@@ -35,6 +35,10 @@ class WordVectors(KeyedVectorsMixin, Encoder):
         device: ``cpu`` (numpy) or a torch device for the nearest-neighbour kernel.
     """
 
+    #: rows whose vectors were built from subword n-grams rather than learned (fastText's unseen
+    #: words added for a benchmark); evaluators report how many there are.
+    ngram_words: Sequence[str] = ()
+
     def __init__(
         self,
         words: Sequence[str],

@@ -86,7 +86,7 @@ class FastTextVectors(WordVectors):
         self.settings = dict(settings or {})
         self.use_ngrams = bool(use_ngrams)
         #: words that are rows only because their vector was built from n-grams (see with_words)
-        self.ngram_words: list[str] = list(ngram_words)
+        self.ngram_words = list(ngram_words)
         self._oov_cache: dict[str, np.ndarray | None] = {}
 
     @property

@@ -104,7 +104,7 @@ def evaluate_analogies(
     return build_result(wv, ref, qs, known, correct, miss_rows, skipped_lines, dict(
         method=method, restrict_vocab=restrict_vocab or None, candidates=n, case_insensitive=case_insensitive,
         oov=oov, epsilon=epsilon if method == "3cosmul" else None, device=device, exact_tie_check=exact,
-        tol=tol, near_ties_rechecked=rechecked, threads=scorer.threads,
+        tol=tol, near_ties_rechecked=rechecked, threads=scorer.threads, ngram_words=len(wv.ngram_words),
         scored_fraction=round(scorer.scored / max(1, int(known.sum()) * n), 4),
         elapsed_s=round(time.perf_counter() - started, 4)))
 
