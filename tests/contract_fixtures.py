@@ -49,8 +49,7 @@ class Workshop:
     def glove(self) -> Path:
         def build(path: Path) -> Path:
             with open(path, "w", encoding="utf-8") as fh:
-                for w, row in zip(TINY_WORDS, self.matrix()):
-                    fh.write(w + " " + " ".join(map(str, row)) + "\n")
+                fh.writelines(w + " " + " ".join(map(str, row)) + "\n" for w, row in zip(TINY_WORDS, self.matrix()))
             return path
         return self._once("tiny.glove.txt", build)
 
@@ -58,8 +57,7 @@ class Workshop:
         def build(path: Path) -> Path:
             with open(path, "wb") as fh:
                 fh.write(f"{len(TINY_WORDS)} 8\n".encode())
-                for w, row in zip(TINY_WORDS, self.matrix()):
-                    fh.write(w.encode() + b" " + row.astype("<f4").tobytes() + b"\n")
+                fh.writelines(w.encode() + b" " + row.astype("<f4").tobytes() + b"\n" for w, row in zip(TINY_WORDS, self.matrix()))
             return path
         return self._once("tiny.bin", build)
 
@@ -133,23 +131,23 @@ def _real_sif():
 # --------------------------------------------------------------------------- vector stores
 @dataclass(frozen=True)
 class StoreFx:
-    """A store case: ``create(tmp, encoder)`` gives an empty writable store; ``reopen(store_text, encoder)``
-    opens it again read-only; ``add(store, docs)`` stores documents; ``top(store, query, k)`` gives doc ids."""
+    """A store case: ``url(tmp)`` names a fresh store of that kind in a temp folder.
+
+    The store API is driven through the four helpers below (create / reopen / add / top), so a change
+    of the store interface is adapted here once, for every store.
+    """
 
     url: Callable[[Path], str]
     needs: tuple[str, ...] = ()
 
 
-def _create(url: str, encoder):
+def store_create(url: str, encoder):
+    """An empty writable store at ``url`` for ``encoder``'s vectors."""
     from textemb.search.index import ChunkSettings
     from textemb.search.stores import create_store
 
     return create_store(url, encoder_spec=encoder.spec, dim=encoder.dim, chunk=ChunkSettings(size=20, overlap=5),
                         encoder=encoder)
-
-
-def store_create(url: str, encoder):
-    return _create(url, encoder)
 
 
 def store_reopen(url: str, encoder):

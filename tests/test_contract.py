@@ -64,7 +64,11 @@ def built(workshop):
 
 def declared_capabilities(encoder) -> set[str]:
     """The capabilities an encoder declares, read through textemb.encoders.capabilities only."""
-    from textemb.encoders.capabilities import EmbedsTokens, HasWordVectors, hf_tokenizer_of
+    from textemb.encoders.capabilities import (
+        EmbedsTokens,
+        HasWordVectors,
+        hf_tokenizer_of,
+    )
     from textemb.vectors import WordVectors
 
     caps = set()
