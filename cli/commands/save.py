@@ -23,10 +23,11 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from textemb_cli.output import print_json
+
     from textemb import load_encoder
     from textemb.errors import InputError
     from textemb.text import printable
-    from textemb_cli.output import print_json
 
     encoder = load_encoder(args.spec, device=args.device)
     save = getattr(encoder, "save", None)
