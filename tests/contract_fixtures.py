@@ -67,6 +67,10 @@ class Workshop:
     def corpus(self) -> Path:
         return self._once("corpus.txt", lambda p: (p.write_text("\n".join(CORPUS) + "\n", encoding="utf-8"), p)[1])
 
+    def words_file(self) -> Path:
+        """A short word list (``vocab=`` of a real contextual model, so word_vectors() stays quick)."""
+        return self._once("words.txt", lambda p: (p.write_text("\n".join(TINY_WORDS) + "\n", encoding="utf-8"), p)[1])
+
     def bert(self) -> Path:
         from tests.contextual_fixtures import build_tiny_bert
 
@@ -107,7 +111,7 @@ ENCODERS: dict[str, Fx] = {
     "glove-6b-50d": Fx(lambda w: load_encoder("glove-6b-50d"), caps={"words"}, slow=True),
     "all-MiniLM-L6-v2": Fx(lambda w: load_encoder("all-MiniLM-L6-v2"), needs=("sentence_transformers",),
                            caps={"tokenizer"}, slow=True),
-    "bert[real-minilm]": Fx(lambda w: load_encoder("bert:all-MiniLM-L6-v2"), needs=("transformers",),
+    "bert[real-minilm]": Fx(lambda w: load_encoder(f"bert:all-MiniLM-L6-v2?vocab={w.words_file()}"), needs=("transformers",),
                             caps={"words", "tokens", "tokenizer"}, slow=True),
     "avg-sif[real-glove,lee]": Fx(lambda w: _real_sif(), needs=("gensim",), caps={"words"}, slow=True),
 }
