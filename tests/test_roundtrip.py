@@ -44,9 +44,14 @@ def test_saved_sif_folder_is_self_contained_and_pickle_free(tiny_glove, corpus_f
 
 
 def test_saved_tfidf_keeps_its_idf(tiny_glove, corpus_file, tmp_path):
+    from textemb.encoders.averaging import AveragingEncoder
+
     enc = load_encoder(f"avg-tfidf:glove:{tiny_glove}?corpus={corpus_file}")
-    again = load_encoder(enc.save(tmp_path / "tfidf"))
+    spec = enc.save(tmp_path / "tfidf")
+    again = load_encoder(spec)
     np.testing.assert_array_equal(again.weights, enc.weights)
+    for source in (spec, tmp_path / "tfidf"):  # AveragingEncoder.load takes the spec or the folder
+        np.testing.assert_array_equal(AveragingEncoder.load(source).encode(TEXTS), enc.encode(TEXTS))
     assert again.method == "tfidf" and again.settings["corpus_documents"] == len(CORPUS)
 
 

@@ -53,10 +53,14 @@ def save_averaging(encoder: AveragingEncoder, path: str | Path, *, overwrite: bo
 
 
 def load_averaging(path: str | Path, *, wv: WordVectors | None = None, device: str = "cpu") -> AveragingEncoder:
-    """Rebuild the encoder :func:`save_averaging` wrote (``wv`` replaces the saved vectors)."""
+    """Rebuild the encoder :func:`save_averaging` wrote (``wv`` replaces the saved vectors).
+
+    ``path`` is the folder, or the ``avg-saved:FOLDER`` spec :func:`save_averaging` returned.
+    """
     from textemb.encoders.averaging import AveragingEncoder
 
-    path = Path(path)
+    text = str(path)
+    path = Path(text.removeprefix("avg-saved:"))
     meta = read_meta(path)
     if wv is None:
         wv = _saved_vectors(path, meta, device)
