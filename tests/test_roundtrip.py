@@ -157,3 +157,13 @@ def test_sbert_max_length_through_the_shared_parser(tiny_sbert):  # noqa: F811
         load_encoder(f"sbert:{tiny_sbert}?max_length=x")
     assert load_encoder(f"sbert:{tiny_sbert}?max_length=8").max_length == 8
 
+
+
+def test_saved_bert_keeps_a_relative_vocab_file_loadable(tiny_bert, tmp_path, monkeypatch):  # noqa: F811
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "words.txt").write_text("king\nqueen\nfrog\n", encoding="utf-8")
+    monkeypatch.chdir(work)
+    spec = load_encoder(f"bert:{tiny_bert}?vocab=words.txt").save(tmp_path / "saved")
+    monkeypatch.chdir(tmp_path)  # another working directory: the saved vocab path still resolves
+    assert load_encoder(spec).word_vectors().words == ["king", "queen", "frog"]

@@ -469,6 +469,8 @@ class ContextualEncoder(Encoder):
             self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.options.items()}
+            if opts.get("vocab"):  # absolute, so the saved spec loads from any working directory
+                opts["vocab"] = str(Path(opts["vocab"]).expanduser().resolve())
             (tmp / CONFIG_FILE).write_text(json.dumps(opts, indent=1), encoding="utf-8")
         return f"bert:{path.resolve()}"
 
