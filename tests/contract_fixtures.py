@@ -71,6 +71,25 @@ class Workshop:
         """A short word list (``vocab=`` of a real contextual model, so word_vectors() stays quick)."""
         return self._once("words.txt", lambda p: (p.write_text("\n".join(TINY_WORDS) + "\n", encoding="utf-8"), p)[1])
 
+    def trained(self, kind: str):
+        """A tiny model trained in-process on :data:`CORPUS` (lsa, doc2vec-dm, doc2vec-dbow)."""
+        if kind == "lsa":
+            from textemb.encoders.lsa import train_lsa
+
+            return train_lsa(CORPUS * 2, dim=5, seed=3)
+        from textemb.encoders.doc2vec import train_doc2vec
+
+        return train_doc2vec(CORPUS * 2, dim=8, epochs=5, min_count=1, dm=kind == "doc2vec-dm", seed=4)
+
+    def fasttext_bin(self) -> Path:
+        """A tiny fastText model in Facebook's binary format (gensim's writer)."""
+        from textemb.encoders.fasttext import train_fasttext
+
+        def build(path: Path) -> Path:
+            model = train_fasttext(CORPUS * 3, dim=8, epochs=2, min_count=1, bucket=1000, seed=2, lowercase=True)
+            return model.save(path)
+        return self._once("tiny.ft.bin", build)
+
     def bert(self) -> Path:
         from tests.contextual_fixtures import build_tiny_bert
 
@@ -107,6 +126,13 @@ ENCODERS: dict[str, Fx] = {
         lambda w: load_encoder(f"bert:{w.bert()}?layers=-2..-1&combine=concat&pool=max&subword=first"),
         needs=("transformers",), caps={"words", "tokens", "tokenizer"}),
     "sbert": Fx(lambda w: load_encoder(f"sbert:{w.sbert()}"), needs=("sentence_transformers",), caps={"tokenizer"}),
+    # trained-model backends (merged on main beside this branch; skipped where their module is absent)
+    "lsa": Fx(lambda w: w.trained("lsa"), needs=("gensim", "textemb.encoders.lsa"), caps={"words"}),
+    "fasttext": Fx(lambda w: load_encoder(f"fasttext:{w.fasttext_bin()}"), needs=("gensim", "textemb.encoders.fasttext"),
+                   caps={"words"}),
+    "doc2vec[dm]": Fx(lambda w: w.trained("doc2vec-dm"), needs=("gensim", "textemb.encoders.doc2vec"), caps={"words"}),
+    "doc2vec[dbow]": Fx(lambda w: w.trained("doc2vec-dbow"), needs=("gensim", "textemb.encoders.doc2vec"),
+                        caps={"words"}),
     # named models and real full-size backends (slow)
     "glove-6b-50d": Fx(lambda w: load_encoder("glove-6b-50d"), caps={"words"}, slow=True),
     "all-MiniLM-L6-v2": Fx(lambda w: load_encoder("all-MiniLM-L6-v2"), needs=("sentence_transformers",),
@@ -224,7 +250,17 @@ def stale_fixtures() -> list[str]:
     from textemb.encoders.registry import backends
 
     known = {b.prefix for b in backends()} | set(models.NAMED)
-    out = [f"fixture {key!r} names no registered backend or named model" for key in ENCODERS
-           if key.split("[", 1)[0] not in known]
+    out = [f"fixture {key!r} names no registered backend or named model" for key, fx in ENCODERS.items()
+           if key.split("[", 1)[0] not in known and available(fx.needs)]
     out += [f"store fixture {key!r} names no store class" for key in STORES if key not in store_classes()]
     return out
+
+
+def available(needs: tuple[str, ...]) -> bool:
+    """Whether every module a fixture needs can be imported here (else its cases are skipped)."""
+    import importlib.util
+
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in needs)
+    except ModuleNotFoundError:  # a parent package of a dotted name is missing
+        return False

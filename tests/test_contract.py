@@ -8,8 +8,6 @@ and the save → spec → ``load_encoder`` round trip (bit for bit).
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
@@ -37,9 +35,8 @@ def _params(table: dict) -> list:
 
 
 def _skip_missing(needs: tuple[str, ...]) -> None:
-    for module in needs:
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed")
+    if not cf.available(needs):
+        pytest.skip(f"needs {', '.join(needs)}, not all importable here")
 
 
 @pytest.fixture(scope="session")
