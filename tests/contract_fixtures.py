@@ -79,7 +79,8 @@ class Workshop:
             return train_lsa(CORPUS * 2, dim=5, seed=3)
         from textemb.encoders.doc2vec import train_doc2vec
 
-        return train_doc2vec(CORPUS * 2, dim=8, epochs=5, min_count=1, dm=kind == "doc2vec-dm", seed=4)
+        # PV-DBOW declares word_vectors() but has them only when trained with dbow_words
+        return train_doc2vec(CORPUS * 2, dim=8, epochs=5, min_count=1, dm=kind == "doc2vec-dm", dbow_words=True, seed=4)
 
     def fasttext_bin(self) -> Path:
         """A tiny fastText model in Facebook's binary format (gensim's writer)."""
@@ -109,16 +110,17 @@ class Fx:
     needs: tuple[str, ...] = ()  # importable modules (skip when missing)
     caps: frozenset[str] | set[str] = field(default_factory=frozenset)
     slow: bool = False  # a real, full-size model
+    encodes_words: bool = False  # encode("word") lies along that word's vector (word vectors, plain averages)
 
 
 ENCODERS: dict[str, Fx] = {
-    "glove": Fx(lambda w: load_encoder(f"glove:{w.glove()}"), caps={"words"}),
-    "word2vec": Fx(lambda w: load_encoder(f"word2vec:{w.w2v_bin()}"), caps={"words"}),
-    "vectors": Fx(lambda w: load_encoder(f"vectors:{w.vectors_folder()}"), caps={"words"}),
-    "avg": Fx(lambda w: load_encoder(f"avg:glove:{w.glove()}"), caps={"words"}),
-    "avg-tfidf": Fx(lambda w: load_encoder(f"avg-tfidf:glove:{w.glove()}?corpus={w.corpus()}"), caps={"words"}),
+    "glove": Fx(lambda w: load_encoder(f"glove:{w.glove()}"), caps={"words"}, encodes_words=True),
+    "word2vec": Fx(lambda w: load_encoder(f"word2vec:{w.w2v_bin()}"), caps={"words"}, encodes_words=True),
+    "vectors": Fx(lambda w: load_encoder(f"vectors:{w.vectors_folder()}"), caps={"words"}, encodes_words=True),
+    "avg": Fx(lambda w: load_encoder(f"avg:glove:{w.glove()}"), caps={"words"}, encodes_words=True),
+    "avg-tfidf": Fx(lambda w: load_encoder(f"avg-tfidf:glove:{w.glove()}?corpus={w.corpus()}"), caps={"words"}, encodes_words=True),
     "avg-sif": Fx(lambda w: load_encoder(f"avg-sif:glove:{w.glove()}?corpus={w.corpus()}&a=0.01"), caps={"words"}),
-    "avg-sif[zipf,no-pc]": Fx(lambda w: load_encoder(f"avg-sif:vectors:{w.vectors_folder()}"), caps={"words"}),
+    "avg-sif[zipf,no-pc]": Fx(lambda w: load_encoder(f"avg-sif:vectors:{w.vectors_folder()}"), caps={"words"}, encodes_words=True),
     "avg-saved": Fx(lambda w: _saved_sif(w), caps={"words"}),
     "bert": Fx(lambda w: load_encoder(f"bert:{w.bert()}"), needs=("transformers",),
                caps={"words", "tokens", "tokenizer"}),
@@ -129,12 +131,12 @@ ENCODERS: dict[str, Fx] = {
     # trained-model backends (merged on main beside this branch; skipped where their module is absent)
     "lsa": Fx(lambda w: w.trained("lsa"), needs=("gensim", "textemb.encoders.lsa"), caps={"words"}),
     "fasttext": Fx(lambda w: load_encoder(f"fasttext:{w.fasttext_bin()}"), needs=("gensim", "textemb.encoders.fasttext"),
-                   caps={"words"}),
+                   caps={"words"}, encodes_words=True),
     "doc2vec[dm]": Fx(lambda w: w.trained("doc2vec-dm"), needs=("gensim", "textemb.encoders.doc2vec"), caps={"words"}),
     "doc2vec[dbow]": Fx(lambda w: w.trained("doc2vec-dbow"), needs=("gensim", "textemb.encoders.doc2vec"),
                         caps={"words"}),
     # named models and real full-size backends (slow)
-    "glove-6b-50d": Fx(lambda w: load_encoder("glove-6b-50d"), caps={"words"}, slow=True),
+    "glove-6b-50d": Fx(lambda w: load_encoder("glove-6b-50d"), caps={"words"}, encodes_words=True, slow=True),
     "all-MiniLM-L6-v2": Fx(lambda w: load_encoder("all-MiniLM-L6-v2"), needs=("sentence_transformers",),
                            caps={"tokenizer"}, slow=True),
     "bert[real-minilm]": Fx(lambda w: load_encoder(f"bert:all-MiniLM-L6-v2?vocab={w.words_file()}"), needs=("transformers",),

@@ -68,8 +68,12 @@ def check_round_trip(encoder, folder: Path) -> str:
     return spec
 
 
-def check_word_vectors(encoder) -> None:
-    """HasWordVectors: a WordVectors of the encoder's dim whose vectors are the ones it encodes words with."""
+def check_word_vectors(encoder, *, encodes_words: bool = False) -> None:
+    """HasWordVectors: a WordVectors of the encoder's dim, the same on every call, holding plain words.
+
+    A contextual encoder's word vector is the word embedded alone (``embed_tokens``); where
+    ``encodes_words`` (word vectors and their plain averages) a one-word text encodes along its vector.
+    """
     from textemb.encoders.capabilities import EmbedsTokens, word_vectors_of
     from textemb.vectors import WordVectors
 
@@ -78,13 +82,14 @@ def check_word_vectors(encoder) -> None:
     assert wv.dim == encoder.dim and np.asarray(wv.vectors).dtype == np.float32
     words = [w for w in wv.words[:50] if w.isalpha() and w.isascii()][:5]
     assert words, "the word vectors have no plain word to check"
+    np.testing.assert_array_equal(np.asarray(word_vectors_of(encoder)[words]), np.asarray(wv[words]))
     for word in words:
         assert word in wv
         if isinstance(encoder, EmbedsTokens):  # a word alone, embedded in context = its word vector
             tokens, rows = encoder.embed_tokens(word)
             if tokens == [word]:
                 np.testing.assert_allclose(wv[word], rows[0], atol=1e-5)
-        elif getattr(encoder, "components", None) is None:  # a one-word text is that word's vector (scaled)
+        elif encodes_words:  # a one-word text is that word's vector (scaled)
             got, want = encoder.encode(word), np.asarray(wv[word], dtype=np.float32)
             cos = float(got @ want / (np.linalg.norm(got) * np.linalg.norm(want)))
             assert cos > 1 - 1e-5, f"{word!r}: encode() is not along its word vector (cosine {cos})"

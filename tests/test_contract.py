@@ -125,7 +125,10 @@ def test_declared_capabilities(key, built):
     caps = declared_capabilities(encoder)
     assert caps == set(cf.ENCODERS[key].caps), f"{key} declares {sorted(caps)}, the table says {sorted(cf.ENCODERS[key].caps)}"
     for cap in sorted(caps):
-        CAPABILITY_CHECKS[cap](encoder)
+        if cap == "words":
+            ec.check_word_vectors(encoder, encodes_words=cf.ENCODERS[key].encodes_words)
+        else:
+            CAPABILITY_CHECKS[cap](encoder)
 
 
 @pytest.mark.parametrize("key", _params(cf.ENCODERS))
