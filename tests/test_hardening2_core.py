@@ -546,11 +546,12 @@ def test_item2_real_minilm_save_never_replaces_a_user_folder(tmp_path):
     with pytest.raises(InputError, match="did not write"):
         enc.save(target, overwrite=True)
     _assert_untouched(target)
-    own = enc.save(tmp_path / "mine")
+    own = tmp_path / "mine"
+    spec = enc.save(own)
     with pytest.raises(InputError, match="overwrite=True"):
         enc.save(own)
-    enc.save(own, overwrite=True)
-    again = load_encoder(f"sbert:{own}")
+    assert enc.save(own, overwrite=True) == spec
+    again = load_encoder(spec)
     np.testing.assert_allclose(again.encode("a frog"), enc.encode("a frog"), atol=1e-6)
 
 

@@ -243,3 +243,9 @@ def _gensim_version() -> str:
 def default_workers() -> int:
     """A sensible ``workers`` for speed: the CPU count, capped at 8 (not reproducible)."""
     return max(1, min(8, os.cpu_count() or 1))
+
+
+def output_spec(path: str | Path, format: str = "auto") -> str:
+    """The spec that loads what :meth:`TrainResult.save` wrote at ``path`` (``word2vec:`` or ``vectors:``)."""
+    fmt = output_format(path, format)
+    return f"{'vectors' if fmt == 'folder' else 'word2vec'}:{Path(path).resolve()}"

@@ -203,15 +203,17 @@ class WordVectors(KeyedVectorsMixin, Encoder):
         return mean_pool(self, texts)
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Save to textemb's own folder format (npy + words + manifest); see :mod:`textemb.io.cache`.
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Save to textemb's own folder format (npy + words + manifest); returns the spec that reloads it.
 
-        An existing folder is replaced only if textemb wrote it and ``overwrite=True``.
+        ``load_encoder(wv.save(path))`` gives the same vectors bit for bit (``vectors:PATH``). An
+        existing folder is replaced only if textemb wrote it and ``overwrite=True``.
         """
         from textemb.io.cache import save_vectors
 
         meta = {"name": self.name, "spec": self.spec}
-        return save_vectors(path, self.words, self.vectors, meta=meta, overwrite=overwrite)
+        written = save_vectors(path, self.words, self.vectors, meta=meta, overwrite=overwrite)
+        return f"vectors:{Path(written).resolve()}"
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True, device: str = "cpu") -> "WordVectors":

@@ -64,7 +64,7 @@ def run(args) -> int:
 
     from textemb.corpus import Corpus
     from textemb.text import printable
-    from textemb.training import train_word2vec
+    from textemb.training import output_spec, train_word2vec
     from textemb_cli.output import print_json, table
 
     corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
@@ -79,8 +79,9 @@ def run(args) -> int:
     saved = []
     for out in args.output:
         saved += [str(p) for p in result.save(out, overwrite=args.force) if str(p) not in saved]
+    specs = [output_spec(out) for out in args.output]  # what loads each output back
     total = time.perf_counter() - t0
-    summary = {**result.summary(), "total_seconds": round(total, 3), "saved": saved}
+    summary = {**result.summary(), "total_seconds": round(total, 3), "saved": saved, "specs": specs}
     neighbors = {w: result.vectors.most_similar(w, topn=5) for w in args.neighbors if w in result.vectors}
     if args.json:
         print_json({**summary, "neighbors": neighbors})
@@ -95,6 +96,8 @@ def run(args) -> int:
           f"after down-sampling); total {total:.1f}s")
     for path in saved:
         print(f"wrote {printable(path)}")
+    for spec in specs:
+        print(f"load it with: {printable(spec)}")
     for word in args.neighbors:
         if word not in result.vectors:
             print(f"{printable(repr(word))}: not in the vocabulary")

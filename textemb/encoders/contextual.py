@@ -457,8 +457,11 @@ class ContextualEncoder(Encoder):
         return counts
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write model (safetensors), tokenizer and these options to a folder that ``bert:PATH`` reloads."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Write model (safetensors), tokenizer and these options to a folder; returns ``bert:PATH``.
+
+        ``load_encoder`` of the returned spec rebuilds this encoder (same options, same output).
+        """
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
@@ -466,8 +469,10 @@ class ContextualEncoder(Encoder):
             self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.options.items()}
+            if opts.get("vocab"):  # absolute, so the saved spec loads from any working directory
+                opts["vocab"] = str(Path(opts["vocab"]).expanduser().resolve())
             (tmp / CONFIG_FILE).write_text(json.dumps(opts, indent=1), encoding="utf-8")
-        return path
+        return f"bert:{path.resolve()}"
 
 
 def _special_affixes(tokenizer) -> tuple[list[int], list[int]]:
@@ -511,38 +516,19 @@ def _read_words(path: str | Path) -> list[str]:
     return words
 
 
-def _int_option(options: dict, key: str) -> int | None:
-    value = options.pop(key, None)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(f"{key} must be an integer, got {value!r}") from None
-
-
-def parse_bool(value: str | None, key: str) -> bool | None:
-    if value is None:
-        return None
-    lowered = str(value).lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise InputError(f"{key} must be true or false, got {value!r}")
-
-
 def from_spec(arg: str, options: dict[str, str], device: str) -> ContextualEncoder:
     """Registry factory: ``bert:MODEL?layers=-4..-1&combine=mean&subword=mean&pool=mean&stride=128&truncate=false``."""
+    from textemb.encoders.options import pop_bool, pop_int
+
     return ContextualEncoder(
         arg,
         layers=options.pop("layers", None),
         combine=options.pop("combine", None),
         subword=options.pop("subword", None),
         pool=options.pop("pool", None),
-        max_length=_int_option(options, "max_length"),
-        stride=_int_option(options, "stride"),
-        truncate=parse_bool(options.pop("truncate", None), "truncate"),
+        max_length=pop_int(options, "max_length", minimum=3),
+        stride=pop_int(options, "stride", minimum=1),
+        truncate=pop_bool(options, "truncate"),
         dtype=options.pop("dtype", None),
         vocab=options.pop("vocab", None),
         device=device,

@@ -58,6 +58,9 @@ register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF
          example="avg-tfidf:glove-6b-50d?corpus=corpus.txt")
 register("avg-sif", "textemb.encoders.averaging:sif_from_spec", help="SIF: a/(a+p(w)) weighted mean, first PC removed",
          example="avg-sif:glove-6b-50d")
+register("avg-saved", "textemb.encoders.averaging_saved:from_spec",
+         help="an averaging encoder saved with encoder.save(PATH) (vectors, weights, components inside)",
+         example="avg-saved:path/to/folder")
 register("bert", "textemb.encoders.contextual:from_spec", help="contextual token vectors of a BERT-family model",
          example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual")
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
