@@ -88,7 +88,8 @@ class Workshop:
 
         def build(path: Path) -> Path:
             model = train_fasttext(CORPUS * 3, dim=8, epochs=2, min_count=1, bucket=1000, seed=2, lowercase=True)
-            return model.save(path)
+            model.save(path)
+            return path
         return self._once("tiny.ft.bin", build)
 
     def bert(self) -> Path:

@@ -55,7 +55,9 @@ def test_inference_is_the_same_in_every_process(tiny_d2v, tmp_path):
     import subprocess
     import sys
 
-    path = tiny_d2v.save(tmp_path / "m")
+    tiny_d2v.save(tmp_path / "m")
+
+    path = tmp_path / "m"
     code = ("import sys; from textemb import load_encoder; "
             f"sys.stdout.write(load_encoder({'doc2vec:' + str(path)!r}).encode('the king spoke to a frog').tobytes().hex())")
     outs = set()
@@ -67,7 +69,8 @@ def test_inference_is_the_same_in_every_process(tiny_d2v, tmp_path):
 
 
 def test_seed_and_epochs_options(tiny_d2v, tmp_path):
-    path = tiny_d2v.save(tmp_path / "m")
+    tiny_d2v.save(tmp_path / "m")
+    path = tmp_path / "m"
     base = load_encoder(f"doc2vec:{path}")
     assert base.epochs == 5 and base.seed == 4
     other_seed = load_encoder(f"doc2vec:{path}?seed=9")
@@ -84,7 +87,8 @@ def test_seed_and_epochs_options(tiny_d2v, tmp_path):
 
 
 def test_round_trip_bit_exact_and_pickle_free(tiny_d2v, tmp_path):
-    path = tiny_d2v.save(tmp_path / "m")
+    tiny_d2v.save(tmp_path / "m")
+    path = tmp_path / "m"
     assert sorted(p.name for p in path.iterdir()) == sorted(
         [".textemb-owner.json", "doc2vec.json", "word_vectors.npy", "syn1neg.npy", "cum_table.npy", "sample_int.npy", "counts.npy", "doc_vectors.npy"])
     again = Doc2VecEncoder.load(path)
@@ -94,7 +98,8 @@ def test_round_trip_bit_exact_and_pickle_free(tiny_d2v, tmp_path):
 
 
 def test_tampered_folder_refused(tiny_d2v, tmp_path):
-    path = tiny_d2v.save(tmp_path / "m")
+    tiny_d2v.save(tmp_path / "m")
+    path = tmp_path / "m"
     np.save(path / "syn1neg.npy", np.zeros((2, 8), dtype=np.float32))
     with pytest.raises(FormatError, match="syn1neg"):
         Doc2VecEncoder.load(path)
@@ -135,7 +140,8 @@ def test_lee_pearson_real(gensim_data, dm):
 
 
 def test_manifest_values_are_validated(tiny_d2v, tmp_path):
-    path = tiny_d2v.save(tmp_path / "m")
+    tiny_d2v.save(tmp_path / "m")
+    path = tmp_path / "m"
     meta = json.loads((path / "doc2vec.json").read_text())
     meta["model"]["window"] = "5; import os"
     (path / "doc2vec.json").write_text(json.dumps(meta))

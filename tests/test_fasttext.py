@@ -22,7 +22,9 @@ def trained():
 @pytest.fixture(scope="module")
 def fb_bin(trained, tmp_path_factory):
     """A small model saved in Facebook's binary format by gensim's writer."""
-    return trained.save(tmp_path_factory.mktemp("ft") / "tiny.bin")
+    path = tmp_path_factory.mktemp("ft") / "tiny.bin"
+    assert trained.save(path) == f"fasttext:{path.resolve()}"  # the spec that loads it back
+    return path
 
 
 class TestFastTextBinContract(EncoderContract):
@@ -90,7 +92,8 @@ def test_add_words_gives_evaluators_the_unseen_words(fb_bin, tmp_path):
 
 
 def test_folder_round_trip_bit_exact(trained, tmp_path):
-    path = trained.save(tmp_path / "model")
+    trained.save(tmp_path / "model")
+    path = tmp_path / "model"
     assert sorted(p.name for p in path.iterdir()) == [".textemb-owner.json", "counts.npy", "fasttext.json", "ngrams.npy", "vectors.npy"]
     again = FastTextVectors.load(path)
     np.testing.assert_array_equal(again.ngrams, trained.vectors.ngrams)

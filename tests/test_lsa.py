@@ -72,7 +72,8 @@ def test_word_vectors_are_u_times_s(tiny_lsa):
 
 
 def test_save_load_bit_exact_and_pickle_free(tiny_lsa, tmp_path):
-    path = tiny_lsa.save(tmp_path / "m")
+    tiny_lsa.save(tmp_path / "m")
+    path = tmp_path / "m"
     names = sorted(p.name for p in path.iterdir())
     assert names == [".textemb-owner.json", "counts.npy", "idf.npy", "lsa.json", "singular_values.npy", "term_vectors.npy"]
     for p in path.glob("*.npy"):
@@ -84,7 +85,8 @@ def test_save_load_bit_exact_and_pickle_free(tiny_lsa, tmp_path):
 
 
 def test_load_rejects_tampered_folder(tiny_lsa, tmp_path):
-    path = tiny_lsa.save(tmp_path / "m")
+    tiny_lsa.save(tmp_path / "m")
+    path = tmp_path / "m"
     meta = json.loads((path / "lsa.json").read_text())
     meta["words"] = meta["words"][:-1]
     (path / "lsa.json").write_text(json.dumps(meta))

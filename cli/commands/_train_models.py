@@ -52,6 +52,8 @@ def _common(p, *, tokenizer: str, lowercase: bool, multi: bool = False) -> None:
     p.add_argument("--errors", default="strict", choices=["strict", "replace"], help="invalid UTF-8 in the corpus")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing output folder that textemb wrote (a folder it did not write is never replaced)")
 
 
 def _word_training(p, *, epochs: int = 5, min_count: int = 5, sg: bool = False) -> None:
@@ -74,9 +76,14 @@ def run(args) -> int:
     from textemb.text import printable
     from textemb_cli.output import print_json
 
+    from textemb.io.ownership import check_replaceable
+
     corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
-    t0 = time.perf_counter()
     outputs = args.output if isinstance(args.output, list) else [args.output]
+    for out in outputs:  # refuse before training, not after it
+        if not str(out).lower().endswith(".bin"):
+            check_replaceable(out, overwrite=args.force)
+    t0 = time.perf_counter()
     saved, summary = _TRAINERS[args.model](corpus, args, outputs)
     summary = {"model": args.model, "corpus": str(args.corpus), **summary,
                "seconds": round(time.perf_counter() - t0, 3), "saved": [str(p) for p in saved]}
@@ -85,8 +92,8 @@ def run(args) -> int:
         return 0
     print(f"trained {args.model} on {printable(args.corpus)}: " +
           ", ".join(f"{k} {v}" for k, v in summary.items() if k in ("vocab", "dim", "documents", "seconds")))
-    for p in saved:
-        print(f"wrote {printable(p)}")
+    for spec in saved:
+        print(f"wrote {printable(spec.split(':', 1)[1])}; load it with: {printable(spec)}")
     return 0
 
 
@@ -97,7 +104,8 @@ def _lsa(corpus, args, outputs):
 
     enc = train_lsa(corpus, dim=args.dim, min_count=args.min_count, no_above=args.no_above, tokenizer=args.tokenizer,
                     lowercase=args.lowercase, stopwords=args.stopwords, seed=args.seed, name=Path(outputs[0]).name)
-    return [enc.save(outputs[0])], {"vocab": len(enc.words), "dim": enc.dim, "documents": enc.settings["documents"]}
+    return [enc.save(outputs[0], overwrite=args.force)], {"vocab": len(enc.words), "dim": enc.dim,
+                                                           "documents": enc.settings["documents"]}
 
 
 def _fasttext(corpus, args, outputs):
@@ -107,7 +115,7 @@ def _fasttext(corpus, args, outputs):
                             min_count=args.min_count, negative=args.negative, sample=args.sample,
                             workers=args.workers, seed=args.seed, min_n=args.min_n, max_n=args.max_n,
                             bucket=args.bucket, tokenizer=args.tokenizer, lowercase=args.lowercase)
-    saved = [result.save(out) for out in outputs]
+    saved = [result.save(out, overwrite=args.force) for out in outputs]
     return saved, {"vocab": len(result.vectors), "dim": result.vectors.dim, **result.settings}
 
 
@@ -117,7 +125,8 @@ def _doc2vec(corpus, args, outputs):
     enc = train_doc2vec(corpus, dim=args.dim, epochs=args.epochs, dm=args.dm, dbow_words=args.dbow_words,
                         window=args.window, min_count=args.min_count, negative=args.negative, sample=args.sample,
                         workers=args.workers, seed=args.seed, tokenizer=args.tokenizer, lowercase=args.lowercase)
-    return [enc.save(outputs[0])], {"vocab": len(enc.words), "dim": enc.dim, "documents": enc.settings["documents"]}
+    return [enc.save(outputs[0], overwrite=args.force)], {"vocab": len(enc.words), "dim": enc.dim,
+                                                           "documents": enc.settings["documents"]}
 
 
 _TRAINERS = {"lsa": _lsa, "fasttext": _fasttext, "doc2vec": _doc2vec}

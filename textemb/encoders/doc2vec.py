@@ -124,8 +124,8 @@ class Doc2VecEncoder(Encoder):
         return WordVectors(self.words, np.asarray(self.model.wv.vectors), name=f"{self.name}.words", spec=self.spec,
                            device=self.device)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder (JSON + npy, no pickle)."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Write the model folder (JSON + npy, no pickle); returns the spec that reloads it."""
         m = self.model
         sample_int = m.wv.expandos.get("sample_int")
         arrays = {"word_vectors": np.asarray(m.wv.vectors, dtype=np.float32), "syn1neg": np.asarray(m.syn1neg, dtype=np.float32),
@@ -138,7 +138,7 @@ class Doc2VecEncoder(Encoder):
                  "min_alpha": float(m.min_alpha), "epochs": int(m.epochs), "ns_exponent": float(m.ns_exponent),
                  "shrink_windows": bool(m.shrink_windows), "seed": int(self.settings.get("seed", 1))}
         meta = {"dim": self.dim, "model": model, "words": self.words, "settings": self.settings}
-        return write_model_folder(path, KIND, meta, arrays)
+        return write_model_folder(path, KIND, meta, arrays, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu", **inference) -> "Doc2VecEncoder":

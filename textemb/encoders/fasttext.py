@@ -211,14 +211,17 @@ class FastTextVectors(WordVectors):
         return out
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Write a model folder: ``fasttext.json`` (vocabulary, n-gram settings) + npy arrays; no pickle."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:  # type: ignore[override]
+        """Write a model folder: ``fasttext.json`` (vocabulary, n-gram settings) + npy arrays; no pickle.
+
+        Returns the spec that reloads it (``fasttext:/absolute/path``).
+        """
         meta = {"dim": self.dim, "min_n": self.min_n, "max_n": self.max_n, "bucket": self.bucket,
                 "words": self.words, "ngram_words": self.ngram_words, "settings": self.settings}
         arrays = {"vectors": np.asarray(self.vectors, dtype=np.float32), "ngrams": np.asarray(self.ngrams)}
         if self.counts is not None:
             arrays["counts"] = self.counts
-        return write_model_folder(path, KIND, meta, arrays)
+        return write_model_folder(path, KIND, meta, arrays, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu", mmap: bool = True, use_ngrams: bool = True) -> "FastTextVectors":
@@ -382,11 +385,14 @@ class FastTextResult:
     def __init__(self, vectors: FastTextVectors, model, settings: dict) -> None:
         self.vectors, self.model, self.settings = vectors, model, settings
 
-    def save(self, path: str | Path) -> Path:
-        """``*.bin``: Facebook's binary format (gensim's writer); anything else: a textemb model folder."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """``*.bin``: Facebook's binary format (gensim's writer); anything else: a textemb model folder.
+
+        Returns the spec that loads the output back (``fasttext:/absolute/path``).
+        """
         path = Path(path)
         if path.suffix.lower() != ".bin":
-            return self.vectors.save(path)
+            return self.vectors.save(path, overwrite=overwrite)
         import os
 
         from gensim.models.fasttext import save_facebook_model
@@ -402,5 +408,5 @@ class FastTextResult:
         finally:
             if tmp.exists():
                 tmp.unlink()
-        return path
+        return f"{KIND}:{path.resolve()}"
 

@@ -115,12 +115,12 @@ class LsaEncoder(Encoder):
         vecs = self.term_vectors * self.singular_values[None, :]
         return WordVectors(self.words, vecs, name=f"{self.name}.words", spec=self.spec, device=self.device)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder (JSON + npy, no pickle)."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Write the model folder (JSON + npy, no pickle); returns the spec that reloads it."""
         meta = {"dim": self.dim, "words": self.words, "settings": self.settings}
         arrays = {"idf": self.idf, "term_vectors": self.term_vectors, "singular_values": self.singular_values,
                   "counts": self.counts}
-        return write_model_folder(path, KIND, meta, arrays)
+        return write_model_folder(path, KIND, meta, arrays, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> "LsaEncoder":

@@ -22,19 +22,24 @@ FORMAT_VERSION = 1
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
 
 
-def write_model_folder(path: str | Path, kind: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
-    """Write ``meta`` as ``<kind>.json`` and each array as ``<name>.npy`` into the folder ``path``."""
+def write_model_folder(path: str | Path, kind: str, meta: dict[str, Any], arrays: dict[str, np.ndarray], *,
+                       overwrite: bool = False) -> str:
+    """Write ``meta`` as ``<kind>.json`` and each array as ``<name>.npy`` into the folder ``path``.
+
+    Returns the spec that loads it back (``KIND:/absolute/path``). An existing folder is replaced only
+    if textemb wrote it and ``overwrite=True`` (see :func:`textemb.io.atomic.atomic_dir`).
+    """
     from textemb.io.atomic import atomic_dir
 
     path = Path(path)
     manifest = {"format": f"textemb-{kind}", "format_version": FORMAT_VERSION, **meta,
                 "arrays": {name: {"shape": list(a.shape), "dtype": str(a.dtype)} for name, a in arrays.items()}}
-    with atomic_dir(path) as tmp:
+    with atomic_dir(path, overwrite=overwrite, kind=f"{kind} model folder") as tmp:
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         text = json.dumps(manifest, indent=1, ensure_ascii=False)
         (tmp / f"{kind}.json").write_text(text, encoding="utf-8")
-    return path
+    return f"{kind}:{path.resolve()}"
 
 
 def is_model_folder(path: str | Path, kind: str) -> bool:
