@@ -16,7 +16,6 @@ import json
 import platform
 import resource
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

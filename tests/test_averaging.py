@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import TINY_WORDS
-from tests.encoder_contract import TEXTS
 from textemb import WordVectors, load_encoder
 from textemb.corpus import write_counts
 from textemb.encoders.averaging import AveragingEncoder, corpus_statistics, word_probabilities

@@ -571,8 +571,9 @@ def test_item5_real_glove_file_rewritten_in_place_is_reparsed(tmp_path, glove50)
 
 
 def test_item4_text_list_readers_refuse_devices_and_fifos(tmp_path, capsys):
-    from textemb.encoders.contextual import _read_words
     from textemb_cli.main import main
+
+    from textemb.encoders.contextual import _read_words
 
     with pytest.raises(InputError, match="/dev/zero: is a device file"):
         _read_words("/dev/zero")  # bert:...?vocab=/dev/zero

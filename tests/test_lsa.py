@@ -45,8 +45,8 @@ class TestLsaContract(EncoderContract):
 
 def test_fold_in_matches_gensim(tiny_lsa):
     from gensim.corpora import Dictionary
-    from gensim.models import LsiModel, TfidfModel
     from gensim.matutils import sparse2full
+    from gensim.models import LsiModel, TfidfModel
 
     from textemb.corpus import make_tokenizer
 

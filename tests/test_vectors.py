@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import TINY_WORDS
-from textemb import WordVectors, load_encoder
-from textemb import kernels
+from textemb import WordVectors, kernels, load_encoder
 from textemb.errors import FormatError, InputError, OOVError, UnknownEncoderError
 from textemb.io import cache
 

@@ -253,10 +253,10 @@ def mean_pool(
     out = np.zeros((len(texts), wv.dim), dtype=np.float32)
     nonempty = lengths > 0
     if flat:
-        ids = np.asarray(flat, dtype=np.int64)
-        rows = np.asarray(wv.vectors[ids], dtype=np.float32)
+        flat_ids = np.asarray(flat, dtype=np.int64)
+        rows = np.asarray(wv.vectors[flat_ids], dtype=np.float32)
         if weights is not None:
-            rows = rows * weights[ids, None].astype(np.float32)
+            rows = rows * weights[flat_ids, None].astype(np.float32)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
         sums = np.add.reduceat(rows, starts, axis=0)
         out[nonempty] = sums / lengths[nonempty, None].astype(np.float32)

@@ -72,11 +72,11 @@ def run(args) -> int:
     """Train the model ``args.model`` names, save it, print a summary."""
     import time
 
-    from textemb.corpus import Corpus
-    from textemb.text import printable
     from textemb_cli.output import print_json
 
+    from textemb.corpus import Corpus
     from textemb.io.ownership import check_replaceable
+    from textemb.text import printable
 
     corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
     outputs = args.output if isinstance(args.output, list) else [args.output]

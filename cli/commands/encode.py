@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
-from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg
 from textemb_cli.output import print_json, table
+
+from textemb.text import printable
 
 
 def add_parser(sub):
@@ -85,11 +85,12 @@ def _print_tokens(enc, texts: list[str], args) -> int:
     shared = sorted(set.intersection(*(set(w.lower() for w in ws) for ws, _ in per_text))) if len(per_text) > 1 else []
     for word in shared:
         rows = []
-        for i, (ws, vs) in enumerate(per_text):
+        for ws, vs in per_text:
             j = [w.lower() for w in ws].index(word)
             rows.append(vs[j] / (np.linalg.norm(vs[j]) or 1.0))
         sims = [float(rows[0] @ r) for r in rows[1:]]
-        print(f"{printable(repr(word))}: cosine between its vector in text 1 and texts 2..: " + ", ".join(f"{s:.4f}" for s in sims))
+        print(f"{printable(repr(word))}: cosine between its vector in text 1 and texts 2..: "
+              + ", ".join(f"{s:.4f}" for s in sims))
     if shared:
         print("(contextual vectors: a static word vector such as GloVe would give 1.0000 for every shared word)")
     return 0

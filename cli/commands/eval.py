@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from textemb.text import printable
 from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg
 from textemb_cli.output import print_json, table
+
+from textemb.text import printable
 
 
 def _common(p: argparse.ArgumentParser) -> None:

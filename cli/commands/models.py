@@ -23,7 +23,8 @@ def run(args) -> int:
         return 0
     print("Named models (ship offline in PyPI packages):")
     print(table(["name", "kind", "dim", "size MB", "licence", "installed", "package"],
-                [[m["name"], m["kind"], m["dim"], "-" if m["size_mb"] is None else f'{m["size_mb"]:.1f}', m["licence"], "yes" if m["installed"] else "no",
+                [[m["name"], m["kind"], m["dim"], "-" if m["size_mb"] is None else f'{m["size_mb"]:.1f}', m["licence"],
+                  "yes" if m["installed"] else "no",
                   m["package"]] for m in rows]))
     print("\nBackends (spec PREFIX:ARG?key=value):")
     print(table(["prefix", "what", "example"], [[b.prefix, b.help, b.example] for b in backends()]))

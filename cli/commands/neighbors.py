@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors
 from textemb_cli.output import print_json, table
+
+from textemb.text import printable
 
 
 def add_parser(sub):

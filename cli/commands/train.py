@@ -62,10 +62,11 @@ def run(args) -> int:
         return run_model(args)
     import time
 
+    from textemb_cli.output import print_json, table
+
     from textemb.corpus import Corpus
     from textemb.text import printable
     from textemb.training import output_spec, train_word2vec
-    from textemb_cli.output import print_json, table
 
     corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
     _check_outputs(args.output, args.force)

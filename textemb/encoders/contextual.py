@@ -22,10 +22,14 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from textemb.encoders.base import Encoder, batches, progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from textemb.vectors import WordVectors
 from textemb.encoders.windows import Window, parse_layers, plan_windows
 from textemb.errors import FormatError, InputError, ModelNotInstalledError, require
 
@@ -171,7 +175,8 @@ class ContextualEncoder(Encoder):
         self.width = self.max_length - len(self._prefix) - len(self._suffix)
         self.stride = int(opts["stride"] or max(1, self.width // 2))
         if not 1 <= self.stride <= self.width:
-            raise InputError(f"stride must be between 1 and {self.width} tokens (the window minus special tokens), got {self.stride}")
+            raise InputError(f"stride must be between 1 and {self.width} tokens (the window minus special tokens), "
+                             f"got {self.stride}")
         pad = self.tokenizer.pad_token_id
         self._pad = int(pad if pad is not None else 0)
         self._hidden = int(config.hidden_size)
@@ -214,7 +219,8 @@ class ContextualEncoder(Encoder):
                 f"{dropped} tokens past the first window were dropped", stacklevel=4)
         return plan
 
-    def _run(self, windows: list[list[int]], batch_size: int, show_progress: bool) -> Iterator[tuple[list[int], object, list[int]]]:
+    def _run(self, windows: list[list[int]], batch_size: int,
+             show_progress: bool) -> Iterator[tuple[list[int], object, list[int]]]:
         """Run windows longest-first in batches; yields ``(window indices, hidden (B,T,dim), lengths)``."""
         import torch
 
@@ -277,7 +283,9 @@ class ContextualEncoder(Encoder):
             end = torch.as_tensor(lens, device=self.device)
             pos = torch.arange(hidden.shape[1], device=self.device)[None, :]
             # owned content tokens, plus every special token of the window ([CLS] ... [SEP])
-            keep = ((pos >= lo[:, None]) & (pos < hi[:, None])) | (pos < p) | ((pos >= end[:, None] - len(self._suffix)) & (pos < end[:, None]))
+            owned = (pos >= lo[:, None]) & (pos < hi[:, None])
+            suffix = (pos >= end[:, None] - len(self._suffix)) & (pos < end[:, None])
+            keep = owned | (pos < p) | suffix
             if self.pool == "mean":
                 acc.index_add_(0, owner, (hidden * keep[..., None]).sum(1))
                 counts.index_add_(0, owner, keep.sum(1).float())

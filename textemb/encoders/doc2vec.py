@@ -58,7 +58,8 @@ class Doc2VecEncoder(Encoder):
         self.min_alpha = float(min_alpha if min_alpha is not None else model.min_alpha)
         if self.epochs < 1 or self.alpha <= 0 or self.min_alpha < 0:
             raise InputError(f"need epochs >= 1, alpha > 0, min_alpha >= 0; got {self.epochs}, {self.alpha}, {self.min_alpha}")
-        self._tokenize = make_tokenizer(self.settings.get("tokenizer", "words"), lowercase=bool(self.settings.get("lowercase", True)))
+        self._tokenize = make_tokenizer(self.settings.get("tokenizer", "words"),
+                                        lowercase=bool(self.settings.get("lowercase", True)))
         self.name, self.spec, self.device = name, spec or name, device
         self.last_stats: dict[str, int] = {}
 

@@ -356,7 +356,7 @@ def train_fasttext(corpus, *, dim: int = 100, epochs: int = 5, sg: bool = False,
     from gensim.models import FastText
 
     from textemb.corpus import as_corpus
-    from textemb.training import _spool, _Spool
+    from textemb.training import _Spool, _spool
 
     corpus = as_corpus(corpus)
     model = FastText(vector_size=dim, window=window, min_count=min_count, sg=int(sg), negative=negative, sample=sample,

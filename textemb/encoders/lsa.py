@@ -51,7 +51,8 @@ class LsaEncoder(Encoder):
         self.settings = dict(settings)
         self.key_to_index = {w: i for i, w in enumerate(self.words)}
         self._stop = frozenset(self.settings.get("stopwords") or ())
-        self._tokenize = make_tokenizer(self.settings.get("tokenizer", "words"), lowercase=bool(self.settings.get("lowercase", True)))
+        self._tokenize = make_tokenizer(self.settings.get("tokenizer", "words"),
+                                        lowercase=bool(self.settings.get("lowercase", True)))
         self.name, self.spec, self.device = name, spec or name, device
         #: counts from the last encode(): texts, tokens, oov_tokens, empty_texts
         self.last_stats: dict[str, int] = {}
@@ -196,7 +197,8 @@ def train_lsa(corpus, *, dim: int = 300, min_count: int = 1, no_above: float = 1
     counts = np.array([dictionary.cfs.get(i, 0) for i in order], dtype=np.int64)
     settings = {"tokenizer": tokenizer, "lowercase": lowercase, "stopwords": sorted(stop), "dim_requested": dim,
                 "min_count": min_count, "no_above": no_above, "seed": seed, "power_iters": power_iters,
-                "documents": dictionary.num_docs, "corpus": str(corpus.path) if corpus.path else f"{len(corpus.texts or [])} texts",
+                "documents": dictionary.num_docs,
+                "corpus": str(corpus.path) if corpus.path else f"{len(corpus.texts or [])} texts",
                 "idf": "log2(N/df)", "weighting": "tf*idf, L2-normalised (gensim TfidfModel)", "gensim": _version()}
     return LsaEncoder(words, idf, np.asarray(u[order, :k]), np.asarray(s[:k]), counts, settings, name=name, spec=name)
 

@@ -25,6 +25,8 @@ from textemb.errors import InputError, UnknownEncoderError
 
 @dataclass(frozen=True)
 class Backend:
+    """A registered backend: its spec prefix, lazy factory, one-line help, example spec and pip extra."""
+
     prefix: str
     factory: str  # "module:function"
     help: str
@@ -123,6 +125,8 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
         if named.kind == "word-vectors":
             arg = named.name
     merged = {**spec_options, **{k: str(v) for k, v in options.items()}}
+    if prefix is None:  # a named model's spec always names a registered backend
+        raise UnknownEncoderError(f"named model {arg!r} has no backend spec")
     backend = _BACKENDS[prefix]
     module_name, func_name = backend.factory.split(":")
     try:

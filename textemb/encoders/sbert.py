@@ -9,7 +9,6 @@ the wrapper adds no measurable cost. No remote code runs; weights load from safe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
