@@ -57,6 +57,8 @@ register("bert", "textemb.encoders.contextual:from_spec", help="contextual token
          example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean")
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
          example="sbert:all-MiniLM-L6-v2")
+register("static", "textemb.encoders.static:from_spec", help="a static model distilled with `textemb distill` (model2vec)",
+         example="static:path/to/folder")
 register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb vector folder (WordVectors.save)",
          example="vectors:path/to/folder")
 
