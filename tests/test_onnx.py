@@ -61,6 +61,10 @@ class TestOnnxSbertContract(EncoderContract):
 
 @pytest.mark.slow
 class TestOnnxInt8Contract(EncoderContract):
+    # dynamic int8 quantizes activations with one scale per batch tensor, so a row moves by up to ~0.02
+    # (unit vectors) with the texts batched beside it; fp32 holds the contract at 1e-5
+    atol = 0.03
+
     @pytest.fixture
     def encoder(self, onnx_encoders):
         return onnx_encoders[1]

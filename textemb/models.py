@@ -112,7 +112,7 @@ def load_named_vectors(name: str, *, device: str = "cpu", limit: int | None = No
         vectors = np.load(npy, mmap_mode="r", allow_pickle=False)
         import pyarrow.parquet as pq
 
-        words = pq.read_table(words_file).column(0).to_pylist()
+        words = pq.ParquetFile(words_file).read().column(0).to_pylist()  # read_table imports pandas
     except (OSError, ValueError) as exc:
         raise FormatError(f"cannot read the packaged vectors ({exc}); reinstall {model.package}", path=folder) from None
     if vectors.shape != (len(words), model.dim):
