@@ -6,7 +6,7 @@ threads of this process) is the figure to trust on a shared machine, wall time i
 Quality: Lee Pearson (bench/lee_contextual.py's 50 documents, 1,225 pairs) and nDCG@10 on the shipped
 Wikipedia sample (bench/eval_retrieval.py's settings via textemb.search.retrieval.evaluate_retrieval).
 
-    HF_HUB_OFFLINE=1 python bench/bench_fast_paths.py --static FOLDER [--threads 2] [--rounds 3] [--no-quality]
+    HF_HUB_OFFLINE=1 python bench/bench_fast_paths.py --static FOLDER [--threads 2] [--rounds 3] [--quality all|lee|none]
 
 Writes bench/results/fast_paths.json (a file of its own; other benches' results are left alone).
 """
@@ -55,7 +55,7 @@ def throughput(encoders: dict, texts: list[str], batch: int, rounds: int) -> dic
             for n in names}
 
 
-def quality(encoder, spec: str) -> dict:
+def quality(encoder, spec: str, ndcg: bool = True) -> dict:
     import warnings
 
     from lee_contextual import lee_data, score
@@ -67,6 +67,8 @@ def quality(encoder, spec: str) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pearson, spearman = score(encoder.encode(docs, batch_size=16), human)
+    if not ndcg:
+        return {"lee_pearson": pearson, "lee_spearman": spearman}
     data = load_beir(ROOT / "corpora" / "wikipedia-sample-eval", corpus=_corpus())
     result = evaluate_retrieval(data, encoder, bm25=False, chunk=ChunkSettings(128, 32), doc_score="max")
     metrics = next(iter(result.metrics.values()))
@@ -85,7 +87,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch and onnxruntime intra-op threads")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument("--quality", choices=["all", "lee", "none"], default="all",
+                    help="lee: Lee Pearson for every path, nDCG@10 only for the static path (minutes less on 2 CPUs)")
     args = ap.parse_args()
     import torch
     from bench_encode import sentences
@@ -102,16 +105,18 @@ def main() -> None:
     calls = {next(iter(specs)): lambda t, b: st.encode(t, batch_size=b, show_progress_bar=False)}
     calls.update({n: (lambda e: lambda t, b: e.encode(t, batch_size=b, show_progress=False))(e) for n, e in loaded.items()})
     speed = throughput(calls, texts, args.batch_size, args.rounds)
+    print(json.dumps({n: [r["cpu_min_s"], r["cpu_median_s"], r["cpu_ratio_vs_st"]] for n, r in speed.items()}), flush=True)
     ref = st.encode(texts[:500], batch_size=64)
     for n, e in loaded.items():
         if e.dim == ref.shape[1]:
             v = e.encode(texts[:500], batch_size=64)
             cos = (v * ref).sum(1) / np.linalg.norm(v, axis=1) / np.linalg.norm(ref, axis=1)
             speed[n]["cosine_to_st_mean"], speed[n]["cosine_to_st_min"] = float(cos.mean()), float(cos.min())
-    if not args.no_quality:
+    if args.quality != "none":
         st_enc = load_encoder("sbert:all-MiniLM-L6-v2")
         for n in specs:
-            speed[n].update(quality(loaded.get(n, st_enc), specs[n] or "sbert:all-MiniLM-L6-v2"))
+            full = args.quality == "all" or specs[n].startswith("static:")
+            speed[n].update(quality(loaded.get(n, st_enc), specs[n] or "sbert:all-MiniLM-L6-v2", ndcg=full))
     print(f"2,000 sentences (lee_background.cor), batch {args.batch_size}, {args.rounds} alternating rounds, "
           f"{args.threads} threads (torch and onnxruntime), cpus {os.cpu_count()}, machine shared and loaded\n")
     print("| path | CPU s min | CPU s median | sentences / CPU s | CPU ratio vs ST (min / median) | cos to ST mean / min "
