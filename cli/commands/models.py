@@ -26,6 +26,9 @@ def run(args) -> int:
                 [[m["name"], m["kind"], m["dim"], "-" if m["size_mb"] is None else f'{m["size_mb"]:.1f}', m["licence"],
                   "yes" if m["installed"] else "no",
                   m["package"]] for m in rows]))
+    print("\nWays to run them (throughput and quality measured side by side: README, 'Choosing a path'):")
+    print(table(["model", "path", "spec", "needs"],
+                [[m["name"], p["path"], p["spec"], p["needs"]] for m in rows for p in m["paths"]]))
     print("\nBackends (spec PREFIX:ARG?key=value):")
     print(table(["prefix", "what", "example"], [[b.prefix, b.help, b.example] for b in backends()]))
     return 0

@@ -144,6 +144,9 @@ class ContextualEncoder(Encoder):
         dtype: str | None = None,
         vocab: str | Path | None = None,
         device: str | None = "auto",
+        backend: str = "torch",
+        quantize: str | None = None,
+        threads: int | None = None,
     ) -> None:
         from textemb import kernels
 
@@ -180,6 +183,7 @@ class ContextualEncoder(Encoder):
         pad = self.tokenizer.pad_token_id
         self._pad = int(pad if pad is not None else 0)
         self._hidden = int(config.hidden_size)
+        self._onnx = self._onnx_session(backend, quantize, threads)
         self.spec = self._canonical_spec(model)
         #: counts from the last call: texts, windows, long_texts, truncated_texts, dropped_tokens
         self.last_stats: dict[str, int] = {}
@@ -194,7 +198,36 @@ class ContextualEncoder(Encoder):
         if "truncate" in changed:
             changed["truncate"] = "true"
         query = "&".join(f"{k}={v}" for k, v in changed.items())
+        if self._onnx is not None:
+            query = "&".join(filter(None, [query, f"backend=onnx{'&quantize=' + self.quantize if self.quantize else ''}"]))
         return f"bert:{model}" + (f"?{query}" if query else "")
+
+    def _onnx_session(self, backend: str, quantize: str | None, threads: int | None):
+        """An onnxruntime session for ``backend=onnx`` (the export is cached), else None."""
+        self.quantize = quantize
+        if backend == "torch":
+            if quantize or threads:
+                raise InputError("quantize= and threads= go with backend=onnx (e.g. bert:all-MiniLM-L6-v2?backend=onnx)")
+            return None
+        if backend != "onnx" or self.options["dtype"] != "float32" or self.device != "cpu":
+            raise InputError(f"backend must be torch or onnx (onnx: float32 weights on cpu), got backend={backend!r} "
+                             f"dtype={self.options['dtype']} device={self.device}")
+        from textemb.encoders import onnx_export
+
+        outputs = "last" if self.layers == [self.n_layers] else "hidden"
+        self.onnx_file = onnx_export.onnx_model(self.model_path, outputs=outputs, quantize=quantize)
+        return onnx_export.session(self.onnx_file, threads=threads)
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, need_all: bool):
+        """One batch through the model: ``(last_hidden_state, hidden_states or None)`` as torch tensors."""
+        import torch
+
+        if self._onnx is not None:
+            out = torch.from_numpy(self._onnx.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+            return (out, None) if not need_all else (out[-1], out)
+        res = self.model(input_ids=torch.from_numpy(ids).to(self.device),
+                         attention_mask=torch.from_numpy(mask).to(self.device), output_hidden_states=need_all)
+        return res.last_hidden_state, res.hidden_states
 
     def __repr__(self) -> str:
         return (f"ContextualEncoder({self.name!r}, layers={self.layers}, combine={self.combine!r}, "
@@ -236,13 +269,11 @@ class ContextualEncoder(Encoder):
                 for row, i in enumerate(idx):
                     ids[row, : lens[row]] = windows[i]
                     mask[row, : lens[row]] = 1
-                out = self.model(input_ids=torch.from_numpy(ids).to(self.device),
-                                 attention_mask=torch.from_numpy(mask).to(self.device),
-                                 output_hidden_states=need_all)
+                last, states = self._forward(ids, mask, need_all)
                 if not need_all:
-                    hidden = out.last_hidden_state
+                    hidden = last
                 else:
-                    chosen = [out.hidden_states[j] for j in self.layers]
+                    chosen = [states[j] for j in self.layers]
                     if self.combine == "concat":
                         hidden = torch.cat(chosen, dim=-1)
                     else:
@@ -540,4 +571,14 @@ def from_spec(arg: str, options: dict[str, str], device: str) -> ContextualEncod
         dtype=options.pop("dtype", None),
         vocab=options.pop("vocab", None),
         device=device,
+        **_backend_options(options),
     )
+
+
+def _backend_options(options: dict) -> dict:
+    """``backend=torch|onnx``, ``quantize=none|int8``, ``threads=N`` (the last two for onnx only)."""
+    from textemb.encoders.options import pop_choice, pop_int
+
+    quantize = pop_choice(options, "quantize", ("none", "int8"), "none")
+    return {"backend": pop_choice(options, "backend", ("torch", "onnx"), "torch"),
+            "quantize": None if quantize == "none" else quantize, "threads": pop_int(options, "threads", minimum=1)}

@@ -73,6 +73,8 @@ register("fasttext", "textemb.encoders.fasttext:from_spec", help="fastText .bin 
          example="fasttext:cc.en.300.bin", extra="word2vec")
 register("doc2vec", "textemb.encoders.doc2vec:from_spec", help="gensim Doc2Vec (PV-DM / PV-DBOW) model folder",
          example="doc2vec:model_folder?epochs=50&seed=1", extra="word2vec")
+register("static", "textemb.encoders.static:from_spec", help="a static model distilled with `textemb distill` (model2vec)",
+         example="static:path/to/folder", extra="fast")
 register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb vector folder (WordVectors.save)",
          example="vectors:path/to/folder")
 

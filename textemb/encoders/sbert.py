@@ -89,8 +89,19 @@ class SentenceTransformerEncoder(Encoder):
         return f"sbert:{path.resolve()}"
 
 
-def from_spec(arg: str, options: dict[str, str], device: str) -> SentenceTransformerEncoder:
-    """Registry factory: ``sbert:MODEL?max_length=256``."""
-    from textemb.encoders.options import pop_int
+def from_spec(arg: str, options: dict[str, str], device: str) -> Encoder:
+    """Registry factory: ``sbert:MODEL?max_length=256``; ``&backend=onnx[&quantize=int8][&threads=N]`` runs ONNX Runtime."""
+    from textemb.encoders.options import pop_choice, pop_int
 
-    return SentenceTransformerEncoder(arg, device=device, max_length=pop_int(options, "max_length", minimum=3))
+    length = pop_int(options, "max_length", minimum=3)
+    backend = pop_choice(options, "backend", ("torch", "onnx"), "torch")
+    quantize = pop_choice(options, "quantize", ("none", "int8"), "none")
+    threads = pop_int(options, "threads", minimum=1)
+    if backend == "onnx":
+        from textemb.encoders.onnx_sbert import OnnxSentenceEncoder
+
+        return OnnxSentenceEncoder(arg, quantize=None if quantize == "none" else quantize, max_length=length,
+                                   threads=threads)
+    if quantize != "none" or threads is not None:
+        raise InputError("quantize= and threads= go with backend=onnx (e.g. sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8)")
+    return SentenceTransformerEncoder(arg, device=device, max_length=length)
