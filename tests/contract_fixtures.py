@@ -92,6 +92,12 @@ class Workshop:
             return path
         return self._once("tiny.ft.bin", build)
 
+    def static_folder(self) -> Path:
+        """A tiny real model2vec StaticModel over a word-level tokenizer, saved through textemb."""
+        from tests.test_static import _tiny_static
+
+        return self._once("tiny.static", _tiny_static)
+
     def bert(self) -> Path:
         from tests.contextual_fixtures import build_tiny_bert
 
@@ -136,6 +142,7 @@ ENCODERS: dict[str, Fx] = {
     "doc2vec[dm]": Fx(lambda w: w.trained("doc2vec-dm"), needs=("gensim", "textemb.encoders.doc2vec"), caps={"words"}),
     "doc2vec[dbow]": Fx(lambda w: w.trained("doc2vec-dbow"), needs=("gensim", "textemb.encoders.doc2vec"),
                         caps={"words"}),
+    "static": Fx(lambda w: load_encoder(f"static:{w.static_folder()}"), needs=("model2vec", "textemb.encoders.static")),
     # named models and real full-size backends (slow)
     "glove-6b-50d": Fx(lambda w: load_encoder("glove-6b-50d"), caps={"words"}, encodes_words=True, slow=True),
     "all-MiniLM-L6-v2": Fx(lambda w: load_encoder("all-MiniLM-L6-v2"), needs=("sentence_transformers",),

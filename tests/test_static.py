@@ -45,7 +45,7 @@ class TestStaticContract(EncoderContract):
         return load_encoder(f"static:{tiny_folder}")
 
     def reload(self, encoder, tmp_path):
-        return load_encoder(f"static:{encoder.save(tmp_path / 'copy')}")
+        return load_encoder(encoder.save(tmp_path / "copy"))
 
 
 def test_static_is_a_token_mean(tiny_folder):
@@ -67,7 +67,7 @@ def test_save_refuses_a_foreign_folder(tiny_folder, tmp_path):
     enc = load_encoder(f"static:{tiny_folder}")
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
-    with pytest.raises(InputError, match="not a textemb static folder"):
+    with pytest.raises(InputError, match="a folder textemb did not write"):
         enc.save(tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 

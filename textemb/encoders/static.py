@@ -43,24 +43,22 @@ def distill(model: str | Path, folder: str | Path, *, pca_dims: int | None = 256
                        source_sha256=sha256_file(weights) if weights.is_file() else None, settings=settings)
 
 
-def save_static(static, target: str | Path, *, source: str, source_sha256: str | None, settings: dict) -> Path:
-    """Write a model2vec ``StaticModel`` and textemb's manifest into ``target`` atomically."""
+def save_static(static, target: str | Path, *, source: str, source_sha256: str | None, settings: dict,
+                overwrite: bool = False) -> Path:
+    """Write a model2vec ``StaticModel`` and textemb's manifest into ``target`` atomically.
+
+    An existing folder is replaced only if textemb wrote it and ``overwrite=True``
+    (:func:`textemb.io.atomic.atomic_dir` refuses anything else).
+    """
     from textemb.io.atomic import atomic_dir
 
     target = Path(target)
-    _refuse_foreign(target)
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target, overwrite=overwrite, kind="static model folder") as tmp:
         static.save_pretrained(str(tmp))
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "source": source,
                     "source_sha256": source_sha256, **settings, "dim": int(static.dim), "versions": _versions()}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return target
-
-
-def _refuse_foreign(target: Path) -> None:
-    """An existing folder is replaced only when it is a static folder textemb wrote."""
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST).is_file())):
-        raise InputError(f"{target} exists and is not a textemb static folder; choose a new output folder")
 
 
 def _versions() -> dict:
@@ -116,19 +114,19 @@ class StaticEncoder(Encoder):
                                 use_multiprocessing=False)
         return np.asarray(out, dtype=np.float32)
 
-    def save(self, path: str | Path) -> Path:
-        """Copy this static folder (the same pickle-free files) to ``path``."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Copy this static folder (the same pickle-free files) to ``path``; returns the spec that reloads it."""
         import shutil
 
         from textemb.io.atomic import atomic_dir
+        from textemb.io.ownership import MARKER
 
         target = Path(path)
-        _refuse_foreign(target)
-        with atomic_dir(target) as tmp:
+        with atomic_dir(target, overwrite=overwrite, kind="static model folder") as tmp:
             for f in self.folder.iterdir():
-                if f.is_file():
+                if f.is_file() and f.name != MARKER:
                     shutil.copyfile(f, tmp / f.name)
-        return target
+        return f"static:{target.resolve()}"
 
 
 def from_spec(arg: str, options: dict[str, str], device: str) -> StaticEncoder:
