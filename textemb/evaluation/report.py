@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textemb.errors import InputError
+from textemb.evaluation.conventions import conventions
 from textemb.evaluation.result import EvalResult
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
@@ -78,24 +79,62 @@ def _default(obj):
 
 
 # ------------------------------------------------------------------------------ shared tables
+def benchmark_name(r: EvalResult) -> str:
+    """``google (analogy, 3cosadd)``: the dataset, task and method of a result."""
+    return _benchmark(r)
+
+
 def _benchmark(r: EvalResult) -> str:
     method = r.settings.get("method")
     return f"{r.dataset} ({r.task}{', ' + method if method else ''})"
 
 
 def comparison(results: Sequence[EvalResult]) -> dict:
-    """``{"encoders": [...], "rows": [{"benchmark", "metric", "values": {encoder: value}}]}``."""
+    """Encoders side by side: ``{"encoders": [...], "rows": [...]}``.
+
+    One row per benchmark and item set: ``items`` is ``common`` (every model scored on the items all of
+    them cover: the comparable figures), ``own`` (each model on what it covers; see ``coverage``) or
+    ``all`` (every item, e.g. documents). Each row has ``values`` {encoder: primary metric} and
+    ``coverage`` {encoder: [items covered, items in the dataset]}.
+    """
+    from textemb.evaluation.common_items import coverage, items_label, items_of
+
     encoders = list(dict.fromkeys(r.encoder for r in results))
-    rows: dict[str, dict] = {}
+    rows: dict[tuple[str, str], dict] = {}
     for r in results:
-        row = rows.setdefault(_benchmark(r), {"benchmark": _benchmark(r), "metric": r.primary, "values": {}})
+        row = rows.setdefault((_benchmark(r), items_of(r)), {
+            "benchmark": _benchmark(r), "metric": r.primary, "items": items_of(r), "items_label": items_label(r),
+            "values": {}, "coverage": {}})
         row["values"][r.encoder] = r.score
+        row["coverage"][r.encoder] = list(coverage(r))
     return {"encoders": encoders, "rows": list(rows.values())}
 
 
+def _summary(comp: dict) -> tuple[list[str], list[list[object]], dict[int, set[int]]]:
+    """Head, rows and best cells of the summary table; own-items figures carry their coverage."""
+    encoders = comp["encoders"]
+    rows, best = [], {}
+    for r_i, row in enumerate(comp["rows"]):
+        vals = [row["values"].get(e) for e in encoders]
+        finite = [v for v in vals if v is not None]
+        if row["items"] != "own" and len(finite) > 1:  # only figures on the same items are ranked
+            best[r_i] = {3 + i for i, v in enumerate(vals) if v == max(finite)}
+        if row["items"] == "own":
+            vals = [None if v is None else _with_coverage(v, row["coverage"][e]) for e, v in zip(encoders, vals)]
+        rows.append([row["benchmark"], row["metric"], row["items_label"], *vals])
+    return ["benchmark", "metric", "items", *encoders], rows, best
+
+
+def _with_coverage(value: float, cov: list[int]) -> str:
+    return f"{value:.4f} ({cov[0]:,} of {cov[1]:,})" if cov[0] != cov[1] else f"{value:.4f}"
+
+
 def _fmt(v) -> str:
+    """A cell: yes/no for booleans, small numbers such as 3e-05 in exponent form, others to 4 decimals."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.4f}"
+        return f"{v:.3g}" if v and abs(v) < 1e-3 else f"{v:.4f}"
     if isinstance(v, int):
         return f"{v:,}"
     return "–" if v is None else str(v)
@@ -166,10 +205,9 @@ def to_markdown(results: EvalResult | Iterable[EvalResult]) -> str:
     results = _as_list(results)
     comp = comparison(results)
     out = ["# textemb evaluation report", ""]
-    out += ["## Summary", "", _md_table(["benchmark", "metric", *comp["encoders"]],
-                                        [[row["benchmark"], row["metric"],
-                                          *(row["values"].get(e) for e in comp["encoders"])]
-                                         for row in comp["rows"]]), ""]
+    head, rows, _ = _summary(comp)
+    out += ["## How to read this report", "", *(f"- {md_escape(line)}" for line in conventions(results)), ""]
+    out += ["## Summary", "", _md_table(head, rows), ""]
     for r in results:
         out += [f"## {md_escape(r.encoder)} — {md_escape(_benchmark(r))}", "",
                 f"**{md_escape(r.primary)} = {r.score:.4f}**", ""]
@@ -255,16 +293,10 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     results = _as_list(results)
     comp = comparison(results)
     encoders = comp["encoders"]
-    body = []
-    rows, best = [], {}
-    for r_i, row in enumerate(comp["rows"]):
-        vals = [row["values"].get(e) for e in encoders]
-        finite = [v for v in vals if v is not None]
-        if len(finite) > 1:
-            best[r_i] = {2 + i for i, v in enumerate(vals) if v == max(finite)}
-        rows.append([row["benchmark"], row["metric"], *vals])
-    body.append('<section class="card"><h2>Summary</h2>'
-                + _html_table(["benchmark", "metric", *encoders], rows, best) + "</section>")
+    head, rows, best = _summary(comp)
+    body = ['<section class="card"><h2>How to read this report</h2><ul>'
+            + "".join(f"<li>{html.escape(line)}</li>" for line in conventions(results)) + "</ul></section>",
+            '<section class="card"><h2>Summary</h2>' + _html_table(head, rows, best) + "</section>"]
 
     analogy = [r for r in results if r.task == "analogy"]
     by_bench: dict[str, dict[str, list[dict]]] = {}
