@@ -11,7 +11,8 @@ def add_encoder_args(p: argparse.ArgumentParser, default: str = DEFAULT_WORD_ENC
     p.add_argument("--encoder", "-e", default=default, metavar="SPEC",
                    help=f"encoder spec: a named model, or PREFIX:PATH?key=value (default: {default}); "
                         "'textemb models' lists them")
-    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default), auto, cuda, cuda:N or mps")
+    p.add_argument("--device", default="cpu", metavar="DEV",
+                   help="where to compute: cpu (default), auto (cuda, then mps, then cpu), cuda, cuda:N or mps")
 
 
 def add_json_arg(p: argparse.ArgumentParser) -> None:
@@ -23,12 +24,24 @@ def load_word_vectors(args: argparse.Namespace):
 
     A backend declared to give none is refused before anything loads (no torch for a sentence model).
     """
-    from textemb import load_encoder
     from textemb.encoders.capabilities import word_vectors_of
     from textemb.encoders.registry import check_word_vectors
 
     check_word_vectors(args.encoder)
-    return word_vectors_of(load_encoder(args.encoder, device=args.device), args.encoder)
+    return word_vectors_of(load(args), args.encoder)
+
+
+def load(args: argparse.Namespace):
+    """``load_encoder(--encoder)``, with a line first when the backend loads torch and a model (seconds to a minute)."""
+    from textemb import load_encoder
+    from textemb.encoders.registry import backend_of
+    from textemb.progress import announce
+    from textemb.text import printable
+
+    backend = backend_of(args.encoder)
+    if backend is not None and backend.extra == "contextual":
+        announce(f"loading {printable(args.encoder)} (torch and the model: a few seconds, up to a minute on a busy CPU)")
+    return load_encoder(args.encoder, device=args.device)
 
 
 def oov_for_cli(exc, command: str, encoder: str):
