@@ -445,8 +445,8 @@ class ContextualEncoder(Encoder):
         from textemb.progress import announce, format_duration
 
         def fill(rows, bar):
-            for i, (_, vecs) in zip(rows, self.embed_tokens_batch([words[i] for i in rows], batch_size=batch_size,
-                                                                  show_progress=bar)):
+            pooled = self.embed_tokens_batch([words[i] for i in rows], batch_size=batch_size, show_progress=bar)
+            for (_, vecs), i in zip(pooled, rows):  # the generator first, so it runs to its end (and final line)
                 matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
 
         first = 0
