@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textemb.errors import InputError
+from textemb.evaluation.common_items import items_label, items_of
 from textemb.evaluation.conventions import conventions
 from textemb.evaluation.result import EvalResult
 
@@ -97,7 +98,7 @@ def comparison(results: Sequence[EvalResult]) -> dict:
     ``all`` (every item, e.g. documents). Each row has ``values`` {encoder: primary metric} and
     ``coverage`` {encoder: [items covered, items in the dataset]}.
     """
-    from textemb.evaluation.common_items import coverage, items_label, items_of
+    from textemb.evaluation.common_items import coverage
 
     encoders = list(dict.fromkeys(r.encoder for r in results))
     rows: dict[tuple[str, str], dict] = {}
@@ -209,7 +210,7 @@ def to_markdown(results: EvalResult | Iterable[EvalResult]) -> str:
     out += ["## How to read this report", "", *(f"- {md_escape(line)}" for line in conventions(results)), ""]
     out += ["## Summary", "", _md_table(head, rows), ""]
     for r in results:
-        out += [f"## {md_escape(r.encoder)} — {md_escape(_benchmark(r))}", "",
+        out += [f"## {md_escape(r.encoder)} — {md_escape(_benchmark(r))} · items: {md_escape(items_label(r))}", "",
                 f"**{md_escape(r.primary)} = {r.score:.4f}**", ""]
         out += [_md_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()]), ""]
         if r.task == "analogy":
@@ -301,6 +302,8 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     analogy = [r for r in results if r.task == "analogy"]
     by_bench: dict[str, dict[str, list[dict]]] = {}
     for r in analogy:
+        if items_of(r) == "own" and r.encoder in by_bench.get(_benchmark(r), {}):
+            continue  # the same-items (common) sections are the ones to put side by side
         by_bench.setdefault(_benchmark(r), {})[r.encoder] = [s for s in r.sections if s["section"] != "Total accuracy"]
     for bench, sections in by_bench.items():
         png = _plot(plots.section_bars_png, sections, title=f"Per-section accuracy — {bench}")
@@ -320,7 +323,8 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     for r in results:
         kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
                        for k, v in list(r.metrics.items())[:6])
-        parts = [f'<section class="card"><h2>{html.escape(r.encoder)} — {html.escape(_benchmark(r))}</h2>',
+        parts = [f'<section class="card"><h2>{html.escape(r.encoder)} — {html.escape(_benchmark(r))} · items: '
+                 f'{html.escape(items_label(r))}</h2>',
                  f'<div class="kpis">{kpis}</div>']
         if r.task == "analogy":
             cols = _section_columns(r)
