@@ -51,7 +51,7 @@ def known_keys(words: Sequence[str], restrict_vocab: int | None, case_insensitiv
 def _keys_of(models: Mapping[str, object], restrict_vocab: int | None, ci: bool) -> dict[str, set[str]]:
     if len(models) < 2:
         raise InputError(f"common items need at least 2 models to compare, got {len(models)}")
-    return {label: known_keys(list(getattr(wv, "words")), restrict_vocab, ci) for label, wv in models.items()}
+    return {label: known_keys(list(wv.words), restrict_vocab, ci) for label, wv in models.items()}
 
 
 def common_analogies(dataset: str | Path, models: Mapping[str, object], *, folder: str | Path,

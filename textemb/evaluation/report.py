@@ -323,8 +323,8 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     for r in results:
         kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
                        for k, v in list(r.metrics.items())[:6])
-        parts = [f'<section class="card"><h2>{html.escape(r.encoder)} — {html.escape(_benchmark(r))} · items: '
-                 f'{html.escape(items_label(r))}</h2>',
+        title = f"{r.encoder} — {_benchmark(r)} · items: {items_label(r)}"
+        parts = [f'<section class="card"><h2>{html.escape(title)}</h2>',
                  f'<div class="kpis">{kpis}</div>']
         if r.task == "analogy":
             cols = _section_columns(r)
