@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.contextual_fixtures import tiny_bert  # noqa: F401 - session fixture
+from tests.contextual_fixtures import tiny_bert, tiny_sbert  # noqa: F401 - session fixtures
 from textemb.errors import InputError, ModelNotInstalledError, OOVError
 from textemb.vectors import WordVectors
 from textemb_cli.main import build_parser, main
@@ -125,6 +125,17 @@ def test_cli_eval_word_pairs_on_common_items(capsys, two_models, tmp_path):
     rows = {(r["items"], r["metric"]): r for r in json.loads(out)["comparison"]["rows"]}
     assert rows[("common", "spearman")]["coverage"][full] == [3, 5]
     assert rows[("own", "spearman")]["coverage"] == {full: [5, 5], small: [3, 5]}
+
+
+def test_eval_all_with_a_sentence_model_notes_the_skip_and_still_compares_documents(capsys, tiny_sbert):  # noqa: F811
+    small = "glove-6b-50d?limit=2000"
+    code, out, err = _cli(capsys, "eval", "all", "-e", small, "-e", f"sbert:{tiny_sbert}", "--json", "-q")
+    assert code == 0, err
+    data = json.loads(out)
+    assert any("word-level benchmarks skipped" in n and "has no word vectors" in n for n in data["notes"])
+    lee = [r for r in data["results"] if r["dataset"] == "lee"]
+    assert len(lee) == 2 and all(r["settings"]["items"]["items"] == "all" for r in lee)
+    assert {r["encoder"] for r in data["results"] if r["task"] == "analogy"} == {small}
 
 
 def test_report_states_conventions_first_in_plain_words(capsys, two_models, tmp_path):
