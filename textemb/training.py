@@ -221,11 +221,12 @@ def train_word2vec(
 
 
 def _bar(total: int, enabled: bool):
+    """A bar on a terminal, a plain line every few seconds in a log (:mod:`textemb.progress`)."""
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from textemb.progress import progress
 
-    return tqdm(total=total, desc="training", unit="word", unit_scale=True, smoothing=0.1)
+    return progress(None, total=total, enabled=True, desc="training", unit="word")
 
 
 def _check(**values: int) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from textemb import kernels
 from textemb.encoders.base import Encoder, l2_normalize
-from textemb.errors import InputError, OOVError
+from textemb.errors import SKIP_HINT, InputError, OOVError
 from textemb.gensim_compat import KeyedVectorsMixin
 from textemb.text import normalize_text, tokenize
 
@@ -128,7 +128,7 @@ class WordVectors(KeyedVectorsMixin, Encoder):
             else:
                 vecs.append(l2_normalize(np.asarray(item, dtype=np.float32).reshape(1, -1))[0])
         if missing and oov == "error":
-            raise OOVError(missing, vocab_size=len(self))
+            raise OOVError(missing, vocab_size=len(self), hint=SKIP_HINT)
         return vecs, rows
 
     def nearest(

@@ -14,11 +14,14 @@ from textemb.text import printable
 def add_parser(sub):
     p = sub.add_parser("encode", help="encode texts into vectors",
                        description="Encode each TEXT (or lines of --file, or stdin with '-') and print the vectors.")
-    p.add_argument("texts", nargs="*", metavar="TEXT")
-    p.add_argument("--file", "-f", default=None, help="read texts from a file, one per line")
-    p.add_argument("--normalize", action="store_true", help="unit-length vectors")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--output", "-o", default=None, help="save the matrix as .npy (float32) instead of printing")
+    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to encode (quote each); '-' reads lines from stdin")
+    p.add_argument("--file", "-f", default=None, metavar="PATH", help="also encode each line of this UTF-8 file")
+    p.add_argument("--normalize", action="store_true", help="scale each vector to length 1")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N",
+                   help="texts encoded together (default 32); larger is faster on a GPU, uses more memory")
+    p.add_argument("--output", "-o", default=None, metavar="NPY",
+                   help="save the matrix as a .npy file (float32, rows in input order) instead of printing, "
+                        "e.g. out/vectors.npy")
     p.add_argument("--tokens", action="store_true",
                    help="contextual encoders: print one vector per word and cross-text similarities of shared words")
     add_encoder_args(p)
@@ -42,16 +45,18 @@ def _texts(args) -> list[str]:
 
 
 def run(args) -> int:
-    from textemb import load_encoder
+    from textemb.encoders.capabilities import token_embedder_of
     from textemb.errors import InputError
+    from textemb_cli.commands.common import load
 
+    if args.output and not args.output.lower().endswith(".npy"):
+        raise InputError(f"--output {args.output!r}: give a .npy file name (e.g. out/vectors.npy)")
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     texts = _texts(args)
-    enc = load_encoder(args.encoder, device=args.device)
+    enc = load(args)
     if args.tokens:
-        embed_tokens = getattr(enc, "embed_tokens", None)
-        if embed_tokens is None:
-            raise InputError(f"--tokens needs a contextual encoder (e.g. bert:all-MiniLM-L6-v2), not {args.encoder!r}")
-        return _print_tokens(enc, texts, args)
+        return _print_tokens(token_embedder_of(enc, args.encoder), texts, args)
     vecs = enc.encode(texts, batch_size=args.batch_size, normalize=args.normalize)
     if args.output:
         from textemb.io.atomic import atomic_open

@@ -7,7 +7,9 @@ from textemb_cli.output import print_json, table
 
 
 def add_parser(sub):
-    p = sub.add_parser("models", help="list named offline models and backends")
+    p = sub.add_parser("models", help="list named offline models and backends",
+                       description="The named models that ship offline in PyPI packages (installed or not) and the "
+                                   "backends an --encoder spec can name (PREFIX:ARG?key=value).")
     add_json_arg(p)
     return p
 

@@ -466,9 +466,7 @@ class ContextualEncoder(Encoder):
             matrix[found] /= counts[found, None]
         todo = [i for i in range(len(words)) if not found[i]]
         if todo and (contexts is None or missing == "isolated"):
-            for i, (_, vecs) in zip(todo, self.embed_tokens_batch([words[i] for i in todo], batch_size=batch_size,
-                                                                   show_progress=show_progress)):
-                matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
+            self._embed_isolated(words, todo, matrix, batch_size, show_progress, cached=key is not None)
             found[todo] = True
         keep = np.flatnonzero(found)
         stats = {"words": len(words), "kept": int(len(keep)), "mode": mode, "cached": False}
@@ -477,6 +475,29 @@ class ContextualEncoder(Encoder):
         wv = WordVectors([words[i] for i in keep], matrix[keep], name=f"{self.name}-words", device=self.device)
         wv.last_stats = stats  # type: ignore[assignment]
         return wv
+
+    def _embed_isolated(self, words, todo, matrix, batch_size, show_progress, *, cached: bool) -> None:
+        """Each word of ``todo`` encoded alone; before a long run, one line saying how many words and about
+        how long (timed on a first batch), so a first analogy never waits silently."""
+        import time
+
+        from textemb.progress import announce, format_duration
+
+        def fill(rows, bar):
+            pooled = self.embed_tokens_batch([words[i] for i in rows], batch_size=batch_size, show_progress=bar)
+            for (_, vecs), i in zip(pooled, rows):  # the generator first, so it runs to its end (and final line)
+                matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
+
+        first = 0
+        if show_progress and len(todo) > 4 * batch_size:
+            t0 = time.perf_counter()
+            first = batch_size
+            fill(todo[:first], False)
+            left = (len(todo) - first) * (time.perf_counter() - t0) / first
+            where = "this CPU" if self.device == "cpu" else str(self.device)
+            announce(f"building word vectors for {len(todo):,} words with {self.spec or self.name} "
+                     f"(about {format_duration(left)} on {where}{'; cached afterwards' if cached else ''})")
+        fill(todo[first:], show_progress)
 
     def _accumulate_contexts(self, words, contexts, matrix, batch_size, show_progress) -> np.ndarray:
         index = {w: i for i, w in enumerate(words)}
