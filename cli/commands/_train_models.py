@@ -9,7 +9,7 @@ _TOKENIZERS = ["regexp", "words", "treebank", "nltk", "whitespace"]
 
 def add_parsers(models) -> None:
     """Add the lsa, fasttext and doc2vec subcommands to ``textemb train``."""
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _DefaultsFormatter
     lsa = models.add_parser("lsa", help="LSA: TF-IDF + truncated SVD (gensim)", formatter_class=fmt,
                             description="Fit TF-IDF and a truncated SVD on CORPUS (one document per line, a folder "
                                         "of .txt files or a wiki dump). Writes a model folder (JSON + npy); load it "
@@ -42,15 +42,26 @@ def add_parsers(models) -> None:
     d2v.add_argument("--dbow-words", action="store_true", help="PV-DBOW: also train word vectors (skip-gram)")
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show ``(default: X)`` for options that take a value; an on/off flag's help already says what it does."""
+
+    def _get_help_string(self, action):
+        if action.nargs == 0 or action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _common(p, *, tokenizer: str, lowercase: bool, multi: bool = False) -> None:
-    p.add_argument("corpus", metavar="CORPUS")
+    p.add_argument("corpus", metavar="CORPUS", help="a text file (one document per line; .gz/.bz2 ok), a folder of .txt "
+                   "files, or a Wikipedia XML dump")
     p.add_argument("-o", "--output", required=True, metavar="PATH", action="append" if multi else "store",
                    help="where to save" + (" (repeat for a folder and a .bin)" if multi else " (a folder)"))
-    p.add_argument("--tokenizer", default=tokenizer, choices=_TOKENIZERS)
-    p.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=lowercase)
+    p.add_argument("--tokenizer", default=tokenizer, choices=_TOKENIZERS, help="how the corpus is split into words")
+    p.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=lowercase,
+                   help="lower-case the corpus (and every text encoded later)")
     p.add_argument("--kind", default="auto", choices=["auto", "text", "folder", "wiki"], help="corpus kind")
     p.add_argument("--errors", default="strict", choices=["strict", "replace"], help="invalid UTF-8 in the corpus")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="random seed (with --workers 1: the same model on every run)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--force", action="store_true",
                    help="replace an existing output folder that textemb wrote (a folder it did not write is never replaced)")
@@ -58,9 +69,9 @@ def _common(p, *, tokenizer: str, lowercase: bool, multi: bool = False) -> None:
 
 def _word_training(p, *, epochs: int = 5, min_count: int = 5, sg: bool = False) -> None:
     p.add_argument("--dim", type=int, default=100, help="vector size")
-    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--epochs", type=int, default=epochs, help="passes over the corpus")
     p.add_argument("--min-count", type=int, default=min_count, help="ignore words seen fewer times")
-    p.add_argument("--window", type=int, default=5)
+    p.add_argument("--window", type=int, default=5, help="context words on each side")
     p.add_argument("--negative", type=int, default=5, help="negative samples")
     p.add_argument("--sample", type=float, default=1e-3, help="down-sampling threshold for frequent words")
     p.add_argument("--workers", type=int, default=1, help="threads (1 with a fixed --seed is reproducible)")
