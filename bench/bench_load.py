@@ -24,8 +24,9 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="textemb-bench-"))
     os.environ["TEXTEMB_CACHE"] = str(work / "cache")
-    import textemb
     from gensim.models import KeyedVectors
+
+    import textemb
     from textemb.io import cache
     from textemb.io.formats import write_vectors
 

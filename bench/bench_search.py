@@ -105,8 +105,8 @@ def bench_exact(n: int, dim: int, n_queries: int, device: str, rng) -> tuple[dic
     flat = faiss.IndexFlatIP(dim)
     flat.add(vectors)
     flat.search(queries[:1], 10)
-    f_one = [best_of(lambda q=q: flat.search(q[None], 10), 1) for q in queries[:20]]
-    f_batch = best_of(lambda: flat.search(queries, 10), 2)
+    f_one = [best_of(lambda q=q: flat.search(q[None], 10), 1) for q in queries[:20]]  # noqa: F821 (ruff misreads the scope)
+    f_batch = best_of(lambda: flat.search(queries, 10), 2)  # noqa: F821
     truth = np.array([[int(h.id) for h in hits] for hits in idx.search_vectors(queries, 10)])
     _, f_idx = flat.search(queries, 10)
     agree = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, f_idx)]))

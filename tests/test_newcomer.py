@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textemb_cli.main import build_parser, main
 
 from tests.contextual_fixtures import tiny_bert, tiny_sbert  # noqa: F401 - session fixtures
 from textemb.errors import InputError, ModelNotInstalledError, OOVError
 from textemb.vectors import WordVectors
-from textemb_cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = ["man", "woman", "king", "queen", "boy", "girl", "paris", "france", "rome", "italy", "berlin", "germany"]

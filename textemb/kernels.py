@@ -30,7 +30,7 @@ def resolve_device(device: str | None) -> str:
         if mps is not None and mps.is_available():
             return "mps"
         return "cpu"
-    if not isinstance(device, str) or not device.split(":")[0] in ("cpu", "cuda", "mps"):
+    if not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda", "mps"):
         raise InputError(f"unknown device {device!r}: use auto, cpu, cuda, cuda:N or mps")
     if device != "cpu":
         try:
@@ -98,6 +98,7 @@ def nearest(
         exclude: per query, row indices that must not be returned (e.g. the query words).
         limit: only the first ``limit`` rows are candidates (gensim's ``restrict_vocab``).
         device: ``cpu`` for numpy, anything else for torch on that device.
+
     Returns:
         ``(indices, scores)``, both ``(m, min(k, n))``; excluded rows score ``-inf`` if reached.
     """

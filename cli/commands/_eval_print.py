@@ -7,9 +7,10 @@ coverage beside it. Accuracies over different question sets are never put next t
 
 from __future__ import annotations
 
+from textemb_cli.output import table
+
 from textemb.evaluation.common_items import coverage, items_of
 from textemb.text import printable
-from textemb_cli.output import table
 
 
 def print_results(results: list) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors, oov_for_cli
 from textemb_cli.output import print_json, table
 

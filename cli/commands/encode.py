@@ -45,9 +45,10 @@ def _texts(args) -> list[str]:
 
 
 def run(args) -> int:
+    from textemb_cli.commands.common import load
+
     from textemb.encoders.capabilities import token_embedder_of
     from textemb.errors import InputError
-    from textemb_cli.commands.common import load
 
     if args.output and not args.output.lower().endswith(".npy"):
         raise InputError(f"--output {args.output!r}: give a .npy file name (e.g. out/vectors.npy)")

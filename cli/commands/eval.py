@@ -57,7 +57,8 @@ def add_parser(sub):
     s.add_argument("--delimiter", default=None, metavar="CHAR",
                    help="field delimiter of a PATH dataset: '\\t' (or tab), ',', ';', ' ' (runs of blanks, "
                         "as MEN); default: detected (tab, then comma, then blanks)")
-    s.add_argument("--encoding", default="utf-8", metavar="NAME", help="text encoding of a PATH dataset (default utf-8; e.g. latin-1)")
+    s.add_argument("--encoding", default="utf-8", metavar="NAME", help="text encoding of a PATH dataset (default utf-8; e.g. "
+                                                                       "latin-1)")
     s.add_argument("--quoting", choices=["auto", "csv", "none"], default="auto",
                    help="auto (default): RFC 4180 quoted CSV for ',' and ';' files, quotes as text for tab files; "
                         "csv or none to force")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors, oov_for_cli
 from textemb_cli.output import print_json, table
 
@@ -14,7 +13,8 @@ def add_parser(sub):
                        description="Print the nearest words (cosine similarity) of each WORD.")
     p.add_argument("words", nargs="+", metavar="WORD", help="one or more words (each must be in the vocabulary)")
     p.add_argument("-k", "--topn", type=int, default=10, help="neighbours per word (default 10)")
-    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N", help="neighbours come only from the N most frequent words (default: the whole vocabulary)")
+    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N", help="neighbours come only from the N most "
+                                                                                 "frequent words (default: the whole vocabulary)")
     add_encoder_args(p)
     add_json_arg(p)
     return p

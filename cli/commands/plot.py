@@ -25,12 +25,13 @@ def add_parser(sub):
 def run(args) -> int:
     from pathlib import Path
 
+    from textemb_cli.commands.common import load
+
     from textemb.errors import InputError
     from textemb.evaluation.plots import plot_texts
     from textemb.io.bounded import read_text_lines
     from textemb.text import excerpt, printable
     from textemb.vectors import WordVectors
-    from textemb_cli.commands.common import load
 
     if Path(args.output).suffix.lower() != ".png":
         raise InputError(f"--output {args.output!r}: give a .png file name (e.g. out/plot.png)")

@@ -37,17 +37,22 @@ def add_parser(sub):
     w.add_argument("--min-count", type=int, default=5, help="ignore words seen fewer times (default 5)")
     w.add_argument("--window", type=int, default=5, help="context words on each side (default 5)")
     w.add_argument("--negative", type=int, default=5, help="negative samples per word (default 5; 0 = hierarchical softmax)")
-    w.add_argument("--sample", type=float, default=1e-3, help="down-sampling threshold for frequent words (default 0.001; 0 = none)")
+    w.add_argument("--sample", type=float, default=1e-3, help="down-sampling threshold for frequent words (default 0.001; 0 = "
+                                                              "none)")
     w.add_argument("--alpha", type=float, default=0.025, help="initial learning rate (default 0.025)")
-    w.add_argument("--workers", type=int, default=1, help="threads (default 1: reproducible with --seed; more is faster, not reproducible)")
+    w.add_argument("--workers", type=int, default=1, help="threads (default 1: reproducible with --seed; more is faster, not "
+                                                          "reproducible)")
     w.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     w.add_argument("--lowercase", action="store_true", help="lower-case the corpus (default: keep case)")
     w.add_argument("--tokenizer", default="regexp", choices=["regexp", "words", "treebank", "nltk", "whitespace"],
                    help="regexp (default): words and punctuation, as textemb encodes; words: no punctuation; "
                         "treebank/nltk: nltk's; whitespace: split on blanks only")
-    w.add_argument("--kind", default="auto", choices=["auto", "text", "folder", "wiki"], help="what CORPUS is: auto (default, from the name), text, folder or wiki")
-    w.add_argument("--errors", default="strict", choices=["strict", "replace"], help="invalid UTF-8 in the corpus: strict (default) stops with the line, replace uses U+FFFD")
-    w.add_argument("--max-vocab", type=int, default=None, metavar="N", help="keep at most the N most frequent words (default: no limit)")
+    w.add_argument("--kind", default="auto", choices=["auto", "text", "folder", "wiki"],
+                   help="what CORPUS is: auto (default, from the name), text, folder or wiki")
+    w.add_argument("--errors", default="strict", choices=["strict", "replace"],
+                   help="invalid UTF-8 in the corpus: strict (default) stops with the line, replace uses U+FFFD")
+    w.add_argument("--max-vocab", type=int, default=None, metavar="N", help="keep at most the N most frequent words (default: "
+                                                                            "no limit)")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress with words/s on stderr: a bar on a terminal, a line every 15 s in a log "
                         "(default: on; --no-progress for none)")

@@ -24,8 +24,12 @@ FORMAT_VERSION = 1
 
 
 def distill(model: str | Path, folder: str | Path, *, pca_dims: int | None = 256,
-            sif_coefficient: float = 1e-4) -> Path:
-    """Distil the local sentence-transformers ``model`` into a static textemb folder at ``folder``."""
+            sif_coefficient: float = 1e-4, overwrite: bool = False) -> Path:
+    """Distil the local sentence-transformers ``model`` into a static textemb folder at ``folder``.
+
+    The output folder is checked before the (minutes-long) distillation: it must be new, empty, or a
+    folder textemb wrote with ``overwrite=True``.
+    """
     from textemb.encoders.contextual import locate_model, quiet_transformers
     from textemb.io.cache import sha256_file
 
@@ -33,13 +37,15 @@ def distill(model: str | Path, folder: str | Path, *, pca_dims: int | None = 256
     path, short, is_folder = locate_model(model)
     if not is_folder:
         raise InputError(f"distill runs offline on a local model folder; {model!r} is not one")
+    from textemb.io.ownership import check_replaceable
+
     target = Path(folder)
-    _refuse_foreign(target)
+    check_replaceable(target, overwrite=overwrite)
     with quiet_transformers():
         static = m2v.distill(model_name=path, pca_dims=pca_dims, sif_coefficient=sif_coefficient)
     weights = Path(path) / "model.safetensors"
     settings = {"pca_dims": pca_dims, "sif_coefficient": sif_coefficient}
-    return save_static(static, target, source=short,
+    return save_static(static, target, source=short, overwrite=overwrite,
                        source_sha256=sha256_file(weights) if weights.is_file() else None, settings=settings)
 
 

@@ -423,7 +423,8 @@ def write_vectors(
         raise InputError("the word2vec binary format always has a header")
     for w in words:
         if not w or any(c in w for c in " \n\r\t"):
-            raise InputError(f"cannot write word {_show(w.encode('utf-8', 'replace'))}: keys in these formats cannot be empty or contain whitespace")
+            raise InputError(f"cannot write word {_show(w.encode('utf-8', 'replace'))}: "
+                             "keys in these formats cannot be empty or contain whitespace")
     with atomic_open(path) as fh:
         if header:
             fh.write(f"{len(words)} {vectors.shape[1]}\n".encode())
