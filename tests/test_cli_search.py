@@ -107,7 +107,7 @@ def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_
     assert "8-d vectors but the index holds 50-d" in capsys.readouterr().err
     assert main(["index", str(folder), "-o", str(out), "--encoder", f"glove:{tiny_glove}", "-q"]) == 1
     assert "--rebuild" in capsys.readouterr().err
-    from textemb.search.store import IndexLock
+    from textemb.search.stores.folder_files import IndexLock
 
     with IndexLock(out):
         assert main(["index", str(folder), "-o", str(out), "-q"]) == 1

@@ -10,8 +10,8 @@ import pytest
 
 from textemb.errors import FormatError
 from textemb.search import ChunkSettings, Index, load_documents
-from textemb.search.distributed import (chunk_documents, plan_shards, read_shard, shard_done, shard_key,
-                                        write_shard)
+from textemb.search.chunking import chunk_documents
+from textemb.search.ray_engine import plan_shards, read_shard, shard_done, shard_key, write_shard
 from textemb_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +143,7 @@ def test_ray_engine_into_milvus_lite_matches_the_folder_index(wiki_pair, tmp_pat
 
 def test_documents_must_have_a_rebuildable_encoder_for_ray(glove50, tmp_path):
     from textemb.errors import InputError
-    from textemb.search.scale import index_documents
+    from textemb.search.indexing import index_documents
     from textemb.vectors import WordVectors
 
     anon = WordVectors(glove50.words[:100], np.asarray(glove50.vectors[:100]), name="anon")  # no spec

@@ -7,6 +7,7 @@ Layout of an index folder (generation ``G`` = the manifest's ``generation``)::
     passages-G.npy       int64 (n, 3): document row, start and end character offsets
     docs-G.jsonl         one JSON object per document: id, title, source, source_hash, text, meta
     hnsw-G.faiss         optional faiss HNSW graph over vectors-G
+    lexical-G.npz/.json  optional sidecar files (the BM25 index: numeric arrays + JSON, no pickle)
     lock                 flock()ed by the one writer
 
 A write puts every file of generation G+1 in place (temp file, fsync, rename), then replaces
@@ -27,11 +28,11 @@ import numpy as np
 
 from textemb.errors import FormatError, TextembError
 from textemb.io.atomic import atomic_open, fsync_dir
-from textemb.io.cache import sha256_file
+from textemb.io.cache import check_format, sha256_file
 
 FORMAT = "textemb-index"
 FORMAT_VERSION = 1
-_DATA = re.compile(r"^(vectors|passages|docs|hnsw)-(\d+)\.(npy|jsonl|faiss)$")
+_DATA = re.compile(r"^(vectors|passages|docs|hnsw|lexical)-(\d+)\.(npy|jsonl|faiss|npz|json)$")
 
 
 class IndexLockedError(TextembError):
@@ -102,20 +103,18 @@ def read_manifest(folder: Path) -> dict:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"manifest.json is not valid JSON ({exc})", path=folder) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise FormatError(f"manifest.json does not describe a {FORMAT} folder", path=folder)
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise FormatError(f"index format version {version!r} is newer than this textemb reads ({FORMAT_VERSION}); upgrade textemb", path=folder)
-    return manifest
+    return check_format(manifest, FORMAT, FORMAT_VERSION, folder)
 
 
 def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages: np.ndarray,
-                     docs: list[dict], hnsw: bytes | None) -> dict:
-    """Write generation ``manifest['generation']`` and swap the manifest in. Caller holds the lock."""
+                     docs: list[dict], hnsw: bytes | None, sidecars: dict[str, bytes] | None = None) -> dict:
+    """Write generation ``manifest['generation']`` and swap the manifest in. Caller holds the lock.
+
+    ``sidecars`` maps a file name pattern ``lexical-{gen}.npz`` (role = the name up to the dash plus the
+    suffix, e.g. ``lexical.npz``) to its bytes."""
     gen = manifest["generation"]
     try:
-        manifest = _write_files(folder, manifest, gen, vectors, passages, docs, hnsw)
+        manifest = _write_files(folder, manifest, gen, vectors, passages, docs, hnsw, sidecars or {})
     except OSError as exc:
         _remove_generation(folder, gen)  # no half-written generation and no temp files stay behind
         reason = exc.strerror or str(exc)
@@ -127,7 +126,7 @@ def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages
 
 
 def _write_files(folder: Path, manifest: dict, gen: int, vectors: np.ndarray, passages: np.ndarray,
-                 docs: list[dict], hnsw: bytes | None) -> dict:
+                 docs: list[dict], hnsw: bytes | None, sidecars: dict[str, bytes]) -> dict:
     names = {"vectors": f"vectors-{gen:06d}.npy", "passages": f"passages-{gen:06d}.npy", "docs": f"docs-{gen:06d}.jsonl"}
     with atomic_open(folder / names["vectors"]) as fh:
         np.save(fh, np.ascontiguousarray(vectors), allow_pickle=False)
@@ -140,6 +139,11 @@ def _write_files(folder: Path, manifest: dict, gen: int, vectors: np.ndarray, pa
         names["hnsw"] = f"hnsw-{gen:06d}.faiss"
         with atomic_open(folder / names["hnsw"]) as fh:
             fh.write(hnsw)
+    for role, data in sidecars.items():  # role "lexical.npz" -> file lexical-G.npz
+        stem, suffix = role.split(".", 1)
+        names[role] = f"{stem}-{gen:06d}.{suffix}"
+        with atomic_open(folder / names[role]) as fh:
+            fh.write(data)
     manifest = dict(manifest)
     manifest["files"] = {
         role: {"name": name, "size": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
@@ -236,3 +240,9 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
                           or passages[:, 1].min() < 0 or (passages[:, 2] < passages[:, 1]).any()):
         raise FormatError("passage table points outside the document list; the index is damaged: re-index", path=folder)
     return vectors, passages, docs, hnsw
+
+
+def sidecar_paths(folder: Path, manifest: dict) -> dict[str, Path]:
+    """``role -> path`` of the sidecar files (``lexical.npz`` ...) a checked manifest names."""
+    files = manifest.get("files") or {}
+    return {role: folder / info["name"] for role, info in files.items() if "." in role}
