@@ -51,7 +51,23 @@ def add_parser(sub):
                           description="Analogies (3CosAdd and 3CosMul), WordSim-353, SimLex-999 and Lee documents "
                                       "for each --encoder; word-level benchmarks use the encoder's word vectors.")
     _common(al)
+    _add_retrieval(tasks)
     return p
+
+
+def _add_retrieval(tasks) -> None:
+    """``textemb eval retrieval``: dense, bm25 and hybrid search side by side on a BEIR folder."""
+    r = tasks.add_parser("retrieval", help="search quality on a BEIR folder: nDCG@10, MRR@10, Recall@k",
+                         description="Index the corpus once (in memory) and rank every query with dense, bm25 and "
+                                     "hybrid search; metrics by ir-measures (BEIR/MTEB conventions).")
+    r.add_argument("--dataset", "-d", required=True, metavar="BEIR_FOLDER",
+                   help="folder with corpus.jsonl, queries.jsonl and qrels.tsv (or qrels/test.tsv)")
+    r.add_argument("--corpus", metavar="FILE", help="corpus.jsonl kept elsewhere (e.g. corpora/wikipedia-sample)")
+    r.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"],
+                   help="modes to run (repeat; default: all three)")
+    r.add_argument("--fusion", choices=["rrf", "weighted"], default="rrf", help="hybrid fusion (default rrf)")
+    r.add_argument("--doc-score", choices=["max", "mean"], default="max")
+    _common(r)
 
 
 def _encoders(args) -> list[str]:
@@ -106,10 +122,23 @@ def _similarity(enc, spec: str, args, dataset: str):
                                delimiter=getattr(args, "delimiter", "\t"))
 
 
+def _retrieval(args) -> list:
+    from textemb.search.retrieval import evaluate_retrieval, load_beir
+
+    data = load_beir(args.dataset, corpus=args.corpus)
+    out = []
+    for spec in args.encoder or ["all-MiniLM-L6-v2"]:
+        for r in evaluate_retrieval(data, _load(spec, args), modes=args.mode or ("dense", "bm25", "hybrid"),
+                                    doc_score=args.doc_score, fusion=args.fusion):
+            r.encoder = spec
+            out.append(r)
+    return out
+
+
 def run(args) -> int:
     results = []
     notes = []
-    for spec in _encoders(args):
+    for spec in [] if args.task == "retrieval" else _encoders(args):
         enc = _load(spec, args)
         first = len(results)
         if args.task == "analogy":
@@ -132,6 +161,8 @@ def run(args) -> int:
             results.append(_similarity(enc, spec, args, "lee"))
         for r in results[first:]:  # label results with the spec as typed (it may carry options)
             r.encoder = spec
+    if args.task == "retrieval":
+        results = _retrieval(args)
     if args.report:
         from textemb.evaluation import write_report
 

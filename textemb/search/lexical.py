@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -141,7 +142,7 @@ class LexicalIndex:
             info = json.loads(meta.decode("utf-8"))
             with np.load(io.BytesIO(npz), allow_pickle=False) as z:
                 arrays = {k: np.asarray(z[k]) for k in _ARRAYS}
-        except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError) as exc:
+        except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
             raise FormatError(f"the lexical index is damaged ({type(exc).__name__}: {exc}); re-index", path=where) from None
         check_format(info, FORMAT, FORMAT_VERSION, where)
         vocab, doc_ids = info.get("vocab"), info.get("doc_ids")

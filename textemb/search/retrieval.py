@@ -155,8 +155,8 @@ def evaluate_retrieval(data: BeirData, encoder: Encoder, *, modes: Sequence[str]
     for mode in modes:
         t0 = time.perf_counter()
         metrics = score_rankings(rankings(data, index, mode=mode, doc_score=doc_score, fusion=fusion), data.qrels)
-        metrics["queries"] = sum(1 for rel in data.qrels.values() if any(g > 0 for g in rel.values()))
         settings = {"method": mode if mode != "hybrid" else f"hybrid, {fusion}", "mode": mode,
+                    "queries": sum(1 for rel in data.qrels.values() if any(g > 0 for g in rel.values())),
                     "documents": len(data.corpus), "chunk": dataclasses.asdict(index.chunk), "doc_score": doc_score,
                     "index_seconds": round(build_s, 2), "search_seconds": round(time.perf_counter() - t0, 2),
                     "metrics_by": f"ir-measures {ir_measures.__version__} (pytrec_eval; BEIR conventions)",
@@ -168,7 +168,7 @@ def evaluate_retrieval(data: BeirData, encoder: Encoder, *, modes: Sequence[str]
 
 def to_markdown_table(results: Sequence[EvalResult]) -> str:
     """``| mode | nDCG@10 | MRR@10 | Recall@1 | ... |`` for results of :func:`evaluate_retrieval`."""
-    names = [k for k in results[0].metrics if k != "queries"]
+    names = list(results[0].metrics)
     lines = ["| mode | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for r in results:
         lines.append(f"| {r.settings.get('method', r.task)} | " + " | ".join(f"{r.metrics[n]:.3f}" for n in names) + " |")
