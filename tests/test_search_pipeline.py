@@ -40,7 +40,7 @@ def test_rrf_and_weighted_fusion_by_hand():
     assert [d for d, _ in fused] == ["a", "c", "b"]
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62) and fused[1][1] == pytest.approx(1 / 63 + 1 / 61)
     w = fuse([["a", "b"], ["b", "c"]], method="weighted", scores=[[0.9, 0.5], [10.0, 2.0]], k=3)
-    assert w == [("a", pytest.approx(1.0)), ("b", pytest.approx(1.0)), ("c", pytest.approx(0.0))]  # tie: best rank first
+    assert w == [("a", pytest.approx(0.5)), ("b", pytest.approx(0.5)), ("c", pytest.approx(0.0))]  # tie: best rank first
 
 
 def test_bm25_scores_equal_bm25s_on_the_same_passages():
@@ -86,7 +86,8 @@ def test_modes_and_hit_scores(glove50):
     idx = Index.build(DOCS, glove50, chunk=CHUNK)
     dense = idx.search("lending money for houses", k=2, mode="dense")
     bm25 = idx.search("interest rates", k=2, mode="bm25")
-    hybrid = idx.search("interest rates and loans", k=4)  # the default mode
+    hybrid = idx.search("interest rates and loans", k=4, fusion="rrf")
+    assert idx.search("interest rates and loans", k=4)[0].id == "bank"  # the default: hybrid, weighted
     assert dense[0].id == "bank" and set(dense[0].scores) == {"dense"}
     assert [h.id for h in bm25] == ["bank"] and set(bm25[0].scores) == {"bm25"} and bm25[0].passage
     assert hybrid[0].id == "bank" and set(hybrid[0].scores) == {"dense", "bm25"}
@@ -168,7 +169,7 @@ def test_cli_eval_retrieval_side_by_side(capsys, tmp_path):
     assert modes == ["dense", "bm25", "hybrid"] and all(r["task"] == "retrieval" for r in data["results"])
     assert all(0 < r["metrics"]["nDCG@10"] <= 1 for r in data["results"])
     text = out.read_text()
-    assert "wikipedia-sample-hard (retrieval, hybrid, rrf)" in text and "nDCG@10" in text
+    assert "wikipedia-sample-hard (retrieval, hybrid, weighted)" in text and "nDCG@10" in text
 
 
 # ----------------------------------------------------------------------------- the one chunker

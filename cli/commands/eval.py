@@ -65,7 +65,7 @@ def _add_retrieval(tasks) -> None:
     r.add_argument("--corpus", metavar="FILE", help="corpus.jsonl kept elsewhere (e.g. corpora/wikipedia-sample)")
     r.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"],
                    help="modes to run (repeat; default: all three)")
-    r.add_argument("--fusion", choices=["rrf", "weighted"], default="rrf", help="hybrid fusion (default rrf)")
+    r.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted", help="hybrid fusion (default weighted)")
     r.add_argument("--doc-score", choices=["max", "mean"], default="max")
     _common(r)
 

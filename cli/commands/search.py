@@ -27,10 +27,11 @@ def add_parser(sub):
                         "milvus-lite:FILE.db/COLLECTION)")
     p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="documents to show (default 5)")
     p.add_argument("--mode", choices=["dense", "bm25", "hybrid", "exact", "ann", "auto"], default=None,
-                   help="dense (vectors), bm25 (words) or hybrid (both, reciprocal-rank fusion; the default). "
+                   help="dense (vectors), bm25 (words) or hybrid (both; the default). "
                         "exact / ann are dense search with that vector search")
-    p.add_argument("--fusion", choices=["rrf", "weighted"], default="rrf",
-                   help="how hybrid fuses the two rankings: reciprocal rank (default) or min-max-normalised scores")
+    p.add_argument("--fusion", choices=["weighted", "rrf"], default=None,
+                   help="how hybrid fuses the two rankings: mean of min-max-normalised scores (weighted, the default) "
+                        "or reciprocal rank (rrf)")
     p.add_argument("--vector-search", choices=["auto", "exact", "ann"], default="auto",
                    help="exact matrix multiply, faiss HNSW, or auto (HNSW when the index has one)")
     p.add_argument("--doc-score", choices=["max", "mean"], default="max",
@@ -45,6 +46,7 @@ def run(args) -> int:
     from textemb import load_encoder
     from textemb.errors import InputError
     from textemb.search import DEFAULT_MODE, Index
+    from textemb.search.index import DEFAULT_FUSION
 
     if not args.query.strip():
         raise InputError("empty query: give some words to search for")
@@ -59,7 +61,7 @@ def run(args) -> int:
         idx = _index_for_folder(args)
     with idx:
         hits = idx.search(args.query, k=args.k, mode=args.mode, doc_score=args.doc_score, ann=args.vector_search,
-                          fusion=args.fusion)
+                          fusion=args.fusion or DEFAULT_FUSION)
         empty = len(idx) == 0
     if args.json:
         print_json({"query": args.query, "index": str(idx.path), "encoder": idx.encoder_spec, "root": idx.root,

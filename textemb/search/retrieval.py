@@ -25,7 +25,7 @@ from textemb.errors import FormatError, InputError, require
 from textemb.evaluation.result import EvalResult, library_versions
 from textemb.search.chunking import ChunkSettings
 from textemb.search.documents import Document
-from textemb.search.index import MODES, Index
+from textemb.search.index import DEFAULT_FUSION, MODES, Index
 
 K_VALUES = (1, 5, 10)
 
@@ -129,7 +129,7 @@ def build_index(data: BeirData, encoder: Encoder, *, chunk: ChunkSettings = Chun
 
 
 def rankings(data: BeirData, index: Index, *, mode: str, k: int = 10, doc_score: str = "max",
-             fusion: str = "rrf") -> dict[str, list[str]]:
+             fusion: str = DEFAULT_FUSION) -> dict[str, list[str]]:
     """Document ids ranked for every query of ``data`` by ``index`` in ``mode``."""
     qids = list(data.queries)
     hits = index.search([data.queries[q] for q in qids], k=k, mode=mode, doc_score=doc_score, ann="exact",
@@ -138,7 +138,7 @@ def rankings(data: BeirData, index: Index, *, mode: str, k: int = 10, doc_score:
 
 
 def evaluate_retrieval(data: BeirData, encoder: Encoder, *, modes: Sequence[str] = MODES,
-                       chunk: ChunkSettings = ChunkSettings(), doc_score: str = "max", fusion: str = "rrf",
+                       chunk: ChunkSettings = ChunkSettings(), doc_score: str = "max", fusion: str = DEFAULT_FUSION,
                        index: Index | None = None, show_progress: bool | None = None) -> list[EvalResult]:
     """One :class:`EvalResult` per mode (dense, bm25, hybrid), all searching one index of ``data``'s corpus."""
     for mode in modes:
