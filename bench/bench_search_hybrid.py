@@ -60,7 +60,7 @@ def quality(index_paths: list[str]) -> None:
     note = ("Corpus: corpora/wikipedia-sample (106 articles, 128-word passages, 32 overlap, title prefixed), encoded "
             "once per encoder; metrics by ir-measures (BEIR conventions). BM25: bm25s (k1=1.5, b=0.75, English "
             "stopwords) over the same passages; document score = best passage; hybrid = reciprocal-rank fusion "
-            "(k=60, top 100 of each) or min-max-normalised score sum (weighted, 1:1).")
+            "(k=60, top 100 of each) or the mean of min-max-normalised scores (weighted, 1:1; the default).")
     (RESULTS / "search_hybrid_quality.md").write_text("\n".join(["# Dense vs BM25 vs hybrid", "", note, ""] + head + rows) + "\n")
     (RESULTS / "search_hybrid_quality.json").write_text(json.dumps(out, indent=2))
 

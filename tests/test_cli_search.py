@@ -149,6 +149,6 @@ def test_search_wikipedia_with_minilm(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "Apollo 11" in out.splitlines()[0]
     data = load_beir(ROOT / "corpora" / "wikipedia-sample-eval", corpus=WIKI / "corpus.jsonl")
-    result = evaluate_retrieval(data, load_encoder("all-MiniLM-L6-v2"))
-    dense = next(v for k, v in result.metrics.items() if k.startswith("textemb"))
+    result = evaluate_retrieval(data, load_encoder("all-MiniLM-L6-v2"), modes=["dense"])
+    dense = next(r.metrics for r in result if r.settings["mode"] == "dense")
     assert dense["Recall@10"] >= 0.9 and dense["nDCG@10"] >= 0.7

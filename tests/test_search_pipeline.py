@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textemb_cli.main import main
 
 from tests.contextual_fixtures import tiny_bert, tiny_sbert  # noqa: F401  (fixtures)
 from textemb.errors import FormatError
@@ -17,7 +18,6 @@ from textemb.search import lexical as lexical_mod
 from textemb.search.chunking import chunk_documents, chunk_tokenizer
 from textemb.search.lexical import LexicalIndex
 from textemb.search.ranking import fuse
-from textemb_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"

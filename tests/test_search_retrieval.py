@@ -61,7 +61,7 @@ def test_dense_and_bm25_side_by_side_on_real_articles(glove50):
         assert r.metrics["Recall@10"] >= 0.75
         assert r.task == "retrieval" and r.primary == "nDCG@10" and r.to_dict()["primary"] == "nDCG@10"
         assert r.settings["queries"] == 12
-    assert "| hybrid, weighted |" in to_markdown_table(results)
+    assert "| hybrid, weighted |" in to_markdown_table(results) == results.to_markdown()
 
 
 @pytest.mark.slow

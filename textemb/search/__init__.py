@@ -39,15 +39,32 @@ from textemb.search.sync import SyncReport
 #: the default search encoder, then the fallbacks tried when its backend is not installed
 DEFAULT_SEARCH_ENCODERS = ("all-MiniLM-L6-v2", "avg:glove-6b-50d", "glove-6b-50d")
 
-__all__ = ["ChunkSettings", "DEFAULT_MODE", "Document", "DocumentSet", "Hit", "Index", "IndexLockedError",
-           "IndexWriteError", "MODES", "SyncReport", "chunk_spans", "default_encoder", "load_documents",
-           "DEFAULT_SEARCH_ENCODERS"]
+__all__ = [
+    "DEFAULT_MODE",
+    "DEFAULT_SEARCH_ENCODERS",
+    "MODES",
+    "ChunkSettings",
+    "Document",
+    "DocumentSet",
+    "Hit",
+    "Index",
+    "IndexLockedError",
+    "IndexWriteError",
+    "SyncReport",
+    "chunk_spans",
+    "default_encoder",
+    "load_documents",
+]
 
 
 def default_encoder(device: str = "cpu"):
     """all-MiniLM-L6-v2 when the sentence-transformers backend is installed, else averaged GloVe 50d."""
     from textemb import load_encoder
-    from textemb.errors import MissingDependencyError, ModelNotInstalledError, UnknownEncoderError
+    from textemb.errors import (
+        MissingDependencyError,
+        ModelNotInstalledError,
+        UnknownEncoderError,
+    )
 
     failures = []
     for spec in DEFAULT_SEARCH_ENCODERS:

@@ -15,8 +15,17 @@ from textemb.errors import FormatError, InputError
 from textemb.io.cache import check_format
 from textemb.search.chunking import ChunkSettings
 
-__all__ = ["METRIC", "NORMALIZE", "check_encoder", "check_same_build", "check_format", "check_vectors", "chunk_from_manifest", "describe",
-           "encoder_key"]
+__all__ = [
+    "METRIC",
+    "NORMALIZE",
+    "check_encoder",
+    "check_format",
+    "check_same_build",
+    "check_vectors",
+    "chunk_from_manifest",
+    "describe",
+    "encoder_key",
+]
 
 #: how vectors are compared in every store: inner product of L2-normalised rows (= cosine)
 METRIC = "cosine"

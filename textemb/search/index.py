@@ -25,7 +25,14 @@ from textemb.search.compat import check_encoder, check_same_build
 from textemb.search.documents import Document, DocumentSet
 from textemb.search.engines import DTYPES, Engine, LocalEngine
 from textemb.search.lexical import LexicalIndex
-from textemb.search.ranking import DOC_SCORES, DocScore, Hit, PassageMatches, aggregate, fuse
+from textemb.search.ranking import (
+    DOC_SCORES,
+    DocScore,
+    Hit,
+    PassageMatches,
+    aggregate,
+    fuse,
+)
 from textemb.search.stores.base import VectorStore
 from textemb.search.stores.memory import MemoryStore
 from textemb.search.sync import SyncReport, plan_sync
@@ -56,7 +63,7 @@ class Index:
     @classmethod
     def build(cls, docs: DocumentSet | Iterable[Document | str], encoder: Encoder, *, path: str | Path | None = None,
               chunk: ChunkSettings = ChunkSettings(), dtype: str = "float32", ann: str = "auto", batch_size: int = 64,
-              show_progress: bool | None = None, device: str = "cpu", engine: Engine | None = None) -> "Index":
+              show_progress: bool | None = None, device: str = "cpu", engine: Engine | None = None) -> Index:
         """Chunk and encode ``docs``; in memory, or saved to ``path`` (a folder or a store URL) under its lock."""
         from textemb.search.stores import create_store
 
@@ -88,7 +95,7 @@ class Index:
 
     @classmethod
     def open(cls, path: str | Path, *, encoder: Encoder | None = None, device: str = "cpu",
-             verify: bool | None = None, writable: bool = False) -> "Index":
+             verify: bool | None = None, writable: bool = False) -> Index:
         """Open an index folder or store URL; ``writable`` holds the write lock until :meth:`close`.
 
         ``verify`` checks every file's sha256 against the manifest (None: indexes up to 64 MB).
@@ -157,7 +164,7 @@ class Index:
             self.use_encoder(load_encoder(self.encoder_spec, device=self.device))
         return self._encoder
 
-    def use_encoder(self, encoder: Encoder) -> "Index":
+    def use_encoder(self, encoder: Encoder) -> Index:
         """Encode with this (already loaded) encoder; it must match the index's spec and dim."""
         check_encoder(encoder, self.encoder_spec, self.dim, "the index")
         self._encoder = encoder
@@ -262,7 +269,7 @@ class Index:
         """Release the store (the write lock of a folder opened ``writable``, a Milvus connection)."""
         self.store.close()
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Index:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -432,4 +439,4 @@ def _record(d: Document) -> dict:
             "meta": d.meta}
 
 
-__all__ = ["ANN_CHOICES", "DEFAULT_FUSION", "DEFAULT_MODE", "DTYPES", "DocScore", "Hit", "Index", "MODES"]
+__all__ = ["ANN_CHOICES", "DEFAULT_FUSION", "DEFAULT_MODE", "DTYPES", "MODES", "DocScore", "Hit", "Index"]

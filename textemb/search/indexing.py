@@ -26,7 +26,13 @@ from textemb.search.compat import check_same_build, encoder_key
 from textemb.search.documents import DEFAULT_MAX_BYTES, DocumentSet, load_documents
 from textemb.search.index import Index
 from textemb.search.ray_engine import SHARD_SIZE, RayEngine, RayReport, clean_shards
-from textemb.search.stores import StoreURL, create_store, drop_store, open_store, parse_store_url
+from textemb.search.stores import (
+    StoreURL,
+    create_store,
+    drop_store,
+    open_store,
+    parse_store_url,
+)
 from textemb.search.sync import SyncReport
 
 ENGINES = ("local", "ray")

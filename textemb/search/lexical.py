@@ -134,7 +134,7 @@ class LexicalIndex:
         return buf.getvalue(), json.dumps(meta, ensure_ascii=False).encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, npz: bytes, meta: bytes, where: object = "lexical index") -> "LexicalIndex":
+    def from_bytes(cls, npz: bytes, meta: bytes, where: object = "lexical index") -> LexicalIndex:
         """Read what :meth:`to_bytes` wrote, checking every array's type and shape (FormatError when damaged)."""
         from textemb.io.cache import check_format
 

@@ -137,9 +137,16 @@ def rankings(data: BeirData, index: Index, *, mode: str, k: int = 10, doc_score:
     return {q: [h.id for h in hs] for q, hs in zip(qids, hits)}
 
 
+class RetrievalResults(list):
+    """The :class:`EvalResult` of each mode, in order; :meth:`to_markdown` gives them as one table."""
+
+    def to_markdown(self) -> str:
+        return to_markdown_table(self)
+
+
 def evaluate_retrieval(data: BeirData, encoder: Encoder, *, modes: Sequence[str] = MODES,
                        chunk: ChunkSettings = ChunkSettings(), doc_score: str = "max", fusion: str = DEFAULT_FUSION,
-                       index: Index | None = None, show_progress: bool | None = None) -> list[EvalResult]:
+                       index: Index | None = None, show_progress: bool | None = None) -> RetrievalResults:
     """One :class:`EvalResult` per mode (dense, bm25, hybrid), all searching one index of ``data``'s corpus."""
     for mode in modes:
         if mode not in MODES:
@@ -151,7 +158,7 @@ def evaluate_retrieval(data: BeirData, encoder: Encoder, *, modes: Sequence[str]
     import ir_measures
 
     spec = encoder.spec or encoder.name
-    results = []
+    results = RetrievalResults()
     for mode in modes:
         t0 = time.perf_counter()
         metrics = score_rankings(rankings(data, index, mode=mode, doc_score=doc_score, fusion=fusion), data.qrels)

@@ -34,7 +34,7 @@ class FolderStore(MemoryStore):
 
     @classmethod
     def create(cls, path: str | Path, *, encoder_spec: str, dim: int, chunk: ChunkSettings = ChunkSettings(),
-               dtype: str = "float32", ann: str = "auto", device: str = "cpu", fresh: bool = False) -> "FolderStore":
+               dtype: str = "float32", ann: str = "auto", device: str = "cpu", fresh: bool = False) -> FolderStore:
         """Open ``path`` for writing; a new (or, ``fresh``, replaced) index lives in memory until :meth:`flush`.
 
         Nothing is written before the first flush, so a build that fails leaves the folder as it was.
@@ -49,7 +49,7 @@ class FolderStore(MemoryStore):
 
     @classmethod
     def open(cls, path: str | Path, *, device: str = "cpu", verify: bool | None = None,
-             writable: bool = False) -> "FolderStore":
+             writable: bool = False) -> FolderStore:
         """Open an index folder (vectors memory-mapped); ``verify`` checks every file's sha256 (None: small ones)."""
         path = Path(path)
         lock = files.IndexLock(path).acquire() if writable else None
@@ -120,7 +120,7 @@ class FolderStore(MemoryStore):
             "generation": files.next_generation(self.path),
             "dim": self.dim, "metric": "cosine", "normalize": "l2",  # rows are L2-normalised: inner product = cosine
             "dtype": self.dtype,
-            "counts": {"documents": len(self.docs), "passages": int(len(self.passages)),
+            "counts": {"documents": len(self.docs), "passages": len(self.passages),
                        "sources": len({d.get("source", "") for d in self.docs})},
             "encoder": {"spec": self.encoder_spec, "key": encoder_key(self.encoder_spec), "dim": self.dim},
             "settings": {"chunk": dataclasses.asdict(self.chunk), "ann": self.ann,

@@ -59,7 +59,7 @@ class MemoryStore:
         return [d["id"] for d in self.docs if d.get("source", "") in sources]
 
     def passage_count(self) -> int:
-        return int(len(self.passages))
+        return len(self.passages)
 
     def iter_passages(self) -> Iterator[tuple[str, list[str]]]:
         first = self._first_rows()
@@ -88,7 +88,7 @@ class MemoryStore:
         self.vectors = np.concatenate([self.matrix(), vecs]) if len(self.vectors) else vecs
         self.passages = np.concatenate([self.passages, rows]) if len(self.passages) else rows
         self._changed()
-        return int(len(rows))
+        return len(rows)
 
     def remove(self, ids: Iterable[str]) -> int:
         drop = set(ids)
