@@ -149,9 +149,14 @@ def clean_shards(folder: Path) -> None:
 class ShardEncoder:
     """``map_batches`` callable: loads the encoder once per actor, encodes one shard per row."""
 
-    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 64, dtype: str = "float32") -> None:
+    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 64, dtype: str = "float32",
+                 torch_threads: int | None = None) -> None:
         from textemb import load_encoder
 
+        if torch_threads:  # the driver's intra-op thread count: float sums in the same order, bit-identical vectors
+            import torch
+
+            torch.set_num_threads(torch_threads)
         self.encoder = load_encoder(spec, device=device)
         self.batch_size, self.dtype = batch_size, dtype
 
@@ -284,7 +289,7 @@ def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, re
                                  override_num_blocks=len(todo))
         out = ds.map_batches(ShardEncoder, batch_size=1, batch_format="numpy",
                              fn_constructor_kwargs={"spec": spec, "device": device, "batch_size": batch_size,
-                                                    "dtype": dtype},
+                                                    "dtype": dtype, "torch_threads": _torch_threads()},
                              compute=ActorPoolStrategy(size=actors), num_cpus=cpus_per_actor,
                              num_gpus=gpus_per_actor or None)
         try:
@@ -297,6 +302,14 @@ def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, re
             raise TextembError(f"Ray encoding failed after {report.encoded} of {len(todo)} shards: "
                                f"{lines[-1] if lines else type(exc).__name__}; the finished shards are kept in "
                                f"{shard_dir}: run the same command again to resume") from exc
+
+
+def _torch_threads() -> int | None:
+    """torch's thread count in this process, if torch is loaded (a local engine here encodes with it)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else None
 
 
 def _write_batch(batch: dict, by_id: dict, shard_dir: Path, spec: str, dim: int, report: RayReport) -> None:
