@@ -214,6 +214,7 @@ def _build(docs, enc, target, chunk, engine):
 def test_local_and_ray_builds_are_bit_identical_on_folder_and_milvus_lite(unit, ray_runtime, tmp_path, glove50,
                                                                           tiny_sbert):  # noqa: F811
     from textemb import load_encoder
+    from textemb.search.engines import LocalEngine
     from textemb.search.ray_engine import RayEngine
 
     pytest.importorskip("milvus_lite")
@@ -225,10 +226,11 @@ def test_local_and_ray_builds_are_bit_identical_on_folder_and_milvus_lite(unit, 
         for store in ("folder", "milvus-lite"):
             target = str(tmp_path / f"{engine_name}.idx") if store == "folder" else \
                 f"milvus-lite:{tmp_path / 'm.db'}/{engine_name}_{unit}"
-            engine = None if engine_name == "local" else RayEngine(enc.spec, enc.dim, tmp_path / f"shards-{store}",
-                                                                   shard_size=256)
+            # the same groups of 64 passages per encode call on both engines (the defaults are both 1024)
+            engine = LocalEngine(enc, group_size=64) if engine_name == "local" else \
+                RayEngine(enc.spec, enc.dim, tmp_path / f"shards-{store}", shard_size=64)
             _build(docs, enc, target, chunk, engine)
-            if engine is not None:
+            if engine_name == "ray":
                 assert engine.report.shards > 1 and engine.report.encoded == engine.report.shards
             targets[(engine_name, store)] = target
     a, b = Index.open(targets[("local", "folder")]), Index.open(targets[("ray", "folder")])
