@@ -6,9 +6,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TEXTEMB_CACHE ?= $(CURDIR)/.cache/textemb
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast bench clean browser serve
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed browser
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,20 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m "not slow" -q
 
+# a real headless browser for tests/test_serve_browser.py: Debian's chromium + chromium-driver (apt-get, as root
+# or through sudo); does nothing when both are already there
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium chromium-driver; fi
+
+# serve the demo index (built by 'make demo') on http://127.0.0.1:8000/ with GloVe for the words tab
+serve: setup
+	test -f out/wiki.idx/manifest.json || $(VENV)/bin/textemb index corpora/wikipedia-sample -o out/wiki.idx --encoder all-MiniLM-L6-v2
+	$(VENV)/bin/textemb serve --index out/wiki.idx --words glove-6b-50d
+
 bench: setup
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache out

@@ -1,6 +1,8 @@
 """Entry point: parse the command line, run one command, map errors to exit codes.
 
 Exit codes: 0 success, 1 user error (a one-line ``textemb: error: ...`` message), 2 usage.
+Any other exception is a bug or an unforeseen failure: it too prints one line (and exits 1), and
+``TEXTEMB_DEBUG=1`` prints its traceback first.
 Each command lives in ``textemb_cli.commands.<name>`` with ``add_parser(subparsers)`` and
 ``run(args) -> int``; adding a command is adding a module to ``cli/commands/``.
 """
@@ -48,23 +50,40 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download by default; users may unset it
     from textemb.errors import TextembError
+    from textemb.text import printable
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except TextembError as exc:
-        print(f"textemb: error: {exc}", file=sys.stderr)
+        print(f"textemb: error: {printable(exc, keep_newlines=True)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
     except OSError as exc:  # disk full, read-only folder, permission denied: a message, not a traceback
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        print(f"textemb: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"textemb: error: {printable(where)}{printable(exc.strerror or exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("textemb: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen failure: one line, traceback on request
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    """Print one line for an exception textemb did not foresee (``TEXTEMB_DEBUG=1``: the traceback too)."""
+    from textemb.text import excerpt
+
+    if os.environ.get("TEXTEMB_DEBUG", "").strip() not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    message = excerpt(str(exc) or "no message", 300)
+    print(f"textemb: error: unexpected {type(exc).__name__}: {message} "
+          "(run with TEXTEMB_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

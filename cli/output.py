@@ -1,14 +1,34 @@
-"""Printing helpers shared by the commands: readable tables for people, JSON for machines."""
+"""Printing helpers shared by the commands: readable tables for people, JSON for machines.
+
+Words, file names and other strings from data reach the terminal only through these (or through
+:func:`textemb.text.printable` at a command's own ``print``): table cells have C0/C1 controls and
+bidi overrides escaped; JSON is always valid UTF-8 (lone surrogates from undecodable names become
+U+FFFD) and carries C1/bidi characters as ``\\uXXXX`` escapes, which JSON readers decode unchanged.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 
+# characters JSON may carry raw but a terminal could act on (C1 controls, bidi overrides, line separators)
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(obj: object) -> str:
+    """``obj`` as indented JSON that is valid UTF-8 and safe to show on a terminal."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, default=_default)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (undecodable file names)
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
 
 def print_json(obj: object) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=_default)
+    sys.stdout.write(json_text(obj))
     sys.stdout.write("\n")
 
 
@@ -24,6 +44,9 @@ def _default(obj: object):
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain aligned text table (numbers right-aligned)."""
+    from textemb.text import printable
+
+    headers = [printable(h) for h in headers]
     cells = [[_fmt(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     numeric = [all(isinstance(r[i], (int, float)) for r in rows) and rows for i in range(len(headers))]
@@ -41,4 +64,6 @@ def _fmt(value: object) -> str:
         return f"{value:.4f}"
     if value is None:
         return "-"
-    return str(value)
+    from textemb.text import printable
+
+    return printable(value)

@@ -109,6 +109,7 @@ def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_
     assert "--rebuild" in capsys.readouterr().err
     from textemb.search.stores.folder_files import IndexLock
 
+    (folder / "new.txt").write_text("A new note about frogs.", encoding="utf-8")  # a change: a writer is needed
     with IndexLock(out):
         assert main(["index", str(folder), "-o", str(out), "-q"]) == 1
         assert "index is locked" in capsys.readouterr().err

@@ -126,7 +126,7 @@ def test_encode_mean_of_tokens(wv):
 
 
 def test_registry_errors(tiny_glove):
-    with pytest.raises(UnknownEncoderError, match=r"unknown encoder 'glvoe-6b-50d'.*glove-6b-50d.*glove:"):
+    with pytest.raises(UnknownEncoderError, match=r"unknown encoder 'glvoe-6b-50d' \(did you mean 'glove-6b-50d'\?\).*textemb models"):
         load_encoder("glvoe-6b-50d")
     with pytest.raises(UnknownEncoderError, match="names no path"):
         load_encoder("glove:")
@@ -180,3 +180,33 @@ def test_constructor_checks():
         WordVectors(["a", "b"], np.zeros((3, 2)))
     with pytest.raises(InputError, match="duplicate words"):
         WordVectors(["a", "a"], np.zeros((2, 2)))
+
+
+def test_named_models_take_their_backends_options_and_near_misses_get_a_suggestion():
+    wv = load_encoder("glove-6b-50d?limit=1000")  # the named model, first 1,000 words
+    assert len(wv) == 1000 and wv.words[0] == "the"
+    for typo, meant in [("glove-6b-50", "glove-6b-50d"), ("ALL-MINILM-L6-V2x", "all-MiniLM-L6-v2"), ("glov:x.txt", "glove:")]:
+        with pytest.raises(UnknownEncoderError, match=f"did you mean '{meant}'") as err:
+            load_encoder(typo)
+        assert len(str(err.value)) < 200  # one readable line, not the whole catalogue
+    with pytest.raises(InputError, match="unknown option"):
+        load_encoder("glove-6b-50d?colour=red")
+
+
+def test_a_backend_whose_package_is_missing_names_its_extra(monkeypatch, tmp_path):
+    import builtins
+
+    from textemb.errors import MissingDependencyError
+
+    real_import = builtins.__import__
+
+    def no_gensim(name, *args, **kwargs):
+        if name == "gensim" or name.startswith("gensim."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    model = tmp_path / "model.model"
+    model.write_bytes(b"\x80\x04N.")  # a (harmless) pickle: the backend needs gensim to open it
+    monkeypatch.setattr(builtins, "__import__", no_gensim)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'textemb\[word2vec\]'"):
+        load_encoder(f"word2vec:{model}?trust_pickle=1")

@@ -137,7 +137,7 @@ class Corpus:
         for f in self.files():
             with _open_text(f, self.encoding, self.errors) as fh:
                 try:
-                    for line in fh:
+                    for line in _capped_lines(fh, f):
                         line = line.rstrip("\r\n")
                         if line.strip():
                             yield line
@@ -181,12 +181,46 @@ def _guess_kind(path: Path) -> str:
 
 
 def _open_binary(path: Path):
+    """A regular file (never a device, FIFO or /proc file), decompressed as its name says."""
+    from textemb.io.bounded import open_regular
+
+    raw = open_regular(path, what="corpus file")
     name = path.name.lower()
     if name.endswith(".bz2"):
-        return bz2.open(path, "rb")
+        return bz2.BZ2File(raw, "rb")  # closes ``raw`` with it
     if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+        return _Gzip(raw)
+    return raw
+
+
+class _Gzip(gzip.GzipFile):
+    """A GzipFile that closes the file object it reads from (gzip does not, for a given fileobj)."""
+
+    def __init__(self, raw) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+#: longest line (in characters) a corpus or counts file may have; longer means not a text file
+MAX_LINE_CHARS = 1 << 24
+
+
+def _capped_lines(fh, path: Path) -> Iterator[str]:
+    """The lines of a text stream, refusing one longer than :data:`MAX_LINE_CHARS` before it fills memory."""
+    while True:
+        line = fh.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_CHARS:
+            raise FormatError(f"a line is longer than {MAX_LINE_CHARS:,} characters: not a text file "
+                              "with one sentence or document per line", path=path)
+        yield line
 
 
 def _open_text(path: Path, encoding: str, errors: str):
@@ -234,17 +268,20 @@ def write_counts(path: str | Path, words: Sequence[str], counts: Sequence[int] |
 
 def read_counts(path: str | Path) -> dict[str, int]:
     """Read a ``word count`` file (C tool / gensim ``fvocab`` format) into ``{word: count}``."""
+    from textemb.io.bounded import open_regular
+    from textemb.text import excerpt
+
     path = Path(path)
     out: dict[str, int] = {}
     try:
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
+        with io.TextIOWrapper(open_regular(path, what="word-count file"), encoding="utf-8") as fh:
+            for lineno, line in enumerate(_capped_lines(fh, path), 1):
                 line = line.rstrip("\r\n")
                 if not line:
                     continue
                 word, _, count = line.rpartition(" ")
                 if not word or not count.isdigit():
-                    raise FormatError(f"expected 'word count', got {line[:60]!r}", path=path, line=lineno)
+                    raise FormatError(f"expected 'word count', got {excerpt(line)!r}", path=path, line=lineno)
                 out.setdefault(word, int(count))
     except (OSError, UnicodeDecodeError) as exc:
         raise FormatError(f"cannot read word counts ({exc})", path=path) from None

@@ -48,14 +48,15 @@ class TrainResult:
     words_per_second: float  # corpus_words * epochs / seconds (what the word2vec C tool reports)
     saved: list[Path] = field(default_factory=list)
 
-    def save(self, path: str | Path, *, format: str = "auto") -> list[Path]:
+    def save(self, path: str | Path, *, format: str = "auto", overwrite: bool = False) -> list[Path]:
         """Save the vectors and, beside them, the word counts (see :func:`textemb.corpus.counts_path`).
 
         ``format``: ``bin`` (word2vec binary), ``text`` (word2vec text), ``folder`` (textemb's own
         folder, memory-mappable) or ``auto``: ``.bin`` -> bin, ``.txt``/``.vec`` -> text, else folder.
-        Returns the paths written. Never pickles.
+        Returns the paths written. Never pickles. An existing folder is replaced only if textemb wrote
+        it and ``overwrite=True`` (CLI ``--force``); a folder that is not textemb's is never touched.
         """
-        written = save_vectors_with_counts(self.vectors, self.counts, path, format=format)
+        written = save_vectors_with_counts(self.vectors, self.counts, path, format=format, overwrite=overwrite)
         self.saved.extend(written)
         return written
 
@@ -74,24 +75,29 @@ class TrainResult:
 
 
 def save_vectors_with_counts(
-    wv: WordVectors, counts: np.ndarray, path: str | Path, *, format: str = "auto"
+    wv: WordVectors, counts: np.ndarray, path: str | Path, *, format: str = "auto", overwrite: bool = False
 ) -> list[Path]:
     """Write ``wv`` as word2vec binary/text or a textemb folder, plus the counts sidecar."""
     path = Path(path)
-    fmt = format
-    if fmt == "auto":
-        ext = path.name.lower().removesuffix(".gz")
-        fmt = "bin" if ext.endswith(".bin") else "text" if ext.endswith((".txt", ".vec")) else "folder"
+    fmt = output_format(path, format)
     if fmt == "bin":
         wv.save_word2vec_format(path, binary=True)
     elif fmt == "text":
         wv.save_word2vec_format(path, binary=False)
     elif fmt == "folder":
-        wv.save(path)
+        wv.save(path, overwrite=overwrite)
     else:
         raise InputError(f"unknown format {format!r}: use auto, bin, text or folder")
     side = write_counts(counts_path(path), wv.words, counts)
     return [path, side]
+
+
+def output_format(path: str | Path, format: str = "auto") -> str:
+    """``bin``, ``text`` or ``folder``: what :meth:`TrainResult.save` writes at ``path``."""
+    if format != "auto":
+        return format
+    ext = Path(path).name.lower().removesuffix(".gz")
+    return "bin" if ext.endswith(".bin") else "text" if ext.endswith((".txt", ".vec")) else "folder"
 
 
 class _Spool:

@@ -16,13 +16,17 @@ import numpy as np
 from textemb import kernels
 from textemb.encoders.base import Encoder, l2_normalize
 from textemb.errors import InputError, OOVError
+from textemb.gensim_compat import KeyedVectorsMixin
 from textemb.text import normalize_text, tokenize
 
 OOV_POLICIES = ("error", "skip")
 
 
-class WordVectors(Encoder):
+class WordVectors(KeyedVectorsMixin, Encoder):
     """Word vectors: ``words[i]`` has vector ``vectors[i]``; rows keep the file's order.
+
+    gensim's KeyedVectors methods (``most_similar``, ``doesnt_match``, ``to_gensim`` ...) come
+    from :class:`~textemb.gensim_compat.KeyedVectorsMixin`.
 
     Args:
         words: the vocabulary, in row order, without duplicates.
@@ -123,33 +127,6 @@ class WordVectors(Encoder):
             raise OOVError(missing, vocab_size=len(self))
         return vecs, rows
 
-    def most_similar(
-        self,
-        positive: str | Sequence[str | np.ndarray] = (),
-        negative: str | Sequence[str | np.ndarray] = (),
-        topn: int = 10,
-        *,
-        restrict_vocab: int | None = None,
-        oov: str = "error",
-    ) -> list[tuple[str, float]]:
-        """Words closest (cosine) to the mean of ``positive`` minus ``negative`` unit vectors.
-
-        Same conventions as gensim's ``KeyedVectors.most_similar``: each input word's unit
-        vector weighs +1 (positive) or -1 (negative), the mean is re-normalised, and the
-        input words are never returned.
-        """
-        positive = [positive] if isinstance(positive, (str, np.ndarray)) else list(positive)
-        negative = [negative] if isinstance(negative, (str, np.ndarray)) else list(negative)
-        if not positive and not negative:
-            raise InputError("most_similar needs at least one positive or negative word")
-        pos, pos_rows = self._resolve(positive, oov)
-        neg, neg_rows = self._resolve(negative, oov)
-        if not pos and not neg:
-            return []
-        mean = np.array([*pos, *(-v for v in neg)], dtype=np.float32).mean(axis=0)
-        query = l2_normalize(mean.reshape(1, -1))
-        return self.nearest(query, topn, exclude=[pos_rows + neg_rows], restrict_vocab=restrict_vocab)[0]
-
     def nearest(
         self,
         queries: np.ndarray,
@@ -173,11 +150,6 @@ class WordVectors(Encoder):
             hits = [(self.words[i], float(s)) for i, s in zip(row_idx, row_scores) if np.isfinite(s)]
             out.append(hits[:topn])
         return out
-
-    def similarity(self, w1: str, w2: str) -> float:
-        """Cosine similarity of two words."""
-        u = self.unit_vectors
-        return float(np.dot(u[self.index(w1)], u[self.index(w2)]))
 
     def analogy(
         self, a: str, b: str, c: str, topn: int = 1, *, method: str = "3cosadd", restrict_vocab: int | None = None
@@ -227,11 +199,15 @@ class WordVectors(Encoder):
         return mean_pool(self, texts)
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | Path) -> Path:
-        """Save to textemb's own folder format (npy + words + manifest); see :mod:`textemb.io.cache`."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save to textemb's own folder format (npy + words + manifest); see :mod:`textemb.io.cache`.
+
+        An existing folder is replaced only if textemb wrote it and ``overwrite=True``.
+        """
         from textemb.io.cache import save_vectors
 
-        return save_vectors(path, self.words, self.vectors, meta={"name": self.name, "spec": self.spec})
+        meta = {"name": self.name, "spec": self.spec}
+        return save_vectors(path, self.words, self.vectors, meta=meta, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True, device: str = "cpu") -> "WordVectors":

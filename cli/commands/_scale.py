@@ -11,6 +11,9 @@ def add_scale_args(p) -> None:
     g.add_argument("--address", default=None, metavar="ADDR",
                    help="Ray cluster to use: auto (the cluster this machine belongs to) or the head's HOST:PORT; "
                         "Ray Client (ray://) is refused: submit the command with 'ray job submit' instead")
+    g.add_argument("--ray-timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up connecting to the --address cluster after this long (default: $TEXTEMB_RAY_TIMEOUT, "
+                        "else 30)")
     g.add_argument("--num-cpus", type=int, default=2, metavar="N", help="CPUs of the local Ray runtime (default 2)")
     g.add_argument("--actors", type=int, default=None, metavar="N",
                    help="encoder actors (default: one per GPU, else one per CPU); each loads the model once")
@@ -29,4 +32,4 @@ def ray_options(args):
 
     return RayOptions(address=args.address, num_cpus=args.num_cpus, actors=args.actors,
                       gpus_per_actor=args.gpus_per_actor, shard_size=args.shard_size or SHARD_SIZE,
-                      shard_dir=args.shard_dir, keep_shards=args.keep_shards)
+                      shard_dir=args.shard_dir, keep_shards=args.keep_shards, timeout=args.ray_timeout)

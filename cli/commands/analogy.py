@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors
 from textemb_cli.output import print_json, table
 
@@ -27,6 +28,7 @@ def run(args) -> int:
         print_json({"encoder": wv.spec, "question": [args.a, args.b, args.c], "method": args.method,
                     "answers": [{"word": w, "score": s} for w, s in hits]})
         return 0
-    print(f"{args.a} : {args.b} :: {args.c} : ?   ({args.method}, {wv.name})")
+    a, b, c, name = (printable(x) for x in (args.a, args.b, args.c, wv.name))
+    print(f"{a} : {b} :: {c} : ?   ({args.method}, {name})")
     print(table(["rank", "word", "score"], [[r, w, s] for r, (w, s) in enumerate(hits, 1)]))
     return 0

@@ -1,4 +1,4 @@
-"""textemb cache : where the vector cache lives, and clearing it."""
+"""textemb cache : where the vector cache lives, and clearing it (only what textemb wrote)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from textemb_cli.output import print_json
 
 
 def add_parser(sub):
-    p = sub.add_parser("cache", help="show or clear the on-disk vector cache")
+    p = sub.add_parser("cache", help="show or clear the on-disk vector cache",
+                       description="info lists the cache entries textemb wrote; clear removes them and stale "
+                                   "temp folders of interrupted writes. Anything textemb did not write is kept.")
     p.add_argument("action", choices=["info", "clear"], nargs="?", default="info")
     add_json_arg(p)
     return p
@@ -15,19 +17,24 @@ def add_parser(sub):
 
 def run(args) -> int:
     from textemb.io import cache
+    from textemb.text import printable
 
     root = cache.cache_root()
     if args.action == "clear":
-        n = cache.clear()
-        print(f"removed {n} cached vector folders from {root}")
+        n, kept = cache.clear()
+        if args.json:
+            print_json({"root": printable(root), "removed": n, "kept": [printable(p.name) for p in kept]})
+            return 0
+        print(f"removed {n} cached vector folders from {printable(root)}")
+        for p in kept:
+            print(f"  kept {printable(p.name)}: not written by textemb (or holds files it did not write)")
         return 0
-    base = root / "vectors"
-    entries = sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+    entries = cache.entries()
     size = sum(f.stat().st_size for p in entries for f in p.iterdir() if f.is_file())
     if args.json:
-        print_json({"root": str(root), "entries": [p.name for p in entries], "bytes": size})
+        print_json({"root": printable(root), "entries": [printable(p.name) for p in entries], "bytes": size})
     else:
-        print(f"cache: {root}  ({len(entries)} entries, {size / 1e6:.1f} MB)")
+        print(f"cache: {printable(root)}  ({len(entries)} entries, {size / 1e6:.1f} MB)")
         for p in entries:
-            print(f"  {p.name}")
+            print(f"  {printable(p.name)}")
     return 0

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg
 from textemb_cli.output import print_json, table
 
@@ -32,11 +33,9 @@ def _texts(args) -> list[str]:
     if texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin]
     if args.file:
-        try:
-            with open(args.file, encoding="utf-8") as fh:
-                texts += [line.rstrip("\n") for line in fh]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read {args.file}: {exc}") from None
+        from textemb.io.bounded import read_text_lines
+
+        texts += read_text_lines(args.file)
     if not texts:
         raise InputError("nothing to encode: give TEXT arguments, --file PATH, or '-' for stdin")
     return texts
@@ -59,14 +58,14 @@ def run(args) -> int:
 
         with atomic_open(args.output) as fh:
             np.save(fh, vecs, allow_pickle=False)
-        print(f"wrote {vecs.shape[0]} x {vecs.shape[1]} float32 to {args.output}")
+        print(f"wrote {vecs.shape[0]} x {vecs.shape[1]} float32 to {printable(args.output)}")
         return 0
     if args.json:
         print_json({"encoder": enc.spec, "dim": enc.dim, "vectors": vecs})
         return 0
     for text, v in zip(texts, vecs):
         head = " ".join(f"{x:+.4f}" for x in v[:6])
-        print(f"{text[:50]!r:54} dim={enc.dim} norm={np.linalg.norm(v):.4f}  [{head} ...]")
+        print(f"{printable(repr(text[:50])):54} dim={enc.dim} norm={np.linalg.norm(v):.4f}  [{head} ...]")
     return 0
 
 
@@ -78,7 +77,7 @@ def _print_tokens(enc, texts: list[str], args) -> int:
             for t, (words, vecs) in zip(texts, per_text)]})
         return 0
     for t, (words, vecs) in zip(texts, per_text):
-        print(f"{t!r}")
+        print(printable(repr(t)))
         print(table(["word", "norm", "first values"],
                     [[w, float(np.linalg.norm(v)), " ".join(f"{x:+.3f}" for x in v[:4])] for w, v in zip(words, vecs)]))
         print()
@@ -90,7 +89,7 @@ def _print_tokens(enc, texts: list[str], args) -> int:
             j = [w.lower() for w in ws].index(word)
             rows.append(vs[j] / (np.linalg.norm(vs[j]) or 1.0))
         sims = [float(rows[0] @ r) for r in rows[1:]]
-        print(f"{word!r}: cosine between its vector in text 1 and texts 2..: " + ", ".join(f"{s:.4f}" for s in sims))
+        print(f"{printable(repr(word))}: cosine between its vector in text 1 and texts 2..: " + ", ".join(f"{s:.4f}" for s in sims))
     if shared:
         print("(contextual vectors: a static word vector such as GloVe would give 1.0000 for every shared word)")
     return 0

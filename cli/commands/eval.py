@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from textemb.text import printable
 from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg
 from textemb_cli.output import print_json, table
 
@@ -17,6 +18,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="only the N most frequent words are known and candidates (default 300000, as gensim; 0 = all)")
     p.add_argument("--case-sensitive", action="store_true",
                    help="match words as written (default: upper-case both sides, as gensim)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
     add_json_arg(p)
 
 
@@ -42,7 +44,13 @@ def add_parser(sub):
                    help="wordsim353 (default), simlex999, lee, or a path")
     s.add_argument("--columns", metavar="SCORE,TEXT1,TEXT2",
                    help="sentence pairs: the score and two text columns (0-based indices or header names)")
-    s.add_argument("--delimiter", default="\t", help="field delimiter of a PATH dataset (default: tab)")
+    s.add_argument("--delimiter", default=None, metavar="CHAR",
+                   help="field delimiter of a PATH dataset: '\\t' (or tab), ',', ';', ' ' (runs of blanks, "
+                        "as MEN); default: detected (tab, then comma, then blanks)")
+    s.add_argument("--encoding", default="utf-8", help="text encoding of a PATH dataset (default utf-8; e.g. latin-1)")
+    s.add_argument("--quoting", choices=["auto", "csv", "none"], default="auto",
+                   help="auto (default): RFC 4180 quoted CSV for ',' and ';' files, quotes as text for tab files; "
+                        "csv or none to force")
     s.add_argument("--oov", choices=["skip", "zero"], default="skip",
                    help="word pairs with unknown words: skip (default, gensim) or score 0")
     _common(s)
@@ -114,12 +122,20 @@ def _similarity(enc, spec: str, args, dataset: str):
 
             raise InputError(f"--columns needs SCORE,TEXT1,TEXT2, got {args.columns!r}")
         return evaluate_sentence_pairs(enc, dataset, score_col=cols[0], text1_col=cols[1], text2_col=cols[2],
-                                       delimiter=args.delimiter)
+                                       delimiter=_delimiter(args), encoding=args.encoding, quoting=args.quoting,
+                                       show_progress=False if args.quiet else None)
     if NAMED_DATASETS.get(dataset, ("",))[0] == "documents":
-        return evaluate_documents(enc, dataset)
+        return evaluate_documents(enc, dataset, show_progress=False if args.quiet else None)
     return evaluate_word_pairs(_word_vectors(enc, spec), dataset, restrict_vocab=_restrict(args),
                                case_insensitive=not args.case_sensitive, oov=getattr(args, "oov", "skip"),
-                               delimiter=getattr(args, "delimiter", "\t"))
+                               delimiter=_delimiter(args), encoding=getattr(args, "encoding", "utf-8"),
+                               quoting=getattr(args, "quoting", "auto"))
+
+
+def _delimiter(args) -> str | None:
+    from textemb.evaluation.delimited import parse_delimiter
+
+    return parse_delimiter(getattr(args, "delimiter", None))
 
 
 def _retrieval(args) -> list:
@@ -136,9 +152,37 @@ def _retrieval(args) -> list:
 
 
 def run(args) -> int:
-    results = []
-    notes = []
-    for spec in [] if args.task == "retrieval" else _encoders(args):
+    """Run the benchmarks; DataWarnings go to stderr, and under --json errors are JSON on stderr."""
+    import warnings
+
+    from textemb.errors import TextembError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            results, notes = _run_all(args)
+        except TextembError as exc:
+            _print_warnings(caught, args)
+            if not args.json:
+                raise
+            _stderr_json({"error": str(exc), "type": type(exc).__name__})
+            return 1
+    _print_warnings(caught, args)
+    if args.json:
+        print_json({"results": [r.to_dict() for r in results], "notes": notes})
+        return 0
+    _print(results)
+    for n in notes:
+        print(printable(n))
+    return 0
+
+
+def _run_all(args) -> tuple[list, list[str]]:
+    results: list = []
+    notes: list[str] = []
+    specs = [] if args.task == "retrieval" else _encoders(args)
+    for n_spec, spec in enumerate(specs, 1):
+        _progress(args, f"[{n_spec}/{len(specs)}] loading {spec}")
         enc = _load(spec, args)
         first = len(results)
         if args.task == "analogy":
@@ -154,10 +198,13 @@ def run(args) -> int:
                 wv = None
                 notes.append(f"{spec}: word-level benchmarks skipped ({exc})")
             if wv is not None:
-                results.append(_analogy(wv, args, "3cosadd"))
-                results.append(_analogy(wv, args, "3cosmul"))
+                for method in ("3cosadd", "3cosmul"):
+                    _progress(args, f"[{n_spec}/{len(specs)}] {spec}: google analogies ({method})")
+                    results.append(_analogy(wv, args, method))
                 for name in ("wordsim353", "simlex999"):
+                    _progress(args, f"[{n_spec}/{len(specs)}] {spec}: {name}")
                     results.append(_similarity(enc, spec, args, name))
+            _progress(args, f"[{n_spec}/{len(specs)}] {spec}: lee documents")
             results.append(_similarity(enc, spec, args, "lee"))
         for r in results[first:]:  # label results with the spec as typed (it may carry options)
             r.encoder = spec
@@ -168,31 +215,85 @@ def run(args) -> int:
 
         path = write_report(results, args.report)
         notes.append(f"report written to {path}")
-    if args.json:
-        print_json({"results": [r.to_dict() for r in results], "notes": notes})
-        return 0
-    _print(results)
-    for n in notes:
-        print(n)
-    return 0
+    return results, notes
+
+
+def _progress(args, message: str) -> None:
+    """A progress line on stderr for long runs (several encoders or `eval all`), unless --quiet."""
+    import sys
+
+    from textemb.text import printable
+
+    if args.quiet or (args.task != "all" and len(_encoders(args)) < 2):
+        return
+    print(printable(message), file=sys.stderr, flush=True)
+
+
+def _print_warnings(caught, args) -> None:
+    import sys
+
+    from textemb.text import printable
+
+    for w in caught:
+        if args.json:
+            _stderr_json({"warning": str(w.message), "type": w.category.__name__})
+        else:
+            print(f"textemb: warning: {printable(str(w.message))}", file=sys.stderr)
+
+
+def _stderr_json(obj: dict) -> None:
+    import json
+    import sys
+
+    sys.stderr.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
 def _print(results) -> None:
-    from textemb.evaluation.report import comparison
-
     if len(results) == 1 and results[0].task == "analogy":
         r = results[0]
         print(table(["section", "correct", "total", "accuracy"],
                     [[s["section"], s["correct"], s["total"], s["accuracy"]] for s in r.sections]))
         print()
-        print(f"{r.summary()}  ({r.metrics['correct']:,} of {r.metrics['evaluated']:,} evaluated, "
+        print(f"{printable(r.summary())}  ({r.metrics['correct']:,} of {r.metrics['evaluated']:,} evaluated, "
               f"{r.metrics['oov_questions']} OOV questions, {r.settings['elapsed_s']:.2f} s)")
         return
-    comp = comparison(results)
-    print(table(["benchmark", "metric", *comp["encoders"]],
-                [[row["benchmark"], row["metric"], *(row["values"].get(e) for e in comp["encoders"])]
-                 for row in comp["rows"]]))
+    encoders = list(dict.fromkeys(r.encoder for r in results))
+    rows: dict[tuple[str, str], dict] = {}
+    for r in results:
+        bench = _benchmark_name(r)
+        metrics = ("spearman", "pearson") if r.task != "analogy" else (r.primary,)
+        for m in metrics:
+            rows.setdefault((bench, m), {})[r.encoder] = r.metrics.get(m)
+    print(table(["benchmark", "metric", *encoders],
+                [[b, m, *(vals.get(e) for e in encoders)] for (b, m), vals in rows.items()]))
     if len(results) == 1:
         r = results[0]
         extra = {k: v for k, v in r.metrics.items() if k not in ("spearman", "pearson")}
-        print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items()))
+        print(printable("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items())))
+    for line in dict.fromkeys(_conventions(r) for r in results if r.task != "analogy"):
+        print(line)
+
+
+def _benchmark_name(r) -> str:
+    from textemb.evaluation.report import comparison
+
+    return comparison([r])["rows"][0]["benchmark"]
+
+
+def _conventions(r) -> str:
+    """One line: similarity function, dataset sha256, model hash/revision, weighting settings."""
+    from textemb.text import printable
+
+    st = r.settings
+    files = ", ".join(f"{f['path'].rsplit('/', 1)[-1]} sha256 {f['sha256'][:12]}" for f in st.get("dataset", {}).get("files", []))
+    model = st.get("model", {})
+    parts = [f"{r.encoder}: similarity={st.get('similarity', 'cosine')}", f"dataset {files}"]
+    if model.get("revision"):
+        parts.append(f"revision {model['revision'][:12]}")
+    if model.get("weights_sha256"):
+        parts.append(f"weights sha256 {model['weights_sha256'][:12]}")
+    weighting = model.get("weighting")
+    if weighting:
+        keys = ("method", "freq", "a", "pc", "corpus")
+        parts.append("weighting " + " ".join(f"{k}={weighting[k]}" for k in keys if k in weighting))
+    return printable("  ·  ".join(parts))

@@ -79,10 +79,31 @@ def notes():
             yield
         finally:
             for w in caught:
-                print(f"textemb: note: {w.message}", file=sys.stderr)
+                from textemb.text import printable
+
+                print(f"textemb: note: {printable(w.message)}", file=sys.stderr)
+
+
+def json_safe(obj):
+    """``obj`` with every string made encodable as UTF-8 (lone surrogates from undecodable names -> U+FFFD),
+    so ``--json`` output is always valid UTF-8; JSON itself escapes control characters."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+            return obj
+        except UnicodeEncodeError:
+            return obj.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(obj, dict):
+        return {json_safe(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def run(args) -> int:
+    from textemb.search.stores import mask_url
+    from textemb.text import printable
+
     idx, report, found, rr = build(args, args.docs, args.output)
     with idx:
         n_docs, n_pass = len(idx), idx.store.passage_count()
@@ -91,19 +112,21 @@ def run(args) -> int:
                                         "actors": rr.actors, "gpus_per_actor": rr.gpus_per_actor,
                                         "address": rr.ray_address, "shard_dir": rr.shard_dir}
     if args.json:
-        print_json({"index": str(idx.path), "engine": args.engine, "encoder": idx.encoder_spec, "documents": n_docs,
-                    "passages": n_pass, "files": {"added": report.added, "updated": report.updated,
-                    "unchanged": report.unchanged, "removed": report.removed},
-                    "encoded_passages": report.encoded_passages, "seconds": round(report.seconds, 3),
-                    "ray": ray_info, "skipped": [{"path": p, "reason": r} for p, r in found.skipped]})
+        print_json(json_safe({"index": mask_url(idx.path), "engine": args.engine, "encoder": idx.encoder_spec,
+                              "documents": n_docs, "passages": n_pass,
+                              "files": {"added": report.added, "updated": report.updated,
+                                        "unchanged": report.unchanged, "removed": report.removed},
+                              "encoded_passages": report.encoded_passages, "seconds": round(report.seconds, 3),
+                              "ray": ray_info, "skipped": [{"path": p, "reason": r} for p, r in found.skipped]}))
         return 0
-    print(f"indexed {args.docs} -> {idx.path}  (encoder {idx.encoder_spec}, {idx.dim}-d, engine {args.engine})")
+    print(f"indexed {printable(args.docs)} -> {mask_url(idx.path)}  (encoder {printable(idx.encoder_spec)}, "
+          f"{idx.dim}-d, engine {args.engine})")
     print(f"  {n_docs:,} documents, {n_pass:,} passages; files: {report.added} new, {report.updated} changed, "
           f"{report.unchanged} unchanged, {report.removed} removed; {report.encoded_passages:,} passages encoded "
           f"in {report.seconds:.1f}s" + (f" ({rate:,.1f} docs/s)" if rate else ""))
     if rr is not None and rr.shards:
         print(f"  ray: {rr.shards} shards ({rr.reused} reused from {rr.shard_dir}, {rr.encoded} encoded) on "
-              f"{rr.actors} actor(s) at {rr.ray_address}")
+              f"{rr.actors} actor(s) at {printable(rr.ray_address)}")
     if found.skipped:
         print(found.summary().split("\n", 1)[1] if "\n" in found.summary() else "")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors
 from textemb_cli.output import print_json, table
 
@@ -27,6 +28,6 @@ def run(args) -> int:
     for i, (w, hits) in enumerate(results.items()):
         if i:
             print()
-        print(f"nearest to {w!r} ({wv.name}):")
+        print(f"nearest to {printable(repr(w))} ({printable(wv.name)}):")
         print(table(["rank", "word", "cosine"], [[r, x, s] for r, (x, s) in enumerate(hits, 1)]))
     return 0

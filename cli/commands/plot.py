@@ -22,12 +22,13 @@ def add_parser(sub):
 def run(args) -> int:
     from textemb import load_encoder
     from textemb.errors import InputError
-    from textemb.evaluation.datasets import read_text_lines
     from textemb.evaluation.plots import plot_texts
+    from textemb.io.bounded import read_text_lines
+    from textemb.text import excerpt, printable
 
     texts = list(args.words)
     if args.file:
-        texts += read_text_lines(args.file)
+        texts += [line.strip() for line in read_text_lines(args.file) if line.strip()]
     texts = list(dict.fromkeys(texts))
     if len(texts) < 2:
         raise InputError("give at least 2 distinct WORDS (or --file with 2+ lines) to plot")
@@ -35,7 +36,8 @@ def run(args) -> int:
     missing = [t for t in texts if " " not in t.strip() and hasattr(enc, "key_to_index")
                and t not in enc and t.lower() not in enc]
     if missing:
-        raise InputError(f"not in the vocabulary of {args.encoder}: {', '.join(missing[:10])}")
+        shown = ", ".join(excerpt(m, 40) for m in missing[:10])
+        raise InputError(f"not in the vocabulary of {printable(args.encoder)}: {shown}")
     path = plot_texts(enc, texts, args.output, method=args.method, seed=args.seed, title=args.title)
-    print(f"wrote {path} ({len(texts)} points, {args.method})")
+    print(f"wrote {printable(path)} ({len(texts)} points, {args.method})")
     return 0

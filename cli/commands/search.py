@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import sys
 
-from textemb_cli.commands.index import add_index_args, chunk_from_args, notes
+from textemb_cli.commands.index import add_index_args, chunk_from_args, json_safe, notes
 from textemb_cli.output import print_json
 
 BOLD, RESET = "\033[1m", "\033[0m"
+#: seconds a one-step 'textemb search QUERY DOCS' waits for another process updating the same cached index
+LOCK_WAIT = 600.0
 _STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was were what "
                   "which who with how do does did when where why there their".split())
 
@@ -46,12 +48,17 @@ def run(args) -> int:
     from textemb import load_encoder
     from textemb.errors import InputError
     from textemb.search import DEFAULT_MODE, Index
-    from textemb.search.index import DEFAULT_FUSION
+    from textemb.search.index import DEFAULT_FUSION, is_blank
+    from textemb.search.stores import mask_url
+    from textemb.text import printable
 
-    if not args.query.strip():
-        raise InputError("empty query: give some words to search for")
+    if is_blank(args.query):
+        raise InputError("empty query: give some words to search for (control characters and spaces alone are not "
+                         "a query)")
     if args.k < 1:
         raise InputError(f"-k must be at least 1, got {args.k}")
+    if args.width < 1:
+        raise InputError(f"--width must be at least 1 character, got {args.width}")
     if (args.index is None) == (args.docs is None):
         raise InputError("give either a DOCS folder/file to search or --index INDEX (not both)")
     if args.index:
@@ -59,23 +66,24 @@ def run(args) -> int:
         idx = Index.open(args.index, device=args.device, encoder=encoder)
     else:
         idx = _index_for_folder(args)
-    with idx:
+    with idx, notes():  # library warnings (e.g. "no in-vocabulary token") as one-line notes, not raw warnings
         hits = idx.search(args.query, k=args.k, mode=args.mode, doc_score=args.doc_score, ann=args.vector_search,
                           fusion=args.fusion or DEFAULT_FUSION)
         empty = len(idx) == 0
     if args.json:
-        print_json({"query": args.query, "index": str(idx.path), "encoder": idx.encoder_spec, "root": idx.root,
-                    "mode": args.mode or DEFAULT_MODE, "hits": [h.to_dict() for h in hits]})
+        print_json(json_safe({"query": args.query, "index": mask_url(idx.path), "encoder": idx.encoder_spec,
+                              "root": idx.root, "mode": args.mode or DEFAULT_MODE, "hits": [h.to_dict() for h in hits]}))
         return 0
     tty = sys.stdout.isatty()
     words = query_words(args.query)
     if not hits:
         print("no documents in the index" if empty else "no results: no query word is known to the index")
-    for h in hits:
-        where = h.source if h.id == h.source else f"{h.source} [{h.id.rsplit('#', 1)[-1]}]"
-        title = f"  {h.title}" if h.title else ""
-        print(f"{h.rank:>2}. {h.score:.4f}  {where}{title}")
-        print("    " + highlight(excerpt(h.passage, words, args.width), words, tty=tty))
+    for h in hits:  # every string below comes from the documents: escaped before it reaches the terminal
+        source, ident = printable(h.source), printable(h.id)
+        where = source if h.id == h.source else f"{source} [{printable(h.id.rsplit('#', 1)[-1])}]"
+        title = f"  {printable(h.title)}" if h.title else ""
+        print(f"{h.rank:>2}. {h.score:.4f}  {where or ident}{title}")
+        print("    " + highlight(excerpt(printable(" ".join(h.passage.split())), words, args.width), words, tty=tty))
     return 0
 
 
@@ -92,7 +100,8 @@ def _index_for_folder(args):
         idx, _, found, _ = index_documents(
             args.docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
             text_column=args.text_column, batch_size=args.batch_size,
-            show_progress=not args.quiet and sys.stderr.isatty(), device=args.device)
+            show_progress=not args.quiet and sys.stderr.isatty(), device=args.device,
+            lock_wait=LOCK_WAIT)  # another 'textemb search' may be updating the same cached index: wait, never fail
     if found.skipped and not args.json and not args.quiet:
         print(f"(skipped {len(found.skipped)} files; 'textemb index' lists them)", file=sys.stderr)
     return idx

@@ -24,6 +24,8 @@ def add_parser(sub):
     w.add_argument("corpus", metavar="CORPUS")
     w.add_argument("-o", "--output", action="append", required=True, metavar="PATH",
                    help="where to save (repeat for several formats)")
+    w.add_argument("--force", action="store_true",
+                   help="replace an output folder textemb wrote before (a folder it did not write is never replaced)")
     w.add_argument("--dim", type=int, default=100, help="vector size")
     w.add_argument("--epochs", type=int, default=5)
     arch = w.add_mutually_exclusive_group()
@@ -54,10 +56,12 @@ def run(args) -> int:
     import time
 
     from textemb.corpus import Corpus
+    from textemb.text import printable
     from textemb.training import train_word2vec
     from textemb_cli.output import print_json, table
 
     corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
+    _check_outputs(args.output, args.force)
     t0 = time.perf_counter()
     result = train_word2vec(
         corpus, dim=args.dim, epochs=args.epochs, sg=args.sg, window=args.window, min_count=args.min_count,
@@ -67,7 +71,7 @@ def run(args) -> int:
     )
     saved = []
     for out in args.output:
-        saved += [str(p) for p in result.save(out) if str(p) not in saved]
+        saved += [str(p) for p in result.save(out, overwrite=args.force) if str(p) not in saved]
     total = time.perf_counter() - t0
     summary = {**result.summary(), "total_seconds": round(total, 3), "saved": saved}
     neighbors = {w: result.vectors.most_similar(w, topn=5) for w in args.neighbors if w in result.vectors}
@@ -75,7 +79,7 @@ def run(args) -> int:
         print_json({**summary, "neighbors": neighbors})
         return 0
     s = result
-    print(f"trained word2vec {summary['model']} on {corpus.path} ({corpus.kind}): "
+    print(f"trained word2vec {summary['model']} on {printable(corpus.path)} ({corpus.kind}): "
           f"{s.corpus_words:,} tokens in {s.corpus_sentences:,} sentences")
     print(f"vocabulary {len(s.vectors):,} words (min_count={args.min_count}) x {args.dim} dims, "
           f"{args.epochs} epochs, window {args.window}, workers {args.workers}, seed {args.seed}")
@@ -83,14 +87,24 @@ def run(args) -> int:
           f"{s.words_per_second:,.0f} words/s ({s.trained_words / max(s.seconds, 1e-9):,.0f} effective words/s "
           f"after down-sampling); total {total:.1f}s")
     for path in saved:
-        print(f"wrote {path}")
+        print(f"wrote {printable(path)}")
     for word in args.neighbors:
         if word not in result.vectors:
-            print(f"{word!r}: not in the vocabulary")
+            print(f"{printable(repr(word))}: not in the vocabulary")
             continue
-        print(f"\nnearest to {word!r}:")
+        print(f"\nnearest to {printable(repr(word))}:")
         print(table(["word", "cosine"], [[x, sc] for x, sc in neighbors[word]]))
     return 0
+
+
+def _check_outputs(outputs: list[str], force: bool) -> None:
+    """Refuse an output folder that may not be replaced before training, not after it."""
+    from textemb.io.ownership import check_replaceable
+    from textemb.training import output_format
+
+    for out in outputs:
+        if output_format(out) == "folder":
+            check_replaceable(out, overwrite=force)
 
 
 def _name(path: str) -> str:

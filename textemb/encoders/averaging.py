@@ -200,15 +200,16 @@ class AveragingEncoder(Encoder):
         return out
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save the fitted weights and components (npy, JSON; never pickle) to a folder.
 
-        The word vectors are not copied: the folder records their spec, which must still load.
+        The word vectors are not copied: the folder records their spec, which must still load. An
+        existing folder is replaced only if textemb wrote it and ``overwrite=True``.
         """
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, overwrite=overwrite, kind="averaging") as tmp:
             if self.weights is not None:
                 np.save(tmp / "weights.npy", self.weights, allow_pickle=False)
             if self.components is not None:

@@ -457,12 +457,12 @@ class ContextualEncoder(Encoder):
         return counts
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write model (safetensors), tokenizer and these options to a folder that ``bert:PATH`` reloads."""
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
-        with atomic_dir(path) as tmp, quiet_transformers():
+        with atomic_dir(path, overwrite=overwrite, kind="contextual") as tmp, quiet_transformers():
             self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.options.items()}
@@ -502,10 +502,9 @@ def _saved_options(path: str) -> dict:
 
 
 def _read_words(path: str | Path) -> list[str]:
-    try:
-        lines = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the vocabulary file {path}: {exc}") from None
+    from textemb.io.bounded import read_text_lines
+
+    lines = read_text_lines(Path(path).expanduser(), what="vocabulary file")  # regular files only, capped
     words = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
     if not words:
         raise InputError(f"vocabulary file {path} has no words")

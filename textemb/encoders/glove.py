@@ -39,11 +39,14 @@ def load_vector_file(
         errors / nonfinite: see :func:`textemb.io.formats.read_vectors`.
         trust_pickle: allow pickle-based files (gensim ``.model``); they can run code when opened.
     """
+    from textemb.io.bounded import check_regular
     from textemb.io.safety import load_trusted_gensim, refuse_pickle
+    from textemb.text import printable
 
     path = Path(path)
     if path.is_dir():
-        raise InputError(f"{path} is a folder; for a textemb vector folder use 'vectors:{path}'")
+        raise InputError(f"{printable(path)} is a folder; for a textemb vector folder use 'vectors:{printable(path)}'")
+    check_regular(path, what="vector file")  # a device, FIFO or /proc file is refused before anything opens it
     refuse_pickle(path, trust_pickle=trust_pickle)
     if trust_pickle and path.suffix.lower() == ".model":
         words, vectors = load_trusted_gensim(path)

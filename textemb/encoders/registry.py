@@ -29,14 +29,19 @@ class Backend:
     factory: str  # "module:function"
     help: str
     example: str
+    extra: str = ""  # the pip extra whose packages the backend imports ("" = core install)
 
 
 _BACKENDS: dict[str, Backend] = {}
 
 
-def register(prefix: str, factory: str, *, help: str, example: str) -> None:
-    """Register a backend under ``prefix`` (a later registration replaces an earlier one)."""
-    _BACKENDS[prefix] = Backend(prefix, factory, help, example)
+def register(prefix: str, factory: str, *, help: str, example: str, extra: str = "") -> None:
+    """Register a backend under ``prefix`` (a later registration replaces an earlier one).
+
+    ``extra`` names the ``pip install 'textemb[EXTRA]'`` that brings the packages the backend imports,
+    so a missing package is reported with the right install line.
+    """
+    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra)
 
 
 def backends() -> list[Backend]:
@@ -46,7 +51,7 @@ def backends() -> list[Backend]:
 register("glove", "textemb.encoders.glove:from_spec", help="GloVe text file (no header), or glove-6b-50d",
          example="glove:path/to/glove.6B.300d.txt")
 register("word2vec", "textemb.encoders.word2vec:from_spec", help="word2vec binary (.bin) or text file (with header)",
-         example="word2vec:model.bin")
+         example="word2vec:model.bin", extra="word2vec")
 register("avg", "textemb.encoders.averaging:mean_from_spec", help="mean of word vectors over a text's tokens",
          example="avg:glove-6b-50d")
 register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF weighted mean of word vectors",
@@ -54,9 +59,9 @@ register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF
 register("avg-sif", "textemb.encoders.averaging:sif_from_spec", help="SIF: a/(a+p(w)) weighted mean, first PC removed",
          example="avg-sif:glove-6b-50d")
 register("bert", "textemb.encoders.contextual:from_spec", help="contextual token vectors of a BERT-family model",
-         example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean")
+         example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual")
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
-         example="sbert:all-MiniLM-L6-v2")
+         example="sbert:all-MiniLM-L6-v2", extra="contextual")
 register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb vector folder (WordVectors.save)",
          example="vectors:path/to/folder")
 
@@ -82,23 +87,30 @@ def parse_spec(spec: str) -> tuple[str | None, str, dict[str, str]]:
     return prefix, arg, options
 
 
-def load_encoder(spec: str, *, device: str | None = "cpu", **options: object) -> Encoder:
+def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str = False, **options: object) -> Encoder:
     """Build the encoder a spec string names.
 
     >>> load_encoder("glove-6b-50d")                    # named offline model
     >>> load_encoder("glove:path/to/glove.6B.300d.txt")  # any GloVe file
     >>> load_encoder("word2vec:model.bin")
 
-    Keyword options are merged with the spec's ``?key=value`` options.
+    Keyword options are merged with the spec's ``?key=value`` options. ``from_data`` says the spec
+    was read from a file (an index manifest, store metadata; a string names it): such a spec is
+    first checked by :func:`check_untrusted_spec`, so data can never opt in for the user.
     """
     from textemb import models
 
+    if from_data:
+        check_untrusted_spec(spec, source=from_data if isinstance(from_data, str) else "a file")
     prefix, arg, spec_options = parse_spec(spec)
     if prefix is None:
-        named = models.get(arg)
+        name, named_options = _split_named(arg, spec)
+        named = models.get(name)
         if named is None:
-            raise UnknownEncoderError(f"unknown encoder {spec!r}; {_known()}")
+            raise UnknownEncoderError(f"unknown encoder {spec!r}{_did_you_mean(name)}; "
+                                      "`textemb models` lists named models and backends")
         prefix, arg, spec_options = parse_spec(named.spec)
+        spec_options = {**spec_options, **named_options}
         if named.kind == "word-vectors":
             arg = named.name
     merged = {**spec_options, **{k: str(v) for k, v in options.items()}}
@@ -109,13 +121,111 @@ def load_encoder(spec: str, *, device: str | None = "cpu", **options: object) ->
     except ImportError as exc:
         from textemb.errors import MissingDependencyError
 
-        raise MissingDependencyError(exc.name or module_name, "all", f"the {prefix!r} backend") from exc
-    encoder = getattr(module, func_name)(arg, merged, device or "cpu")
+        raise MissingDependencyError(exc.name or module_name, backend.extra or "all", f"the {prefix!r} backend") from exc
+    try:
+        encoder = getattr(module, func_name)(arg, merged, device or "cpu")
+    except ModuleNotFoundError as exc:  # a backend imports its heavy packages lazily, at load time
+        from textemb.errors import MissingDependencyError
+
+        raise MissingDependencyError(exc.name or "?", backend.extra or "all", f"the {prefix!r} backend") from exc
     if merged:
         raise InputError(f"unknown option(s) for the {prefix!r} backend: {', '.join(sorted(merged))}")
     if not getattr(encoder, "spec", ""):
         encoder.spec = spec
     return encoder
+
+
+def _split_named(arg: str, spec: str) -> tuple[str, dict[str, str]]:
+    """``NAME?key=value`` -> (NAME, options): named models take the options of their backend."""
+    name, q, query = arg.partition("?")
+    if not q:
+        return arg, {}
+    try:
+        return name, dict(parse_qsl(query, keep_blank_values=True, strict_parsing=True))
+    except ValueError:
+        raise UnknownEncoderError(f"cannot parse options {query!r} in spec {spec!r}: use key=value&key=value") from None
+
+
+def _did_you_mean(name: str) -> str:
+    """`` (did you mean 'glove-6b-50d'?)`` for a near miss of a named model or ``PREFIX:``, else ``""``."""
+    import difflib
+
+    from textemb import models
+
+    candidates = {c.lower(): c for c in [*models.NAMED, *(f"{b.prefix}:" for b in backends())]}
+    typed = name.lower()
+    close = difflib.get_close_matches(typed, list(candidates), n=2, cutoff=0.75)
+    if not close and ":" in typed:
+        close = difflib.get_close_matches(typed.split(":", 1)[0] + ":", list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(candidates[c]) for c in close)}?)" if close else ""
+
+
+#: spec options that let a file run code when opened; only the user's own spec may set them
+TRUST_OPTION_PREFIX = "trust"
+_SYSTEM_TREES = ("/dev", "/proc", "/sys")
+
+
+def check_untrusted_spec(spec: str, *, source: str = "a file") -> None:
+    """Refuse a spec read from data (not typed by the user) that could do harm when loaded.
+
+    Such a spec may not set any ``trust*`` option (``trust_pickle``, ``trust_remote_code`` ...) at
+    any depth (``avg-sif:word2vec:x.model?...``), and every path it names (the ARG and every option
+    value that exists on disk) must be a regular file or a folder outside /dev, /proc and /sys: no
+    device file, FIFO or socket. The one-line :class:`UnsafeFileError` says how to opt in: the user
+    passes the spec themselves (``--encoder SPEC``, or ``encoder=load_encoder(SPEC)`` in Python).
+    """
+    from textemb.errors import UnsafeFileError
+    from textemb.text import excerpt
+
+    why = _untrusted_reason(spec, depth=0)
+    if why:
+        raise UnsafeFileError(
+            f"the encoder spec {excerpt(spec, 120)!s} read from {excerpt(source, 200)} {why}; a spec stored in a file "
+            "can never opt in to that: if you trust it, pass the spec yourself (--encoder SPEC, or "
+            "encoder=load_encoder(SPEC) in Python)")
+
+
+def _untrusted_reason(spec: str, depth: int) -> str | None:
+    if not isinstance(spec, str) or depth > 8:
+        return "is not a plain spec string" if not isinstance(spec, str) else "nests too deeply"
+    try:
+        prefix, arg, options = parse_spec(spec)
+        if prefix is None:  # a named model may carry options too (glove-6b-50d?limit=1000)
+            arg, options = _split_named(arg, spec)
+    except UnknownEncoderError:
+        return None  # load_encoder reports the bad spec itself
+    for key, value in options.items():
+        if key.strip().lower().startswith(TRUST_OPTION_PREFIX):
+            return f"sets the trust option {key!r}"
+        why = _path_reason(value)
+        if why:
+            return f"(option {key}) {why}"
+    why = _path_reason(arg)
+    if why:
+        return why
+    if prefix is not None and ":" in arg:  # a wrapper's ARG is another spec (avg-sif:glove:...)
+        return _untrusted_reason(arg, depth + 1)
+    return None
+
+
+def _path_reason(value: str) -> str | None:
+    """Why ``value``, if it names something on disk, is not a regular file or folder textemb may read."""
+    import os
+    import stat
+
+    text = os.path.expanduser(str(value).strip())
+    if not text or "\x00" in text:
+        return None
+    try:
+        real = os.path.realpath(text)
+        st = os.stat(text)
+    except (OSError, ValueError):
+        return None  # nothing there: the backend reports a missing file
+    if any(real == t or real.startswith(t + os.sep) for t in _SYSTEM_TREES):
+        return "names a system path (/dev, /proc, /sys)"
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        return "names a device file, FIFO or socket"
+    return None
 
 
 def _known() -> str:

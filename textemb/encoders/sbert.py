@@ -65,33 +65,24 @@ class SentenceTransformerEncoder(Encoder):
     def max_length(self) -> int:
         return int(self.model.max_seq_length)
 
-    def encode(
-        self,
-        texts: str | Sequence[str] | Iterable[str],
-        *,
-        batch_size: int = 32,
-        normalize: bool = False,
-        show_progress: bool | None = None,
-    ) -> np.ndarray:
-        """As :meth:`Encoder.encode`; ``normalize`` is done by sentence-transformers itself."""
-        self._normalize = normalize
-        try:
-            return super().encode(texts, batch_size=batch_size, normalize=False, show_progress=show_progress)
-        finally:
-            self._normalize = False
+    #: sentence-transformers applies prompts (keeping its pooling rules) and normalises itself
+    native_prompts = True
 
-    _normalize = False
+    @property
+    def prompts(self) -> dict[str, str]:
+        return dict(getattr(self.model, "prompts", None) or {})
 
-    def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool, normalize: bool = False,
+                prompt: str | None = None) -> np.ndarray:
         return self.model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,
-                                 normalize_embeddings=self._normalize, convert_to_numpy=True)
+                                 normalize_embeddings=normalize, convert_to_numpy=True, prompt=prompt)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model folder (safetensors) that ``sbert:PATH`` reloads."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the model folder (safetensors) that ``sbert:PATH`` reloads; ``overwrite`` as in ``atomic_dir``."""
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
-        with atomic_dir(path) as tmp, quiet_transformers():
+        with atomic_dir(path, overwrite=overwrite, kind="sbert") as tmp, quiet_transformers():
             self.model.save(str(tmp))
         return path
 

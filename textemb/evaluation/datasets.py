@@ -8,13 +8,22 @@ similarities0-1.txt). Any other value is taken as a file path.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from textemb.errors import FormatError, InputError, MissingDependencyError
+from textemb.evaluation.delimited import (
+    WHITESPACE,
+    describe_delimiter,
+    layout_hint,
+    parse_delimiter,
+    read_text,
+    sniff_delimiter,
+    split_rows,
+    warn_skipped,
+)
+from textemb.text import excerpt
 
 #: name -> (kind, files inside gensim/test/test_data)
 NAMED_DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -99,76 +108,83 @@ class AnalogySection:
     questions: list[tuple[str, str, str, str]]
 
 
-def read_analogies(path: str | Path) -> tuple[list[AnalogySection], list[int]]:
+def read_analogies(path: str | Path, *, encoding: str = "utf-8") -> tuple[list[AnalogySection], list[int]]:
     """Parse the word2vec/gensim analogy format (``: section`` headers, 4 words a line).
 
     Follows gensim's reader: a line starting with ``": "`` opens a section; any other line
     must split into exactly 4 words, otherwise it is skipped (its 0-based line number is
-    returned in the second list). A question before any header is a :class:`FormatError`.
+    returned in the second list; more than a few percent skipped is a :class:`DataWarning`).
+    A question before any header is a :class:`FormatError`. ``.gz`` files are read as well.
     """
     sections: list[AnalogySection] = []
     skipped: list[int] = []
-    with open(path, "rb") as fh:
-        for line_no, raw in enumerate(fh):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise FormatError(f"not UTF-8 ({exc.reason})", path=path, line=line_no + 1) from None
-            if line.startswith(": "):
-                sections.append(AnalogySection(line.lstrip(": ").strip(), []))
-                continue
-            if not sections:
-                raise FormatError("question before the first ': section' header", path=path, line=line_no + 1)
-            words = line.split()
-            if len(words) != 4:
-                skipped.append(line_no)
-                continue
-            sections[-1].questions.append((words[0], words[1], words[2], words[3]))
+    bad: list[tuple[int, str]] = []
+    lines = read_text(path, encoding=encoding)
+    for line_no, line in enumerate(lines):
+        if line.startswith(": "):
+            sections.append(AnalogySection(line.lstrip(": ").strip(), []))
+            continue
+        if not sections:
+            raise FormatError("question before the first ': section' header", path=path, line=line_no + 1)
+        words = line.split()
+        if len(words) != 4:
+            skipped.append(line_no)
+            if line.strip():
+                bad.append((line_no + 1, line))
+            continue
+        sections[-1].questions.append((words[0], words[1], words[2], words[3]))
     if not sections:
         raise FormatError("no ': section' header found; is this an analogy file?", path=path)
+    warn_skipped(path, len(lines), bad, "4 whitespace-separated words" + layout_hint(lines, WHITESPACE, 4))
     return sections, skipped
 
 
 # ---------------------------------------------------------------------------------- word pairs
-def read_word_pairs(path: str | Path, delimiter: str = "\t") -> tuple[list[tuple[str, str, float]], list[int]]:
+def read_word_pairs(
+    path: str | Path, delimiter: str | None = None, *, encoding: str = "utf-8", quoting: str = "auto"
+) -> tuple[list[tuple[str, str, float]], list[int]]:
     """Parse ``word1<TAB>word2<TAB>score`` lines as gensim's ``evaluate_word_pairs`` does.
 
-    Lines starting with ``#`` are comments; a line that does not split into exactly three
-    fields with a float score is skipped (its 0-based line number is returned).
+    ``delimiter=None`` detects tab, comma (RFC 4180 CSV), semicolon or runs of blanks (the
+    MEN layout); ``"\\t"`` typed literally means a tab. Lines starting with ``#`` are
+    comments; a line that does not split into exactly three fields with a float score is
+    skipped (its 0-based line number is returned; a header line is not counted).
     """
+    lines = read_text(path, encoding=encoding)
+    delim = parse_delimiter(delimiter) or sniff_delimiter(lines, 3)
     pairs: list[tuple[str, str, float]] = []
     skipped: list[int] = []
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh):
-            if not line or line.startswith("#"):
+    bad: list[tuple[int, str]] = []
+    for line_no, fields in split_rows(lines, delim, quoting, path=path, comments=True):
+        try:
+            a, b, s = fields
+            score = float(s)
+        except (ValueError, TypeError):
+            if not pairs and not bad and len(fields) == 3:  # a header line: word1,word2,score
                 continue
-            fields = line.split(delimiter)
-            try:
-                a, b, s = fields
-                score = float(s)
-            except (ValueError, TypeError):
-                skipped.append(line_no)
-                continue
-            pairs.append((a, b, score))
+            skipped.append(line_no - 1)
+            bad.append((line_no, lines[line_no - 1]))
+            continue
+        pairs.append((a, b, score))
+    hint = layout_hint(lines, delim, 3)
     if not pairs:
-        raise FormatError(f"no 'word1{delimiter!r}word2{delimiter!r}score' lines found", path=path)
+        raise FormatError(f"no 'word1 word2 score' lines split on {describe_delimiter(delim)}{hint}", path=path)
+    warn_skipped(path, len(pairs) + len(bad), bad, f"'word1 word2 score' split on {describe_delimiter(delim)}{hint}")
     return pairs, skipped
 
 
 # ---------------------------------------------------------------------------------- documents
-def read_lee(corpus: str | Path, similarities: str | Path) -> tuple[list[str], "list[list[float]]"]:
+def read_lee(corpus: str | Path, similarities: str | Path) -> tuple[list[str], list[list[float]]]:
     """The Lee corpus: 50 documents (one a line) and the 50x50 human similarity matrix."""
-    with open(corpus, encoding="latin-1") as fh:
-        docs = [line.strip() for line in fh if line.strip()]
+    docs = [line.strip() for line in read_text(corpus, encoding="latin-1") if line.strip()]
     rows: list[list[float]] = []
-    with open(similarities, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append([float(x) for x in line.split()])
-            except ValueError:
-                raise FormatError("expected tab-separated numbers", path=similarities, line=line_no) from None
+    for line_no, line in enumerate(read_text(similarities), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append([float(x) for x in line.split()])
+        except ValueError:
+            raise FormatError("expected tab-separated numbers", path=similarities, line=line_no) from None
     n = len(docs)
     if len(rows) != n or any(len(r) != n for r in rows):
         raise FormatError(f"expected a {n}x{n} matrix to match {n} documents in {corpus}, "
@@ -183,45 +199,67 @@ def read_sentence_pairs(
     score_col: int | str = 0,
     text1_col: int | str = 1,
     text2_col: int | str = 2,
-    delimiter: str = "\t",
+    delimiter: str | None = "\t",
     header: bool | None = None,
+    encoding: str = "utf-8",
+    quoting: str = "auto",
 ) -> tuple[list[tuple[str, str, float]], list[int]]:
     """Sentence pairs with a gold score from any STS-style delimited file.
 
     Columns are 0-based indices or header names. ``header=None`` guesses: the first row is a
-    header if its score column is not a number, or if a column was given by name. Rows too
-    short or with a non-numeric score are skipped (1-based line numbers returned).
+    header if its score column is not a number, or if a column was given by name. Comma and
+    semicolon files are RFC 4180 CSV (quoted fields may hold commas, quotes, line breaks); tab
+    files keep quotes as text, as STS-B needs. Rows with another field count than the header
+    (or, without one, than most rows) or a non-numeric score are skipped: 1-based line numbers
+    are returned and more than a few percent is a :class:`DataWarning`.
     """
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh, delimiter=delimiter, quoting=csv.QUOTE_NONE))
-    rows = [r for r in rows if r and any(c.strip() for c in r)]
+    lines = read_text(path, encoding=encoding)
+    delim = parse_delimiter(delimiter) or sniff_delimiter(lines)
+    rows = split_rows(lines, delim, quoting, path=path)
     if not rows:
         raise FormatError("empty file", path=path)
     names = any(isinstance(c, str) for c in (score_col, text1_col, text2_col))
     if header is None:
-        first = rows[0]
+        first = rows[0][1]
         idx = score_col if isinstance(score_col, int) else -1
         header = names or not (0 <= idx < len(first) and _is_float(first[idx]))
-    cols: list[int] = []
-    head = rows[0] if header else []
-    for c in (score_col, text1_col, text2_col):
-        if isinstance(c, str):
-            if c not in head:
-                raise InputError(f"{path}: no column named {c!r}; the header has {head}")
-            cols.append(head.index(c))
-        else:
-            cols.append(int(c))
+    head = rows[0][1] if header else []
+    cols = [_column(c, head, path) for c in (score_col, text1_col, text2_col)]
+    body = rows[1:] if header else rows
+    width = len(head) if header else _usual_width(body)
     out: list[tuple[str, str, float]] = []
     skipped: list[int] = []
-    for line_no, r in enumerate(rows[1:] if header else rows, 2 if header else 1):
+    bad: list[tuple[int, str]] = []
+    for line_no, r in body:
         try:
-            score = float(r[cols[0]])
-            out.append((r[cols[1]], r[cols[2]], score))
+            if len(r) != width:
+                raise ValueError(len(r))
+            out.append((r[cols[1]], r[cols[2]], float(r[cols[0]])))
         except (IndexError, ValueError):
             skipped.append(line_no)
+            bad.append((line_no, lines[line_no - 1]))
+    what = f"{width} fields split on {describe_delimiter(delim)} with a numeric score in column {score_col!r}"
+    hint = layout_hint(lines, delim) if width < 3 else ""
     if not out:
-        raise FormatError(f"no rows with a numeric score in column {score_col!r}", path=path)
+        raise FormatError(f"no rows of {what}{hint}", path=path)
+    warn_skipped(path, len(body), bad, what + hint)
     return out, skipped
+
+
+def _column(c: int | str, head: list[str], path: object) -> int:
+    if isinstance(c, str):
+        if c not in head:
+            raise InputError(f"{path}: no column named {c!r}; the header has {[excerpt(h, 30) for h in head]}")
+        return head.index(c)
+    return int(c)
+
+
+def _usual_width(rows: list[tuple[int, list[str]]]) -> int:
+    """The most common field count (ties: the larger), the layout every data row must have."""
+    counts: dict[int, int] = {}
+    for _, r in rows:
+        counts[len(r)] = counts.get(len(r), 0) + 1
+    return max(counts, key=lambda k: (counts[k], k)) if counts else 0
 
 
 def _is_float(text: str) -> bool:
@@ -234,5 +272,4 @@ def _is_float(text: str) -> bool:
 
 def read_text_lines(path: str | Path) -> list[str]:
     """Non-empty lines of a UTF-8 text file (used by ``textemb plot --file``)."""
-    with io.open(path, encoding="utf-8") as fh:
-        return [line.strip() for line in fh if line.strip()]
+    return [line.strip() for line in read_text(path) if line.strip()]

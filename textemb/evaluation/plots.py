@@ -1,7 +1,9 @@
 """Pictures for reports and for ``textemb plot``: 2-D projections and accuracy bars.
 
 matplotlib is imported lazily and used through its object-oriented Agg canvas (no pyplot, no
-global backend switch), so plotting works headless and never touches the caller's state.
+global backend switch), so plotting works headless and never touches the caller's state. Every label
+(words, section names, encoder names, titles) is plain text: control characters are escaped and a
+``$`` is never parsed as mathtext (see :func:`plain`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,17 @@ def _figure(width: float, height: float):
     fig = Figure(figsize=(width, height), dpi=110)
     FigureCanvasAgg(fig)
     return fig
+
+
+def plain(text: object) -> str:
+    """``text`` as a literal matplotlib label: controls escaped, every ``$`` shown as a dollar sign.
+
+    matplotlib parses text between two ``$`` as mathtext (``$\\frac{$`` crashes the whole figure,
+    ``prices $5 to $10`` silently renders as math); an escaped ``\\$`` is always drawn as ``$``.
+    """
+    from textemb.text import printable
+
+    return printable(text).replace("$", r"\$")
 
 
 def _png(fig) -> bytes:
@@ -90,8 +103,8 @@ def scatter_png(labels: Sequence[str], coords: np.ndarray, *, title: str = "") -
     ax = fig.add_subplot(1, 1, 1)
     ax.scatter(coords[:, 0], coords[:, 1], s=28, color=_COLORS[0], alpha=0.8)
     for (x, y), label in zip(coords, labels):
-        ax.annotate(_short(label), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=9)
-    ax.set_title(title, fontsize=11)
+        ax.annotate(plain(_short(label)), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=9)
+    ax.set_title(plain(title), fontsize=11)
     ax.grid(alpha=0.25)
     return _png(fig)
 
@@ -132,14 +145,14 @@ def analogy_pairs_png(vectors: dict[str, np.ndarray], *, title: str = "") -> byt
             ax.scatter([ca[0]], [ca[1]], color=color, s=22, marker="o")
             ax.scatter([cb[0]], [cb[1]], color=color, s=22, marker="s")
             for word, xy, bold in ((a, labels[2 * p_i], False), (b, labels[2 * p_i + 1], True)):
-                ax.annotate(word, xy, xytext=(4, 2), textcoords="offset points", fontsize=9, color="#222",
+                ax.annotate(plain(word), xy, xytext=(4, 2), textcoords="offset points", fontsize=9, color="#222",
                             fontweight="bold" if bold else "normal")
-        ax.set_title(name, fontsize=11)
+        ax.set_title(plain(name), fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.margins(0.12)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(plain(title), fontsize=11)
     return _png(fig)
 
 
@@ -176,12 +189,12 @@ def section_bars_png(sections_by_encoder: dict[str, list[dict]], *, title: str =
         acc = {s["section"]: s.get("accuracy", 0.0) for s in sections_by_encoder[enc]}
         vals = [acc.get(name, 0.0) for name in names]
         pos = y + (e_i - (k - 1) / 2) * height
-        bars = ax.barh(pos, vals, height=height * 0.92, color=_COLORS[e_i % len(_COLORS)], label=enc)
+        bars = ax.barh(pos, vals, height=height * 0.92, color=_COLORS[e_i % len(_COLORS)], label=plain(enc))
         for rect, v in zip(bars, vals):
             ax.text(rect.get_width() + 0.005, rect.get_y() + rect.get_height() / 2, f"{v:.1%}",
                     va="center", fontsize=7.5)
     ax.set_yticks(y)
-    ax.set_yticklabels(names, fontsize=9)
+    ax.set_yticklabels([plain(n) for n in names], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.08)
     ax.set_xlabel("accuracy")
@@ -189,7 +202,7 @@ def section_bars_png(sections_by_encoder: dict[str, list[dict]], *, title: str =
     if k > 1:
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07 - 1.2 / (n * k + 4)), ncol=min(k, 3),
                   frameon=False)
-    ax.set_title(title, fontsize=11)
+    ax.set_title(plain(title), fontsize=11)
     return _png(fig)
 
 
@@ -200,7 +213,7 @@ def correlation_png(gold: np.ndarray, model: np.ndarray, *, title: str = "") -> 
     ax.scatter(gold, model, s=8, alpha=0.5, color=_COLORS[0])
     ax.set_xlabel("human score")
     ax.set_ylabel("model cosine")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(plain(title), fontsize=10)
     ax.grid(alpha=0.25)
     return _png(fig)
 

@@ -3,6 +3,10 @@
 One or many :class:`EvalResult` objects (several encoders, several tasks) go in; a comparison
 table (encoders side by side), per-result details, the worst misses and the exact settings come
 out. HTML embeds its plots as base64 PNG (matplotlib, imported lazily), so the page is one file.
+
+Names and words in results come from data (dataset files, encoder specs), so every renderer escapes
+them: HTML with ``html.escape``, Markdown with :func:`md_escape` (no raw HTML, no links, no table
+breaks), plots as plain text. A plot that fails is replaced by a note; the report is still written.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import base64
 import html
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from textemb.errors import InputError
@@ -132,11 +137,27 @@ def _settings_rows(r: EvalResult) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------ Markdown
+#: backslash-escaped: escapes themselves, link/image brackets, table pipes, code spans, emphasis
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\[]|`*"})
+
+
+def md_escape(text: object) -> str:
+    """``text`` as literal Markdown: HTML escaped (no raw tags), link/emphasis/table syntax escaped.
+
+    ``<script>`` shows as text, ``[x](javascript:...)`` is not a link, ``|`` does not break a table;
+    control characters and newlines become visible escapes.
+    """
+    from textemb.text import printable
+
+    escaped = html.escape(printable(text), quote=False)  # & < > first: the entities read as literal text
+    return escaped.translate(_MD_SPECIAL)
+
+
 def _md_table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     def cell(x) -> str:
-        return _fmt(x).replace("|", "\\|")
+        return md_escape(_fmt(x))
 
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines = ["| " + " | ".join(md_escape(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -150,7 +171,8 @@ def to_markdown(results: EvalResult | Iterable[EvalResult]) -> str:
                                           *(row["values"].get(e) for e in comp["encoders"])]
                                          for row in comp["rows"]]), ""]
     for r in results:
-        out += [f"## {r.encoder} — {_benchmark(r)}", "", f"**{r.primary} = {r.score:.4f}**", ""]
+        out += [f"## {md_escape(r.encoder)} — {md_escape(_benchmark(r))}", "",
+                f"**{md_escape(r.primary)} = {r.score:.4f}**", ""]
         out += [_md_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()]), ""]
         if r.task == "analogy":
             cols = _section_columns(r)
@@ -202,10 +224,29 @@ def _html_table(head: Sequence[str], rows: Sequence[Sequence[object]], best: dic
     return "".join(parts)
 
 
-def _img(png: bytes | None, alt: str) -> str:
+def _img(png: bytes | None | _PlotFailed, alt: str) -> str:
+    if isinstance(png, _PlotFailed):
+        return f'<p class="muted">{html.escape(alt)}: plot skipped ({html.escape(png.reason)}); the numbers are complete.</p>'
     if not png:
         return ""
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+@dataclass
+class _PlotFailed:
+    """Stands in for PNG bytes when a plot fails: the page shows a note, the report is still written."""
+
+    reason: str
+
+
+def _plot(make, *args, **kwargs) -> bytes | None | _PlotFailed:
+    """PNG bytes from ``make``, or a :class:`_PlotFailed` note: a failing plot never loses the evaluation."""
+    from textemb.text import excerpt
+
+    try:
+        return make(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - matplotlib (or a missing extra) must not cost the report
+        return _PlotFailed(f"{type(exc).__name__}: {excerpt(exc, 160)}")
 
 
 def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb evaluation report") -> str:
@@ -230,7 +271,7 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     for r in analogy:
         by_bench.setdefault(_benchmark(r), {})[r.encoder] = [s for s in r.sections if s["section"] != "Total accuracy"]
     for bench, sections in by_bench.items():
-        png = plots.section_bars_png(sections, title=f"Per-section accuracy — {bench}")
+        png = _plot(plots.section_bars_png, sections, title=f"Per-section accuracy — {bench}")
         body.append(f'<section class="card"><h2>Per-section accuracy: {html.escape(bench)}</h2>'
                     + _img(png, "per-section accuracy") + "</section>")
     pictured = set()
@@ -238,7 +279,7 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
         vecs = r.extra.get("pair_vectors")
         if vecs and r.encoder not in pictured:
             pictured.add(r.encoder)
-            png = plots.analogy_pairs_png(vecs, title=f"{r.encoder}: PCA of analogy pairs")
+            png = _plot(plots.analogy_pairs_png, vecs, title=f"{r.encoder}: PCA of analogy pairs")
             body.append(f'<section class="card"><h2>Analogy pairs in 2-D (PCA): {html.escape(r.encoder)}</h2>'
                         '<p class="muted">Each arrow joins a word to its partner; parallel arrows of similar '
                         "length are what makes vector-offset analogies work.</p>"
@@ -253,8 +294,8 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
             cols = _section_columns(r)
             parts.append("<h3>Sections</h3>" + _html_table(cols, [[s.get(c) for c in cols] for s in r.sections]))
         elif "gold" in r.extra and "model" in r.extra:
-            parts.append(_img(plots.correlation_png(r.extra["gold"], r.extra["model"],
-                                                    title=f"{r.dataset}: human vs. model"), "correlation"))
+            parts.append(_img(_plot(plots.correlation_png, r.extra["gold"], r.extra["model"],
+                                    title=f"{r.dataset}: human vs. model"), "correlation"))
         if r.misses:
             head, mrows = _miss_rows(r)
             parts.append("<h3>Worst misses</h3>" + _html_table(head, mrows[:12]))

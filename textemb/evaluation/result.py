@@ -50,7 +50,7 @@ class EvalResult:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_json_default)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "EvalResult":
+    def from_dict(cls, d: dict[str, Any]) -> EvalResult:
         keys = ("task", "dataset", "encoder", "metrics", "primary", "sections", "misses", "settings")
         return cls(**{k: d[k] for k in keys if k in d})
 
@@ -88,3 +88,69 @@ def library_versions() -> dict[str, str]:
 def encoder_spec(obj: object) -> str:
     """The spec string of an encoder or word vectors (falls back to its name)."""
     return str(getattr(obj, "spec", "") or getattr(obj, "name", "") or type(obj).__name__)
+
+
+#: every similarity benchmark scores pairs with this function
+SIMILARITY_FUNCTION = "cosine"
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "0_StaticEmbedding/model.safetensors")
+
+
+def encoder_identity(obj: object) -> dict[str, Any]:
+    """What identifies the model behind a result: weights hash, revision, weighting settings.
+
+    - word vectors: sha256 of the word list and the float32 matrix as loaded (computed once per object);
+    - transformer models: sha256 of the weights file in the model folder, and the Hugging Face
+      snapshot revision when the folder is in the hub cache;
+    - averaged encoders: the inner vectors' hash plus the weighting settings (method, frequency
+      source, ``a``, ``pc``, corpus).
+    """
+    out: dict[str, Any] = {"class": type(obj).__name__, "similarity": SIMILARITY_FUNCTION}
+    inner = getattr(obj, "wv", None)
+    settings = getattr(obj, "settings", None)
+    if inner is not None and isinstance(settings, dict):
+        out["weighting"] = dict(settings)
+        obj = inner
+    if hasattr(obj, "words") and hasattr(obj, "vectors"):
+        out["weights_sha256"] = _vectors_sha256(obj)
+    path = getattr(obj, "model_path", None)
+    if path:
+        out.update(_folder_identity(path))
+    return out
+
+
+def _vectors_sha256(wv: Any) -> str:
+    cached = getattr(wv, "_weights_sha256", None)
+    if cached is None:
+        import hashlib
+
+        import numpy as np
+
+        h = hashlib.sha256("\n".join(wv.words).encode("utf-8", "surrogatepass"))
+        matrix = np.ascontiguousarray(wv.vectors, dtype=np.float32)
+        for start in range(0, matrix.shape[0], 65536):
+            h.update(matrix[start : start + 65536].tobytes())
+        cached = h.hexdigest()
+        try:
+            wv._weights_sha256 = cached
+        except AttributeError:
+            pass
+    return str(cached)
+
+
+def _folder_identity(path: object) -> dict[str, Any]:
+    from pathlib import Path
+
+    from textemb.evaluation.datasets import sha256
+
+    folder = Path(str(path))
+    out: dict[str, Any] = {"model_path": str(folder)}
+    parts = folder.resolve().parts if folder.exists() else ()
+    if "snapshots" in parts and parts.index("snapshots") + 1 < len(parts):
+        out["revision"] = parts[parts.index("snapshots") + 1]
+    for name in _WEIGHT_FILES:
+        f = folder / name
+        if f.is_file():
+            out["weights_file"] = name
+            out["weights_sha256"] = sha256(f)
+            break
+    return out

@@ -15,8 +15,19 @@ import numpy as np
 
 from textemb.errors import InputError
 from textemb.evaluation.analogy import as_word_vectors, ok_vocab
-from textemb.evaluation.datasets import read_lee, read_sentence_pairs, read_word_pairs, resolve_dataset
-from textemb.evaluation.result import EvalResult, encoder_spec, library_versions
+from textemb.evaluation.datasets import (
+    read_lee,
+    read_sentence_pairs,
+    read_word_pairs,
+    resolve_dataset,
+)
+from textemb.evaluation.result import (
+    SIMILARITY_FUNCTION,
+    EvalResult,
+    encoder_identity,
+    encoder_spec,
+    library_versions,
+)
 
 PAIR_OOV_POLICIES = ("skip", "zero")
 
@@ -28,22 +39,25 @@ def evaluate_word_pairs(
     restrict_vocab: int | None = 300_000,
     case_insensitive: bool = True,
     oov: str = "skip",
-    delimiter: str = "\t",
+    delimiter: str | None = None,
     misses: int = 15,
+    encoding: str = "utf-8",
+    quoting: str = "auto",
 ) -> EvalResult:
     """Spearman (primary) and Pearson between word-pair cosines and human scores.
 
     Same conventions as gensim's ``KeyedVectors.evaluate_word_pairs``: only the first
     ``restrict_vocab`` words count as known, words are matched upper-cased (most frequent
     spelling wins), and pairs with an unknown word are skipped (``oov="skip"``) or scored 0
-    (``oov="zero"``, gensim's ``dummy4unknown``).
+    (``oov="zero"``, gensim's ``dummy4unknown``). ``delimiter=None`` detects tab, comma
+    (RFC 4180 CSV) or blanks (MEN); see :func:`~textemb.evaluation.datasets.read_word_pairs`.
     """
     wv = as_word_vectors(wv)
     if oov not in PAIR_OOV_POLICIES:
         raise InputError(f"oov must be one of {PAIR_OOV_POLICIES}, got {oov!r}")
     ref = resolve_dataset(dataset, "word-pairs")
     t0 = time.perf_counter()
-    pairs, skipped = read_word_pairs(ref.path, delimiter=delimiter)
+    pairs, skipped = read_word_pairs(ref.path, delimiter=delimiter, encoding=encoding, quoting=quoting)
     n = len(wv) if restrict_vocab is None else min(restrict_vocab, len(wv))
     ok = ok_vocab(wv.words, n, case_insensitive)
     gold, model, used, n_oov = [], [], [], 0
@@ -73,8 +87,9 @@ def evaluate_word_pairs(
     metrics.update(pairs=len(pairs), evaluated=evaluated, oov_pairs=n_oov,
                    oov_ratio=n_oov / (evaluated if oov == "zero" else evaluated + n_oov),
                    coverage=1 - n_oov / len(pairs), skipped_lines=len(skipped))
-    settings = {"dataset": ref.describe(), "restrict_vocab": restrict_vocab, "case_insensitive": case_insensitive,
-                "oov": oov, "encoder": encoder_spec(wv), "device": getattr(wv, "device", "cpu"),
+    settings = {"dataset": ref.describe(), "similarity": SIMILARITY_FUNCTION, "restrict_vocab": restrict_vocab,
+                "case_insensitive": case_insensitive, "oov": oov, "delimiter": delimiter or "auto",
+                "encoder": encoder_spec(wv), "model": encoder_identity(wv), "device": getattr(wv, "device", "cpu"),
                 "versions": library_versions(), "elapsed_s": round(time.perf_counter() - t0, 4)}
     res = EvalResult("word-similarity", ref.name, encoder_spec(wv), metrics, "spearman",
                      [_section(ref.name, metrics)], _rank_misses(used, gold_arr, model_sims, misses), settings)
@@ -82,21 +97,24 @@ def evaluate_word_pairs(
     return res
 
 
-def evaluate_documents(encoder, dataset: str | Path = "lee", *, batch_size: int = 32, misses: int = 15) -> EvalResult:
+def evaluate_documents(encoder, dataset: str | Path = "lee", *, batch_size: int = 32, misses: int = 15,
+                       show_progress: bool | None = None) -> EvalResult:
     """Lee document similarity: Pearson (primary) of cosine vs. human scores over the upper triangle."""
     ref = resolve_dataset(dataset, "documents")
     if len(ref.paths) != 2:
         raise InputError("document datasets need a corpus and a similarity matrix; use dataset='lee'")
     t0 = time.perf_counter()
     docs, human = read_lee(*ref.paths)
-    emb = np.asarray(encoder.encode(docs, batch_size=batch_size, normalize=True), dtype=np.float64)
+    emb = np.asarray(encoder.encode(docs, batch_size=batch_size, normalize=True, show_progress=show_progress),
+                     dtype=np.float64)
     cos = emb @ emb.T
     iu = np.triu_indices(len(docs), k=1)
     gold, model = np.asarray(human, dtype=np.float64)[iu], cos[iu]
     metrics = _correlations(gold, model)
     metrics.update(documents=len(docs), pairs=len(gold))
     labels = [(f"doc {i}", f"doc {j}") for i, j in zip(*iu)]
-    settings = {"dataset": ref.describe(), "encoder": encoder_spec(encoder), "device": getattr(encoder, "device", "cpu"),
+    settings = {"dataset": ref.describe(), "similarity": SIMILARITY_FUNCTION, "encoder": encoder_spec(encoder),
+                "model": encoder_identity(encoder), "device": getattr(encoder, "device", "cpu"),
                 "batch_size": batch_size, "versions": library_versions(),
                 "elapsed_s": round(time.perf_counter() - t0, 4)}
     res = EvalResult("document-similarity", ref.name, encoder_spec(encoder), metrics, "pearson",
@@ -112,25 +130,35 @@ def evaluate_sentence_pairs(
     score_col: int | str = 0,
     text1_col: int | str = 1,
     text2_col: int | str = 2,
-    delimiter: str = "\t",
+    delimiter: str | None = "\t",
     header: bool | None = None,
     batch_size: int = 32,
     misses: int = 15,
+    encoding: str = "utf-8",
+    quoting: str = "auto",
+    show_progress: bool | None = None,
 ) -> EvalResult:
-    """STS-style sentence pairs: Spearman (primary) and Pearson of cosine vs. the gold score."""
+    """STS-style sentence pairs: Spearman (primary) and Pearson of cosine vs. the gold score.
+
+    Reading rules (CSV quoting, ``.gz``, encodings, skipped rows) are those of
+    :func:`~textemb.evaluation.datasets.read_sentence_pairs`.
+    """
     ref = resolve_dataset(path, "sentence-pairs")
     t0 = time.perf_counter()
     pairs, skipped = read_sentence_pairs(ref.path, score_col=score_col, text1_col=text1_col, text2_col=text2_col,
-                                         delimiter=delimiter, header=header)
+                                         delimiter=delimiter, header=header, encoding=encoding, quoting=quoting)
     texts = sorted({t for a, b, _ in pairs for t in (a, b)})
-    emb = np.asarray(encoder.encode(texts, batch_size=batch_size, normalize=True), dtype=np.float64)
+    emb = np.asarray(encoder.encode(texts, batch_size=batch_size, normalize=True, show_progress=show_progress),
+                     dtype=np.float64)
     row = {t: i for i, t in enumerate(texts)}
     model = np.einsum("ij,ij->i", emb[[row[a] for a, _, _ in pairs]], emb[[row[b] for _, b, _ in pairs]])
     gold = np.array([s for _, _, s in pairs], dtype=np.float64)
     metrics = _correlations(gold, model)
     metrics.update(pairs=len(pairs), skipped_lines=len(skipped))
-    settings = {"dataset": ref.describe(), "columns": {"score": score_col, "text1": text1_col, "text2": text2_col},
-                "delimiter": delimiter, "encoder": encoder_spec(encoder), "device": getattr(encoder, "device", "cpu"),
+    settings = {"dataset": ref.describe(), "similarity": SIMILARITY_FUNCTION,
+                "columns": {"score": score_col, "text1": text1_col, "text2": text2_col},
+                "delimiter": delimiter or "auto", "quoting": quoting, "encoder": encoder_spec(encoder),
+                "model": encoder_identity(encoder), "device": getattr(encoder, "device", "cpu"),
                 "batch_size": batch_size, "versions": library_versions(),
                 "elapsed_s": round(time.perf_counter() - t0, 4)}
     labels = [(a, b) for a, b, _ in pairs]
@@ -156,29 +184,30 @@ def _gensim_cosines(vectors: np.ndarray, ra: np.ndarray, rb: np.ndarray) -> np.n
 
 
 def rankdata(x: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based), ties sharing the mean rank, as ``scipy.stats.rankdata``."""
-    x = np.asarray(x, dtype=np.float64)
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
-    new = np.concatenate([[True], xs[1:] != xs[:-1]])
-    group = np.cumsum(new) - 1
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], len(xs))
-    avg = (starts + ends + 1) / 2.0
-    ranks = np.empty(len(x))
-    ranks[order] = avg[group]
-    return ranks
+    """Average ranks (1-based), ties sharing the mean rank: ``scipy.stats.rankdata``."""
+    return _stats().rankdata(np.asarray(x, dtype=np.float64))
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    x = np.asarray(x, dtype=np.float64) - np.mean(x)
-    y = np.asarray(y, dtype=np.float64) - np.mean(y)
-    den = np.sqrt(np.dot(x, x) * np.dot(y, y))
-    return float(np.dot(x, y) / den) if den > 0 else float("nan")
+    """``scipy.stats.pearsonr`` statistic (NaN when either side is constant)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(_stats().pearsonr(x, y)[0])
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    return pearson(rankdata(x), rankdata(y))
+    """``scipy.stats.spearmanr`` statistic (NaN when either side is constant)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(_stats().spearmanr(x, y)[0])
+
+
+def _stats():
+    from textemb.errors import require
+
+    return require("scipy.stats", package="scipy", extra="eval", feature="correlation metrics")
 
 
 def _correlations(gold: np.ndarray, model: np.ndarray) -> dict:

@@ -57,27 +57,51 @@ def fsync_dir(path: str | Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Build a folder in a temp location; on success swap it in place of ``path``."""
+def atomic_dir(path: str | Path, *, overwrite: bool = False, kind: str = "folder") -> Iterator[Path]:
+    """Build a folder in a temp location; on success swap it in place of ``path``.
+
+    ``path`` must be absent, an empty folder, or a folder textemb wrote (see
+    :mod:`textemb.io.ownership`) that holds nothing else and ``overwrite=True``: anything else is
+    refused with an :class:`~textemb.errors.InputError` before work starts and again before the
+    swap. The new folder carries the ownership marker, so a later write or cleanup can prove it is ours.
+    """
+    from textemb.io import ownership
+
     path = Path(path)
+    ownership.check_replaceable(path, overwrite=overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
+    ownership.clean_stale_temps(path.parent, prefix=f".{path.name}.")  # left by a killed earlier write
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
+        record = ownership.new_record(kind)
+        ownership.write_marker(tmp, record)
         yield tmp
+        record.update(state="complete", files=sorted(p.name for p in tmp.iterdir()))
+        ownership.write_marker(tmp, record)
         for f in tmp.iterdir():
             if f.is_file():
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
         fsync_dir(tmp)
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _swap_in(tmp, path, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _swap_in(tmp: Path, path: Path, overwrite: bool) -> None:
+    """Rename ``tmp`` to ``path``; an old folder (checked again: empty, or ours) is removed after."""
+    from textemb.io import ownership
+
+    ownership.check_replaceable(path, overwrite=overwrite)
+    old = None
+    if path.is_dir() and not any(path.iterdir()):
+        os.rmdir(path)
+    elif os.path.lexists(path):
+        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        os.replace(path, old)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -2,8 +2,9 @@
 
 A vector folder holds ``vectors.npy`` (float32, opened memory-mapped, never pickled),
 ``words.json`` (the vocabulary in row order) and ``manifest.json`` (format version, shape,
-sizes, and for cache entries the source file's size, mtime and sha256). Folders are written
-atomically, so a killed process leaves the old folder or the new one.
+sizes, and for cache entries the source file's size, mtime, inode, ctime and sha256; see
+:func:`lookup` for when a cache entry is served). Folders are written atomically, so a killed
+process leaves the old folder or the new one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textemb.errors import CacheError, FormatError, InputError
+from textemb.errors import FormatError, InputError
 from textemb.io.atomic import atomic_dir
 from textemb.io.bounded import file_identity
 
@@ -42,13 +43,19 @@ def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def save_vectors(path: str | Path, words: list[str], vectors: np.ndarray, *, meta: dict | None = None) -> Path:
-    """Write a vector folder atomically and return its path."""
+def save_vectors(
+    path: str | Path, words: list[str], vectors: np.ndarray, *, meta: dict | None = None, overwrite: bool = False
+) -> Path:
+    """Write a vector folder atomically and return its path.
+
+    An existing folder is replaced only when textemb wrote it and ``overwrite=True``; a folder that is
+    not ours is never touched (see :func:`textemb.io.atomic.atomic_dir`).
+    """
     path = Path(path)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise InputError(f"{len(words)} words do not match a vector matrix of shape {vectors.shape}")
-    with atomic_dir(path) as tmp:
+    with atomic_dir(path, overwrite=overwrite, kind="vectors") as tmp:
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         (tmp / "words.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
         manifest = {
@@ -64,7 +71,8 @@ def save_vectors(path: str | Path, words: list[str], vectors: np.ndarray, *, met
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             **(meta or {}),
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        # ASCII JSON: a source path from an undecodable file name holds surrogates
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return path
 
 
@@ -137,7 +145,14 @@ def cached_entry(source: str | Path, options: dict) -> Path:
 
 
 def lookup(source: str | Path, options: dict) -> tuple[list[str], np.ndarray, dict] | None:
-    """The cached parse of ``source`` if present and the source's size and mtime still match."""
+    """The cached parse of ``source`` while the source is provably the same file content.
+
+    The rule: size and mtime must match the recorded ones (else a miss). When the inode, device or
+    ctime differ too (a file rewritten in place with its size and mtime restored, as ``cp -p``,
+    ``rsync -t`` or ``tar x`` do; ctime cannot be set back), or the source changed within
+    :data:`RACY_NS` of being cached, its sha256 is compared with the recorded one: equal serves the
+    cache (and records the new identity), different is a miss.
+    """
     entry = cached_entry(source, options)
     if not (entry / "manifest.json").is_file():
         return None
@@ -150,31 +165,84 @@ def lookup(source: str | Path, options: dict) -> tuple[list[str], np.ndarray, di
     current = file_identity(source)
     if recorded.get("size") != current["size"] or recorded.get("mtime_ns") != current["mtime_ns"]:
         return None
+    if not _provably_same(recorded, current):
+        if not recorded.get("sha256") or sha256_file(source) != recorded["sha256"]:
+            return None
+        _refresh_identity(entry, manifest, current)
     return words, vectors, manifest
 
 
+#: a source whose ctime is this close to the moment it was cached is re-checked by content once
+RACY_NS = 2_000_000_000
+
+
+def _provably_same(recorded: dict, current: dict) -> bool:
+    if any(recorded.get(k) != current[k] for k in ("inode", "device", "ctime_ns")):
+        return False
+    checked = recorded.get("checked_ns")
+    return isinstance(checked, int) and checked - current["ctime_ns"] > RACY_NS
+
+
+def _refresh_identity(entry: Path, manifest: dict, current: dict) -> None:
+    """Record the source's new identity after its content was verified (best effort)."""
+    from textemb.io.atomic import atomic_write_bytes
+
+    manifest["source"] = {**manifest.get("source", {}), **current, "checked_ns": time.time_ns()}
+    try:
+        atomic_write_bytes(entry / "manifest.json", json.dumps(manifest, indent=2).encode())
+    except OSError:
+        pass
+
+
 def store(source: str | Path, options: dict, words: list[str], vectors: np.ndarray, meta: dict) -> Path | None:
-    """Cache a parse of ``source``; a read-only or full cache folder only costs a warning."""
+    """Cache a parse of ``source``; a read-only or full cache folder (or one holding a folder that is
+    not textemb's at this entry's name) only costs a warning."""
+    from textemb.errors import TextembError
+    from textemb.io.ownership import clean_stale_temps
+
     source = Path(source)
     entry = cached_entry(source, options)
-    info = {**file_identity(source), "path": str(source.resolve()), "sha256": sha256_file(source)}
+    info = {**file_identity(source), "path": str(source.resolve()), "sha256": sha256_file(source),
+            "checked_ns": time.time_ns()}
     try:
-        return save_vectors(entry, words, vectors, meta={**meta, "source": info, "options": options})
-    except OSError as exc:
+        clean_stale_temps(entry.parent)
+        return save_vectors(entry, words, vectors, meta={**meta, "source": info, "options": options}, overwrite=True)
+    except (OSError, TextembError) as exc:
         warnings.warn(f"could not write the vector cache at {entry} ({exc}); loads stay uncached", stacklevel=3)
         return None
 
 
-def clear(root: Path | None = None) -> int:
-    """Remove every cached vector folder; returns how many were removed."""
-    import shutil
+def entries(root: Path | None = None) -> list[Path]:
+    """The cache entries textemb wrote (temp folders, and anything not textemb's, are left out)."""
+    from textemb.io.ownership import is_ours
 
     base = (root or cache_root()) / "vectors"
     if not base.is_dir():
-        return 0
-    entries = [p for p in base.iterdir() if p.is_dir()]
-    for p in entries:
-        shutil.rmtree(p, ignore_errors=True)
-    if any(base.iterdir()):
-        raise CacheError(f"could not remove everything under {base}")
-    return len(entries)
+        return []
+    return sorted(p for p in base.iterdir() if not p.name.startswith(".") and is_ours(p))
+
+
+def clear(root: Path | None = None) -> tuple[int, list[Path]]:
+    """Remove the cached vector folders textemb wrote, and its stale temp folders.
+
+    Returns (how many entries were removed, what was kept because textemb did not write it, or it
+    holds files textemb did not write). Nothing that is not provably textemb's is deleted.
+    """
+    import shutil
+
+    from textemb.io.ownership import clean_stale_temps, foreign_entries, is_ours
+
+    base = (root or cache_root()) / "vectors"
+    if not base.is_dir():
+        return 0, []
+    clean_stale_temps(base)
+    removed, kept = 0, []
+    for p in sorted(base.iterdir()):
+        if p.name.startswith(".") and p.is_dir() and is_ours(p):
+            continue  # a temp folder another live process is writing right now
+        if not is_ours(p) or foreign_entries(p):
+            kept.append(p)
+            continue
+        shutil.rmtree(p)
+        removed += 1
+    return removed, kept

@@ -109,7 +109,7 @@ def _parse_header(data: bytes, path, *, binary: bool, max_line_bytes: int) -> tu
     m = _HEADER.match(line[:200])
     if not m:
         raise FormatError(
-            f"expected a word2vec header 'N_WORDS DIM', got {line[:60]!r} "
+            f"expected a word2vec header 'N_WORDS DIM', got {_show(line[:200], 60)} "
             "(a GloVe file has no header: use format='glove' / glove:PATH)",
             path=path,
             line=1,
@@ -279,8 +279,19 @@ def _is_number(tok: bytes) -> bool:
 
 
 def _show(raw: bytes, width: int = 40) -> str:
+    """A short quoted excerpt of file content for an error message, only when it is clearly text.
+
+    Bytes that are mostly not UTF-8, or hold control characters (NUL-separated ``/proc`` data, binary
+    floats), are described by their length instead of echoed.
+    """
+    from textemb.text import excerpt
+
     text = raw.decode("utf-8", "replace")
-    return repr(text if len(text) <= width else text[:width] + "...")
+    if text.count("\ufffd") * 4 > len(text):
+        return f"<{len(raw):,} bytes that are not UTF-8 text>"
+    if any(ord(c) < 32 and c != "\t" or 0x7F <= ord(c) <= 0x9F for c in text):
+        return f"<{len(raw):,} bytes of binary data>"
+    return repr(excerpt(text, width))
 
 
 # --------------------------------------------------------------------------- binary
@@ -358,7 +369,7 @@ def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, no
         bad = int(np.argmin(finite))
         if nonfinite == "error":
             raise FormatError(
-                f"vector {bad + 1} ({words[bad]!r}) contains NaN or Inf "
+                f"vector {bad + 1} ({_show(words[bad].encode('utf-8', 'replace'))}) contains NaN or Inf "
                 f"({int((~finite).sum())} such rows); pass nonfinite='drop' to skip them",
                 path=path,
                 line=line_of(bad),
@@ -402,7 +413,7 @@ def write_vectors(
         raise InputError("the word2vec binary format always has a header")
     for w in words:
         if not w or any(c in w for c in " \n\r\t"):
-            raise InputError(f"cannot write word {w!r}: keys in these formats cannot be empty or contain whitespace")
+            raise InputError(f"cannot write word {_show(w.encode('utf-8', 'replace'))}: keys in these formats cannot be empty or contain whitespace")
     with atomic_open(path) as fh:
         if header:
             fh.write(f"{len(words)} {vectors.shape[1]}\n".encode())

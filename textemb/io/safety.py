@@ -17,11 +17,14 @@ PICKLE_SUFFIXES = {".model", ".pkl", ".pickle", ".pt", ".pth", ".joblib", ".npy_
 
 def looks_like_pickle(path: str | Path) -> bool:
     """True when the file starts like a pickle stream or is a torch zip checkpoint holding one."""
+    from textemb.errors import InputError
+    from textemb.io.bounded import open_regular
+
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(2)
-    except OSError:
+    except (OSError, InputError):  # not a readable regular file: the reader says so
         return False
     if len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # PROTO opcode, protocols 2-5
         return True
@@ -49,15 +52,33 @@ def refuse_pickle(path: str | Path, *, trust_pickle: bool = False) -> None:
 
 
 def load_trusted_gensim(path: str | Path):
-    """Open a gensim native model the user explicitly trusted; returns (words, vectors)."""
-    from textemb.errors import require
+    """Open a gensim native model the user explicitly trusted; returns (words, vectors).
+
+    The file is unpickled once; anything that is not a gensim model holding word vectors
+    (``KeyedVectors``, or a ``Word2Vec``/``FastText`` model with ``.wv``) is one :class:`FormatError`.
+    """
+    from textemb.errors import FormatError, require
+    from textemb.io.bounded import check_regular
+    from textemb.text import excerpt
 
     require("gensim", extra="word2vec", feature="opening gensim .model files")
-    from gensim.models import KeyedVectors, Word2Vec
+    from gensim import utils
+    from gensim.models import KeyedVectors
 
+    check_regular(path, what="model file")
+    fname = str(path)
     try:
-        obj = KeyedVectors.load(str(path))
-    except Exception:  # a full Word2Vec / FastText model rather than bare KeyedVectors
-        obj = Word2Vec.load(str(path))
+        obj = utils.unpickle(fname)
+        if not isinstance(obj, utils.SaveLoad):
+            raise FormatError(f"holds a pickled {type(obj).__name__}, not a gensim model "
+                              "(KeyedVectors, Word2Vec or FastText saved with .save())", path=path)
+        obj._load_specials(fname, None, *utils.SaveLoad._adapt_by_suffix(fname))
+    except FormatError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - unpickling can raise anything; the user gets one line
+        raise FormatError(f"cannot open it as a gensim model ({type(exc).__name__}: {excerpt(exc, 120)})",
+                          path=path) from None
     kv = getattr(obj, "wv", obj)
+    if not isinstance(kv, KeyedVectors):
+        raise FormatError(f"holds a gensim {type(obj).__name__} without word vectors", path=path)
     return list(kv.index_to_key), kv.vectors

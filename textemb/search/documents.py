@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textemb.errors import InputError
+from textemb.search.markup import html_to_text, strip_wiki_markup
+from textemb.text import printable
 
 #: files larger than this are skipped (pass ``max_bytes=`` to change it)
 DEFAULT_MAX_BYTES = 50 * 1024**2
@@ -57,7 +59,7 @@ class DocumentSet:
         if not self.skipped:
             return head
         lines = [head + f"; skipped {len(self.skipped):,}:"]
-        lines += [f"  {p}: {why}" for p, why in self.skipped[:20]]
+        lines += [f"  {printable(p)}: {printable(why)}" for p, why in self.skipped[:20]]
         if len(self.skipped) > 20:
             lines.append(f"  ... and {len(self.skipped) - 20:,} more")
         return "\n".join(lines)
@@ -70,11 +72,14 @@ def load_documents(
     text_column: str = "text",
     max_bytes: int = DEFAULT_MAX_BYTES,
     errors: str = "strict",
+    exclude: tuple[str | Path, ...] | list[str | Path] = (),
 ) -> DocumentSet:
     """Read documents from a folder (recursively), one file, or a Wikipedia XML dump.
 
     ``errors="strict"`` (default) skips files that are not valid UTF-8 (with the byte offset in the
-    reason); ``errors="replace"`` reads them with U+FFFD for the bad bytes.
+    reason); ``errors="replace"`` reads them with U+FFFD for the bad bytes. Folders in ``exclude``
+    (e.g. the index being written) and every textemb index folder met on the walk are not read; each
+    is listed in :attr:`DocumentSet.skipped` with the reason.
     """
     if errors not in ("strict", "replace"):
         raise InputError(f"errors must be 'strict' or 'replace', got {errors!r}")
@@ -82,14 +87,36 @@ def load_documents(
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path}: no such file or folder; give a folder of documents or a single file")
     if path.is_dir():
-        return _walk(path, text_column=text_column, max_bytes=max_bytes, errors=errors)
+        excluded = {_resolved(p) for p in exclude}
+        return _walk(path, text_column=text_column, max_bytes=max_bytes, errors=errors, exclude=excluded)
     docs: list[Document] = []
     skipped: list[tuple[str, str]] = []
-    _read_one(path, path.name, docs, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
+    name = path.name if _utf8_name(path.name) else path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    _read_one(path, name, docs, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
     return DocumentSet(docs, skipped, path.parent.resolve())
 
 
-def _walk(root: Path, *, text_column: str, max_bytes: int, errors: str = "strict") -> DocumentSet:
+def _resolved(p: str | Path) -> Path:
+    try:
+        return Path(p).resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(p))
+
+
+def _not_a_source(folder: Path, exclude: set[Path]) -> str | None:
+    """Why a folder met on the walk is not read: the index being written, or any textemb index folder."""
+    from textemb.search.stores.folder_files import is_index_folder
+
+    if exclude and _resolved(folder) in exclude:
+        return "the index output folder (inside the indexed folder): not indexed"
+    if is_index_folder(folder):
+        return "a textemb index folder: not indexed"
+    return None
+
+
+def _walk(root: Path, *, text_column: str, max_bytes: int, errors: str = "strict",
+          exclude: set[Path] | None = None) -> DocumentSet:
+    exclude = exclude or set()
     real_root = root.resolve()
     docs: list[Document] = []
     skipped: list[tuple[str, str]] = []
@@ -107,6 +134,10 @@ def _walk(root: Path, *, text_column: str, max_bytes: int, errors: str = "strict
             skipped.append((_rel(folder, root), "symlink loop (folder already visited)"))
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
+        why = _not_a_source(folder, exclude)
+        if why:
+            skipped.append((_rel(folder, root), why))
+            continue
         subdirs = []
         for entry in entries:
             if entry.name.startswith("."):
@@ -248,8 +279,7 @@ def _parse_text(text: str, suffix: str, rel: str, text_column: str, skipped: lis
     if suffix == ".txt":
         return [Document(rel, text)]
     if suffix in (".md", ".markdown"):
-        m = re.search(r"^#\s+(.+?)\s*#*\s*$", text, re.MULTILINE)
-        return [Document(rel, text, m.group(1) if m else None)]
+        return [Document(rel, text, markdown_title(text))]
     if suffix in (".html", ".htm"):
         title, body = html_to_text(text)
         return [Document(rel, body, title)]
@@ -260,6 +290,20 @@ def _parse_text(text: str, suffix: str, rel: str, text_column: str, skipped: lis
     if suffix == ".xml":
         return list(parse_wikipedia_dump(text.encode("utf-8"), rel))
     raise _Skip(f"unsupported file type {suffix!r}")
+
+
+_ATX_H1 = re.compile(r"^#[ \t]", re.MULTILINE)  # no quantifier: one step per line start, never backtracks
+
+
+def markdown_title(text: str) -> str | None:
+    """The first ``# Title`` line's text (closing ``#``s dropped), in one linear pass over ``text``."""
+    for m in _ATX_H1.finditer(text):
+        end = text.find("\n", m.end())
+        line = text[m.end(): len(text) if end < 0 else end].strip()
+        title = line.rstrip("#").rstrip()
+        if title:
+            return title
+    return None
 
 
 def _utf8_ok(obj: object) -> bool:
@@ -321,52 +365,6 @@ def _parse_csv(text: str, rel: str, text_column: str) -> list[Document]:
         raise _Skip(f"malformed CSV ({exc})") from None
 
 
-# --------------------------------------------------------------------------- HTML
-def html_to_text(html: str) -> tuple[str | None, str]:
-    """``(title, visible text)`` of an HTML page: scripts/styles dropped, blocks become newlines."""
-    from html.parser import HTMLParser
-
-    class _P(HTMLParser):
-        BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre", "td"}
-
-        def __init__(self):
-            super().__init__(convert_charrefs=True)
-            self.parts: list[str] = []
-            self.title: list[str] = []
-            self.skip = 0
-            self.in_title = False
-
-        def handle_starttag(self, tag, attrs):
-            if tag in ("script", "style", "noscript", "template"):
-                self.skip += 1
-            elif tag == "title":
-                self.in_title = True
-            elif tag in self.BLOCK:
-                self.parts.append("\n")
-
-        def handle_endtag(self, tag):
-            if tag in ("script", "style", "noscript", "template"):
-                self.skip = max(0, self.skip - 1)
-            elif tag == "title":
-                self.in_title = False
-            elif tag in self.BLOCK:
-                self.parts.append("\n")
-
-        def handle_data(self, data):
-            if self.in_title:
-                self.title.append(data)
-            elif not self.skip:
-                self.parts.append(data)
-
-    p = _P()
-    p.feed(html)
-    p.close()
-    text = re.sub(r"[ \t\r\f\v]+", " ", "".join(p.parts))
-    text = re.sub(r"\s*\n\s*", "\n", text).strip()
-    title = " ".join("".join(p.title).split()) or None
-    return title, text
-
-
 # --------------------------------------------------------------------------- Wikipedia
 def parse_wikipedia_dump(xml: bytes, rel: str = "", *, min_chars: int = 1):
     """Yield one :class:`Document` per main-namespace, non-redirect article of a MediaWiki dump."""
@@ -389,43 +387,3 @@ def parse_wikipedia_dump(xml: bytes, rel: str = "", *, min_chars: int = 1):
                 yield Document(f"{rel}#{page_id}" if rel else str(page_id), text, title, meta={"page_id": page_id})
     except ET.ParseError as exc:
         raise _Skip(f"malformed XML ({exc})") from None
-
-
-_NESTED = [(re.compile(r"\{\{[^{}]*\}\}"), ""), (re.compile(r"\{\|[^{}]*?\|\}", re.S), "")]
-_WIKI_SUBS = [
-    (re.compile(r"<!--.*?-->", re.S), ""),
-    (re.compile(r"<ref[^>/]*/>", re.I), ""),
-    (re.compile(r"<ref[^>]*>.*?</ref>", re.I | re.S), ""),
-    (re.compile(r"<(math|gallery|timeline|score|syntaxhighlight)[^>]*>.*?</\1>", re.I | re.S), ""),
-    (re.compile(r"<[^>\n]+>"), ""),
-    (re.compile(r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):[^\[\]]*(?:\[\[[^\[\]]*\]\][^\[\]]*)*\]\]", re.I), ""),
-    (re.compile(r"\[\[[^\[\]|]*\|([^\[\]]*)\]\]"), r"\1"),
-    (re.compile(r"\[\[([^\[\]]*)\]\]"), r"\1"),
-    (re.compile(r"\[https?://[^\s\]]+ ([^\]]*)\]"), r"\1"),
-    (re.compile(r"\[https?://[^\]]*\]"), ""),
-    (re.compile(r"'{2,}"), ""),
-    (re.compile(r"^=+\s*(.*?)\s*=+\s*$", re.M), r"\1"),
-    (re.compile(r"^[*#:;]+\s*", re.M), ""),
-    (re.compile(r"^\s*\|.*$", re.M), ""),
-    (re.compile(r"__[A-Z]+__"), ""),
-]
-
-
-def strip_wiki_markup(raw: str) -> str:
-    """Plain text of wikitext: templates, tables, refs, files and categories removed, links unwrapped."""
-    import html
-
-    text = html.unescape(raw)
-    for pattern, repl in _WIKI_SUBS[:4]:
-        text = pattern.sub(repl, text)
-    for pattern, repl in _NESTED:  # innermost first, until nothing nested is left
-        for _ in range(20):
-            text, n = pattern.subn(repl, text)
-            if not n:
-                break
-    for pattern, repl in _WIKI_SUBS[4:]:
-        text = pattern.sub(repl, text)
-    text = text.replace("{{", "").replace("}}", "")
-    text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r"\n\s*\n+", "\n\n", text)
-    return text.strip()

@@ -161,7 +161,8 @@ class Index:
         if self._encoder is None:
             from textemb import load_encoder
 
-            self.use_encoder(load_encoder(self.encoder_spec, device=self.device))
+            where = f"the manifest of {self.path}" if self.path is not None else "the index"
+            self.use_encoder(load_encoder(self.encoder_spec, device=self.device, from_data=where))  # data never opts in
         return self._encoder
 
     def use_encoder(self, encoder: Encoder) -> Index:
@@ -312,8 +313,8 @@ class Index:
         if not qs:
             raise InputError("no queries given")
         for q in qs:
-            if not isinstance(q, str) or not q.strip():
-                raise InputError(f"empty query {q!r}: give some words to search for")
+            if is_blank(q):
+                raise InputError(f"empty query {q!r:.60}: give some words to search for")
         _check_k(k)
         if doc_score not in DOC_SCORES:
             raise InputError(f"doc_score must be one of {', '.join(DOC_SCORES)}, got {doc_score!r}")
@@ -429,6 +430,13 @@ def _resolve_mode(mode: str | None, ann: str) -> tuple[str, str]:
     return mode, ann
 
 
+def is_blank(query: object) -> bool:
+    """Whether a query holds nothing to search for: not a string, or only spaces and control/format characters."""
+    import unicodedata
+
+    return not isinstance(query, str) or all(unicodedata.category(c)[0] in "CZ" for c in query)
+
+
 def _check_k(k: object) -> None:
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
         raise InputError(f"k must be a positive integer, got {k!r}")
@@ -439,4 +447,4 @@ def _record(d: Document) -> dict:
             "meta": d.meta}
 
 
-__all__ = ["ANN_CHOICES", "DEFAULT_FUSION", "DEFAULT_MODE", "DTYPES", "MODES", "DocScore", "Hit", "Index"]
+__all__ = ["ANN_CHOICES", "DEFAULT_FUSION", "DEFAULT_MODE", "DTYPES", "MODES", "DocScore", "Hit", "Index", "is_blank"]

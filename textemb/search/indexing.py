@@ -33,7 +33,7 @@ from textemb.search.stores import (
     open_store,
     parse_store_url,
 )
-from textemb.search.sync import SyncReport
+from textemb.search.sync import SyncReport, plan_sync
 
 ENGINES = ("local", "ray")
 
@@ -49,6 +49,7 @@ class RayOptions:
     shard_size: int = SHARD_SIZE
     shard_dir: str | Path | None = None
     keep_shards: bool = False
+    timeout: float | None = None  # seconds to reach ``address`` (None: $TEXTEMB_RAY_TIMEOUT, else 30)
 
 
 def cached_index_path(docs: str | Path, encoder_spec: str, chunk: ChunkSettings) -> Path:
@@ -87,20 +88,32 @@ def index_documents(
     show_progress: bool | None = None,
     rebuild: bool = False,
     device: str = "cpu",
+    lock_wait: float = 0.0,
 ) -> tuple[Index, SyncReport, DocumentSet, RayReport | None]:
     """Index ``docs`` into ``target``; returns the index (still open, and a folder still locked: close it or use
     ``with``), what changed, the documents and, for ``engine="ray"``, what Ray did.
 
     An existing index built with another encoder or chunking is an error unless ``rebuild``; ``dtype`` and
     ``ann`` left as None keep an existing index's settings (new: float32, auto).
+
+    The write lock is taken only when something changes: an up-to-date index is returned opened read-only, so
+    any number of readers (parallel ``textemb search QUERY DOCS``) share it. ``lock_wait`` seconds are spent
+    waiting for another writer before :class:`~textemb.search.stores.folder_files.IndexLockedError`.
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     url = parse_store_url(target)
     if engine == "ray" and encoder is not None:
         _check_rebuildable(encoder)  # before anything is created or Ray is started
-    found = docs if isinstance(docs, DocumentSet) else load_documents(docs, text_column=text_column, max_bytes=max_bytes)
-    idx = None if rebuild else _open_existing(url, device)
+    exclude = (url.target,) if url.kind == "folder" else ()  # never index the index folder itself
+    found = docs if isinstance(docs, DocumentSet) else load_documents(docs, text_column=text_column,
+                                                                          max_bytes=max_bytes, exclude=exclude)
+    if not rebuild:
+        current = _open_current(url, found, encoder, chunk, dtype, ann, device)
+        if current is not None:  # nothing to change: no lock, no write, so readers never wait or fail
+            nothing = RayReport(shard_dir="") if engine == "ray" else None
+            return current, SyncReport(unchanged=len({d.source for d in found.documents})), found, nothing
+    idx = None if rebuild else _retry_locked(lambda: _open_existing(url, device), lock_wait)
     settings_changed = False
     try:
         if idx is not None:
@@ -111,9 +124,9 @@ def index_documents(
             encoder = encoder or _default_encoder(device)
             if rebuild:
                 drop_store(url)  # a folder is instead replaced by a new generation when the index is saved
-            store = create_store(url, encoder_spec=encoder.spec or encoder.name, dim=encoder.dim,
-                                 chunk=chunk or ChunkSettings(), dtype=dtype or "float32", ann=ann or "auto",
-                                 device=device, fresh=True)
+            store = _retry_locked(lambda: create_store(
+                url, encoder_spec=encoder.spec or encoder.name, dim=encoder.dim, chunk=chunk or ChunkSettings(),
+                dtype=dtype or "float32", ann=ann or "auto", device=device, fresh=True), lock_wait)
             idx = Index(store, encoder=encoder, device=device)
         encode = _engine(idx, url, engine, ray or RayOptions(), batch_size, show_progress, device)
         report = idx.sync(found, batch_size=batch_size, show_progress=show_progress, engine=encode)
@@ -155,13 +168,49 @@ def _engine(idx: Index, url: StoreURL, engine: str, ray: RayOptions, batch_size:
     return RayEngine(idx.encoder.spec, idx.dim, shard_dir, dtype=idx.store.dtype, address=ray.address,
                      num_cpus=ray.num_cpus, actors=ray.actors, gpus_per_actor=ray.gpus_per_actor, device=device,
                      batch_size=batch_size, shard_size=ray.shard_size, show_progress=bool(show_progress),
-                     report=RayReport(shard_dir=str(shard_dir)))
+                     timeout=ray.timeout, report=RayReport(shard_dir=str(shard_dir)))
 
 
 def _default_encoder(device: str) -> Encoder:
     from textemb.search import default_encoder
 
     return default_encoder(device)
+
+
+def _open_current(url: StoreURL, found: DocumentSet, encoder: Encoder | None, chunk: ChunkSettings | None,
+                  dtype: str | None, ann: str | None, device: str) -> Index | None:
+    """The existing folder index opened read-only when it already matches ``found`` and the settings, else None."""
+    if url.kind != "folder" or not (Path(url.target) / "manifest.json").is_file():
+        return None
+    idx = Index.open(url.target, device=device)
+    try:
+        check_same_build(url, idx.encoder_spec, idx.dim, idx.chunk, encoder, chunk)
+        store = idx.store
+        _, todo, report = plan_sync(store.indexed_sources(), found.documents)
+        same = (dtype or store.dtype, ann or store.ann) == (store.dtype, store.ann)
+        if todo or report.removed or not same or store.read_sidecar("lexical") is None:
+            idx.close()
+            return None
+        return idx.use_encoder(encoder) if encoder is not None else idx
+    except BaseException:
+        idx.close()
+        raise
+
+
+def _retry_locked(fn, lock_wait: float):
+    """``fn()``, retried while another process holds the index lock, for up to ``lock_wait`` seconds."""
+    import time
+
+    from textemb.search.stores.folder_files import IndexLockedError
+
+    deadline = time.monotonic() + max(0.0, lock_wait)
+    while True:
+        try:
+            return fn()
+        except IndexLockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _open_existing(url: StoreURL, device: str) -> Index | None:

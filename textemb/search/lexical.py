@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -142,11 +141,12 @@ class LexicalIndex:
             info = json.loads(meta.decode("utf-8"))
             with np.load(io.BytesIO(npz), allow_pickle=False) as z:
                 arrays = {k: np.asarray(z[k]) for k in _ARRAYS}
-        except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        except Exception as exc:  # noqa: BLE001 - zip/npy parsing of damaged bytes raises many kinds; no pickle
             raise FormatError(f"the lexical index is damaged ({type(exc).__name__}: {exc}); re-index", path=where) from None
         check_format(info, FORMAT, FORMAT_VERSION, where)
         vocab, doc_ids = info.get("vocab"), info.get("doc_ids")
-        if not (isinstance(vocab, list) and isinstance(doc_ids, list) and all(isinstance(x, str) for x in doc_ids)):
+        if not (isinstance(vocab, list) and isinstance(doc_ids, list) and all(isinstance(x, str) for x in doc_ids)
+                and all(isinstance(t, str) for t in vocab) and len(set(vocab)) == len(vocab)):
             raise FormatError("the lexical index's vocabulary or document ids are damaged; re-index", path=where)
         for k, dt in _ARRAYS.items():
             if arrays[k].dtype != dt or arrays[k].ndim != 1:
@@ -155,7 +155,10 @@ class LexicalIndex:
         n = int(counts.sum()) if len(counts) else 0
         if (len(counts) != len(doc_ids) or len(off) != n + 1 or off[0] != 0 or off[-1] != len(toks)
                 or (np.diff(off) < 0).any() or (toks.size and (toks.min() < 0 or toks.max() >= len(vocab)))
-                or len(arrays["indptr"]) != len(vocab) + 1 or info.get("passages") != n):
+                or len(arrays["indptr"]) != len(vocab) + 1 or info.get("passages") != n
+                or arrays["indptr"][0] != 0 or (np.diff(arrays["indptr"]) < 0).any()
+                or arrays["indptr"][-1] != len(arrays["indices"]) or len(arrays["data"]) != len(arrays["indices"])
+                or (counts < 0).any()):
             raise FormatError("the lexical index's arrays do not fit together; re-index", path=where)
         idx = cls()
         idx.vocab = {t: i for i, t in enumerate(vocab)}

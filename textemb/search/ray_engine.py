@@ -15,7 +15,10 @@ same :func:`~textemb.search.engines.prepare_vectors`: bit-identical).
 Without ``address`` a local Ray runtime is started (``num_cpus`` CPUs, no dashboard, usage stats
 off, nothing reached over the network) and shut down afterwards; with ``address`` (``auto`` or the
 head's ``HOST:PORT``) an existing cluster is used and left running. textemb must be installed on the
-cluster's nodes (``pip install 'textemb[scale]'``) and the encoder spec must load there. Ray Client
+cluster's nodes (``pip install 'textemb[scale]'``) and the encoder spec must load there. Connecting to
+``address`` is bounded: a ``HOST:PORT`` that does not answer within ``timeout`` seconds (default
+``$TEXTEMB_RAY_TIMEOUT``, else 30; ``--ray-timeout`` on the CLI) is one clear error, never a wait of
+minutes. Ray Client
 addresses (``ray://``) are refused: Ray Data fails over Ray Client in Ray 2.60 (tried here); submit the
 command as a Ray job instead (``ray job submit -- textemb index ... --address auto``).
 """
@@ -27,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -44,6 +48,7 @@ from textemb.search.engines import GROUP_SIZE, prepare_vectors
 #: passages per shard (one ``map_batches`` call, one file): the local engine's encode group
 SHARD_SIZE = GROUP_SIZE
 SHARD_FORMAT = 1
+_SHARD_FILE = re.compile(r"^\.?shard-\d{5,}-[0-9a-f]{16}\.(npy|json)(\.[A-Za-z0-9_]+\.tmp)?$")
 
 
 @dataclass(frozen=True)
@@ -125,20 +130,29 @@ def write_shard(folder: Path, shard: Shard, vectors: np.ndarray, encoder_spec: s
     return info
 
 
-def read_shard(folder: Path, shard: Shard) -> np.ndarray:
-    """The shard's vectors, checked against its checksum record."""
-    if not shard_done(folder, shard):
+def read_shard(folder: Path, shard: Shard, dim: int | None = None) -> np.ndarray:
+    """The shard's vectors, checked against its checksum record (and, with ``dim``, its header before loading)."""
+    from textemb.search.stores.folder_files import check_npy_header
+
+    if not shard_done(folder, shard, dim):
         raise FormatError(f"shard {shard.id} is missing or does not match its sha256; re-run to re-encode it",
                           path=folder)
-    return np.load(_paths(folder, shard)[0], allow_pickle=False)
+    npy = _paths(folder, shard)[0]
+    if dim is not None:
+        check_npy_header(npy, (shard.end - shard.start, dim), np.float32, f"shard {shard.id} vectors")
+    try:
+        return np.load(npy, allow_pickle=False)
+    except (ValueError, EOFError, OSError, MemoryError) as exc:
+        raise FormatError(f"shard {shard.id} is unreadable ({str(exc)[:80]}); delete {folder} and re-run",
+                          path=folder) from None
 
 
 def clean_shards(folder: Path) -> None:
     """Delete a shard folder (after the index that used it was saved)."""
     if not folder.is_dir():
         return
-    for p in folder.iterdir():
-        if p.name.startswith(("shard-", ".shard-")):
+    for p in folder.iterdir():  # only names textemb gives its shards (and their temp files), nothing else
+        if _SHARD_FILE.match(p.name):
             with contextlib.suppress(OSError):
                 p.unlink()
     with contextlib.suppress(OSError):
@@ -172,9 +186,49 @@ class ShardEncoder:
                 "rows": np.array(rows, dtype=np.int64)}
 
 
+#: seconds to reach a Ray cluster's address when neither ``timeout=`` nor $TEXTEMB_RAY_TIMEOUT says otherwise
+RAY_TIMEOUT = 30.0
+
+
+def ray_timeout(timeout: float | None = None) -> float:
+    """The connect timeout: ``timeout``, else ``$TEXTEMB_RAY_TIMEOUT``, else :data:`RAY_TIMEOUT` (seconds, > 0)."""
+    raw = timeout if timeout is not None else os.environ.get("TEXTEMB_RAY_TIMEOUT", RAY_TIMEOUT)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"TEXTEMB_RAY_TIMEOUT must be a number of seconds, got {str(raw)[:40]!r}") from None
+    if not 0 < value < float("inf"):
+        raise InputError(f"the Ray connect timeout must be a positive number of seconds, got {value:g}")
+    return value
+
+
+def check_reachable(address: str, timeout: float) -> None:
+    """One TCP connect to a ``HOST:PORT`` Ray address, so an unreachable cluster fails in ``timeout`` seconds
+    (Ray itself retries for minutes). ``auto`` and other address forms are left to Ray."""
+    import socket
+
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return
+    host = host.strip("[]")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, (socket.timeout, TimeoutError)) else (exc.strerror or str(exc))
+        raise InputError(f"cannot reach the Ray cluster at {address} within {timeout:g} s ({reason}); is 'ray start "
+                         "--head' running there and the port open? (wait longer with --ray-timeout SECONDS or "
+                         "TEXTEMB_RAY_TIMEOUT)") from None
+
+
 @contextlib.contextmanager
-def ray_runtime(address: str | None = None, num_cpus: int = 2) -> Iterator:
-    """Connect to ``address``, or start a private local Ray (no dashboard, no usage stats); shut it down after."""
+def ray_runtime(address: str | None = None, num_cpus: int = 2, timeout: float | None = None) -> Iterator:
+    """Connect to ``address``, or start a private local Ray (no dashboard, no usage stats); shut it down after.
+
+    Reaching ``address`` is bounded by ``timeout`` seconds (see :func:`ray_timeout`)."""
+    if address and not address.startswith("ray://"):
+        wait = ray_timeout(timeout)
+        check_reachable(address, wait)  # before importing Ray: a dead address costs at most ``wait`` seconds
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(max(1, int(wait))))
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
     if not address:
         # a private runtime on this machine: Ray's "single-node" mode binds everything to 127.0.0.1 instead of
@@ -236,6 +290,7 @@ class RayEngine:
     batch_size: int = 64
     shard_size: int = SHARD_SIZE
     show_progress: bool = False
+    timeout: float | None = None  # seconds to wait for a Ray cluster at ``address``
     report: RayReport = field(default_factory=RayReport)
 
     def __call__(self, texts) -> np.ndarray:
@@ -251,17 +306,18 @@ class RayEngine:
             shard_dir.mkdir(parents=True, exist_ok=True)
             _run_ray(todo, texts, self.encoder_spec, shard_dir, report, dim=self.dim, address=self.address,
                      num_cpus=self.num_cpus, actors=self.actors, gpus_per_actor=self.gpus_per_actor, device=self.device,
-                     batch_size=self.batch_size, dtype=self.dtype, show_progress=self.show_progress)
-        vecs = [read_shard(shard_dir, s) for s in shards]
+                     batch_size=self.batch_size, dtype=self.dtype, show_progress=self.show_progress,
+                     timeout=self.timeout)
+        vecs = [read_shard(shard_dir, s, self.dim) for s in shards]
         report.seconds = time.perf_counter() - t0
         return np.concatenate(vecs) if vecs else np.zeros((0, self.dim), dtype=np.float32)
 
 
 def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, report: RayReport, *, dim: int,
              address: str | None, num_cpus: int, actors: int | None, gpus_per_actor: float | None, device: str,
-             batch_size: int, dtype: str, show_progress: bool) -> None:
+             batch_size: int, dtype: str, show_progress: bool, timeout: float | None = None) -> None:
     t = time.perf_counter()
-    with warnings.catch_warnings(), ray_runtime(address, num_cpus) as ray:
+    with warnings.catch_warnings(), ray_runtime(address, num_cpus, timeout) as ray:
         warnings.simplefilter("ignore")  # Ray's own deprecation notes about its settings are not the user's business
         report.ray_start_seconds = time.perf_counter() - t
         from ray.data import ActorPoolStrategy, DataContext

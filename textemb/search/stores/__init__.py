@@ -14,7 +14,9 @@ Grammar:
 =====================================  =====================================================
 
 A Milvus URL may end with ``?db=NAME`` to pick a database; a token (``user:password`` or an API
-key) is read from the ``MILVUS_TOKEN`` environment variable, never from the URL.
+key) is read from the ``MILVUS_TOKEN`` environment variable, never from the URL: a URL with
+credentials (``milvus://user:pass@host...``) is refused, and every message shows it masked
+(:func:`mask_url`).
 
 >>> from textemb.search import Index
 >>> Index.open("milvus-lite:wiki.db/wiki").search("a nocturnal burrowing animal that eats termites", k=3)
@@ -32,10 +34,19 @@ from textemb.errors import InputError
 from textemb.search.chunking import ChunkSettings
 from textemb.search.stores.base import VectorStore
 
-__all__ = ["StoreURL", "VectorStore", "create_store", "drop_store", "is_store_url", "open_store", "parse_store_url"]
+__all__ = ["StoreURL", "VectorStore", "create_store", "drop_store", "is_store_url", "mask_url", "open_store",
+           "parse_store_url"]
 
 _MILVUS = re.compile(r"^milvus(\+https?)?://(?P<host>[^/:?]+)(:(?P<port>\d+))?/(?P<coll>[^/?]+)(\?(?P<query>.*))?$")
 _LITE = re.compile(r"^milvus-lite:(?P<path>.+\.db)/(?P<coll>[^/?]+)$")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)(.*)@", re.S)
+
+
+def mask_url(text: object) -> str:
+    """``text`` with any URL credentials (``scheme://user:password@``) replaced by ``***``, ready to print."""
+    from textemb.text import printable
+
+    return printable(_USERINFO.sub(r"\1***@", str(text)))
 
 
 @dataclass(frozen=True)
@@ -65,19 +76,24 @@ def parse_store_url(text: str | Path) -> StoreURL:
     if text.startswith("milvus-lite:"):
         m = _LITE.match(text)
         if not m:
-            raise InputError(f"bad milvus-lite store {text!r}: write milvus-lite:FILE.db/COLLECTION "
+            raise InputError(f"bad milvus-lite store {mask_url(text)!r}: write milvus-lite:FILE.db/COLLECTION "
                              "(the file name must end in .db), e.g. milvus-lite:wiki.db/wiki")
         return StoreURL("milvus-lite", m.group("path"), m.group("coll"), text=text)
     if text.startswith("milvus"):
+        if _USERINFO.match(text):
+            raise InputError(f"{mask_url(text)}: credentials in a store URL are not read (they would show in logs, "
+                             "shell history and process lists): put them in the MILVUS_TOKEN environment variable "
+                             "(user:password or an API key) and write milvus://HOST:PORT/COLLECTION")
         m = _MILVUS.match(text)
         if not m:
-            raise InputError(f"bad Milvus store {text!r}: write milvus://HOST:PORT/COLLECTION "
+            raise InputError(f"bad Milvus store {mask_url(text)!r}: write milvus://HOST:PORT/COLLECTION "
                              "(or milvus+https://...), e.g. milvus://localhost:19530/wiki")
         scheme = "https" if m.group(1) == "+https" else "http"
         query = dict(p.split("=", 1) for p in (m.group("query") or "").split("&") if "=" in p)
         unknown = set(query) - {"db"}
         if unknown:
-            raise InputError(f"unknown option(s) {', '.join(sorted(unknown))} in {text!r}: only ?db=NAME is read "
+            raise InputError(f"unknown option(s) {mask_url(', '.join(sorted(unknown)))} in {mask_url(text)!r}: "
+                             "only ?db=NAME is read "
                              "(put a token in the MILVUS_TOKEN environment variable)")
         uri = f"{scheme}://{m.group('host')}:{m.group('port') or 19530}"
         return StoreURL("milvus", uri, m.group("coll"), query.get("db", ""), text=text)

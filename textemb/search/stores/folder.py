@@ -61,7 +61,7 @@ class FolderStore(MemoryStore):
                 store = cls(path, encoder_spec=str(manifest["encoder"]["spec"]), dim=int(manifest["dim"]),
                             chunk=chunk_from_manifest(s.get("chunk"), path), dtype=manifest.get("dtype", "float32"),
                             ann=s.get("ann", "auto"), device=device)
-            except (KeyError, TypeError, AttributeError, ValueError, InputError) as exc:
+            except (KeyError, TypeError, AttributeError, ValueError, OverflowError, InputError) as exc:
                 raise FormatError(f"manifest.json is damaged ({type(exc).__name__}: {exc}); re-index", path=path) from None
         except BaseException:
             if lock is not None:

@@ -9,6 +9,12 @@ Layout of an index folder (generation ``G`` = the manifest's ``generation``)::
     hnsw-G.faiss         optional faiss HNSW graph over vectors-G
     lexical-G.npz/.json  optional sidecar files (the BM25 index: numeric arrays + JSON, no pickle)
     lock                 flock()ed by the one writer
+    .textemb-index       ownership marker, written when textemb creates the folder
+
+textemb writes only into a folder that is new, empty, or already a textemb index (its manifest or
+marker says so): a non-empty folder of someone else's files is refused before anything is created or
+truncated there (:func:`claim_folder`), and cleanup deletes only files with textemb's own data and
+temp-file names inside such a folder.
 
 A write puts every file of generation G+1 in place (temp file, fsync, rename), then replaces
 ``manifest.json`` the same way, then deletes older generations. A writer killed at any point
@@ -26,13 +32,64 @@ from pathlib import Path
 
 import numpy as np
 
-from textemb.errors import FormatError, TextembError
+from textemb.errors import FormatError, InputError, TextembError
 from textemb.io.atomic import atomic_open, fsync_dir
 from textemb.io.cache import check_format, sha256_file
 
 FORMAT = "textemb-index"
 FORMAT_VERSION = 1
 _DATA = re.compile(r"^(vectors|passages|docs|hnsw|lexical)-(\d+)\.(npy|jsonl|faiss|npz|json)$")
+#: temp files atomic_open leaves beside our own files (".vectors-000003.npy.k2j4_x.tmp")
+_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw|lexical)-\d+\.(npy|jsonl|faiss|npz|json)|manifest\.json|\.textemb-index)\.[A-Za-z0-9_]+\.tmp$")
+MARKER = ".textemb-index"
+
+
+class NotAnIndexFolderError(InputError):
+    """An output folder exists, holds files, and is not a textemb index: textemb will not write there."""
+
+
+def is_index_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` is textemb's: its manifest.json or its ownership marker says ``textemb-index``."""
+    folder = Path(folder)
+    for name in ("manifest.json", MARKER):
+        p = folder / name
+        try:
+            if not p.is_file() or p.stat().st_size > 16 * 1024**2:
+                continue
+            data = json.loads(p.read_bytes().decode("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("format") == FORMAT:
+            return True
+    return False
+
+
+def claim_folder(folder: str | Path) -> None:
+    """Make sure textemb may write in ``folder``: create it (or take an empty one) and mark it as ours.
+
+    A folder that holds anything and is not already a textemb index is refused with
+    :class:`NotAnIndexFolderError` before anything is created, truncated or deleted there.
+    """
+    from textemb.text import excerpt, printable
+
+    folder = Path(folder)
+    if is_index_folder(folder):
+        return
+    try:
+        entries = sorted(e.name for e in os.scandir(folder))
+    except FileNotFoundError:
+        entries = []
+    except NotADirectoryError:
+        raise NotAnIndexFolderError(f"{printable(folder)} exists and is not a folder: give a new or empty folder "
+                                    "for the index") from None
+    if entries:
+        raise NotAnIndexFolderError(
+            f"{printable(folder)} exists and is not a textemb index (it holds {len(entries)} entries, e.g. "
+            f"{excerpt(entries[0])!r}); textemb never writes into a folder it did not create: give a new or empty "
+            "folder for the index")
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_open(folder / MARKER) as fh:
+        fh.write(json.dumps({"format": FORMAT, "note": "this folder is a textemb search index"}).encode("utf-8"))
 
 
 class IndexLockedError(TextembError):
@@ -51,7 +108,7 @@ class IndexLock:
         self._fh = None
 
     def acquire(self) -> "IndexLock":
-        self.folder.mkdir(parents=True, exist_ok=True)
+        claim_folder(self.folder)  # never create or truncate a "lock" in someone else's folder
         fh = open(self.folder / "lock", "a+")
         try:
             _flock(fh)
@@ -160,7 +217,7 @@ def _remove_generation(folder: Path, gen: int) -> None:
     with contextlib.suppress(OSError):
         for p in folder.iterdir():
             m = _DATA.match(p.name)
-            if (m and int(m.group(2)) == gen) or (p.name.startswith(".") and p.name.endswith(".tmp")):
+            if (m and int(m.group(2)) == gen) or _TEMP.match(p.name):
                 with contextlib.suppress(OSError):
                     p.unlink()
 
@@ -168,7 +225,7 @@ def _remove_generation(folder: Path, gen: int) -> None:
 def _remove_other_generations(folder: Path, keep: int) -> None:
     for p in folder.iterdir():
         m = _DATA.match(p.name)
-        if (m and int(m.group(2)) != keep) or (p.name.startswith(".") and p.name.endswith(".tmp")):
+        if (m and int(m.group(2)) != keep) or _TEMP.match(p.name):
             with contextlib.suppress(OSError):
                 p.unlink()
     fsync_dir(folder)
@@ -177,7 +234,7 @@ def _remove_other_generations(folder: Path, keep: int) -> None:
 def next_generation(folder: Path) -> int:
     """One past the highest generation named by the manifest or by any data file left in the folder."""
     gens = [int(m.group(2)) for p in folder.iterdir() if (m := _DATA.match(p.name))] if folder.is_dir() else []
-    with contextlib.suppress(FormatError):
+    with contextlib.suppress(FormatError, ValueError, TypeError, OverflowError):  # a damaged manifest names none
         if (folder / "manifest.json").is_file():
             gens.append(int(read_manifest(folder).get("generation", 0)))
     return max(gens, default=0) + 1
@@ -198,18 +255,22 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
         p = folder / info["name"]
         try:
             if not p.is_file():
-                raise FormatError(f"{info['name']} is missing", path=folder)
+                raise FormatError(f"{info['name']} is missing; the index is damaged: re-index", path=folder)
             size = p.stat().st_size
             if size != info["size"]:
-                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or replaced)", path=folder)
+                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or replaced); the index is damaged: re-index", path=folder)
             if verify and sha256_file(p) != info["sha256"]:
-                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted)", path=folder)
+                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted); the index is damaged: re-index", path=folder)
         except OSError as exc:  # removed while we looked (a writer swapped generations) or unreadable
             raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
+    n_pass, dim = _manifest_shape(manifest, folder)
+    vec_dtype = np.float16 if manifest.get("dtype") == "float16" else np.float32
+    check_npy_header(folder / files["vectors"]["name"], (n_pass, dim), vec_dtype, "vectors")
+    check_npy_header(folder / files["passages"]["name"], (n_pass, 3), np.int64, "passages")
     try:
         vectors = np.load(folder / files["vectors"]["name"], mmap_mode="r", allow_pickle=False)
         passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
-    except (ValueError, EOFError, OSError) as exc:
+    except (ValueError, EOFError, OSError, MemoryError) as exc:
         raise FormatError(f"unreadable array ({exc}); the index is damaged: re-index", path=folder) from None
     docs = []
     dpath = folder / files["docs"]["name"]
@@ -240,6 +301,46 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
                           or passages[:, 1].min() < 0 or (passages[:, 2] < passages[:, 1]).any()):
         raise FormatError("passage table points outside the document list; the index is damaged: re-index", path=folder)
     return vectors, passages, docs, hnsw
+
+
+def _manifest_shape(manifest: dict, folder: Path) -> tuple[int, int]:
+    """``(passages, dim)`` the manifest promises, checked to be plain non-negative integers."""
+    counts = manifest.get("counts")
+    n_pass = counts.get("passages") if isinstance(counts, dict) else None
+    n_docs = counts.get("documents") if isinstance(counts, dict) else None
+    dim = manifest.get("dim")
+    for name, value in (("counts.passages", n_pass), ("counts.documents", n_docs), ("dim", dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or (name == "dim" and value < 1):
+            raise FormatError(f"manifest.json {name} is {value!r:.40}, not a count; the index is damaged: re-index",
+                              path=folder)
+    return n_pass, dim
+
+
+def check_npy_header(path: Path, shape: tuple[int, ...], dtype, role: str = "array") -> None:
+    """Refuse a ``.npy`` file whose header does not say ``shape``/``dtype`` or whose size does not fit it.
+
+    Read before ``np.load``, so a damaged header (say, 10^11 rows) is a :class:`FormatError`, never an
+    allocation of what the header claims.
+    """
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as fh:
+            major, _ = fmt.read_magic(fh)
+            read = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+            got_shape, fortran, got_dtype = read(fh)
+            offset = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError, MemoryError) as exc:
+        raise FormatError(f"{path.name}: unreadable array header ({str(exc)[:80]}); the index is damaged: re-index",
+                          path=path.parent) from None
+    want = np.dtype(dtype)
+    if tuple(got_shape) != tuple(shape) or got_dtype != want or fortran:
+        raise FormatError(f"{role} are {str(tuple(got_shape))[:60]}, the manifest says {tuple(shape)} ({path.name} "
+                          f"holds {got_dtype}{' in Fortran order' if fortran else ''}, expected {want}); the index is "
+                          "damaged: re-index", path=path.parent)
+    if offset + int(np.prod(shape, dtype=object)) * want.itemsize != size:
+        raise FormatError(f"{path.name} is {size:,} bytes, not what its {tuple(shape)} {want} array needs; the "
+                          "index is damaged: re-index", path=path.parent)
 
 
 def sidecar_paths(folder: Path, manifest: dict) -> dict[str, Path]:

@@ -201,10 +201,32 @@ class MemoryStore:
             if self._hnsw_file is None or not self._hnsw_file.is_file():  # none, or a newer writer removed it
                 self.build_ann()
             else:
-                import faiss
-
-                self._hnsw = faiss.read_index(str(self._hnsw_file))
-                if self._hnsw.ntotal != len(self.passages):
-                    raise FormatError(f"HNSW graph holds {self._hnsw.ntotal} vectors for {len(self.passages)} passages",
-                                      path=self._hnsw_file)
+                self._hnsw = _read_hnsw(self._hnsw_file, (self.manifest.get("files") or {}).get("hnsw"),
+                                        self.dim, len(self.passages))
         return self._hnsw
+
+
+def _read_hnsw(path: Path, info: object, dim: int, n_passages: int):
+    """The saved faiss graph, read only when its bytes match the manifest's size and sha256 (whatever the
+    index size: faiss trusts the offsets in the file, so a damaged graph must never reach it)."""
+    import hashlib
+
+    import faiss
+
+    damaged = "the index is damaged: re-index (or search with --vector-search exact)"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{path.name} is missing or unreadable ({exc.strerror or exc}); {damaged}", path=path.parent) from None
+    if (not isinstance(info, dict) or len(data) != info.get("size")
+            or hashlib.sha256(data).hexdigest() != info.get("sha256")):
+        raise FormatError(f"{path.name} does not match its size and sha256 in the manifest; {damaged}", path=path.parent)
+    try:
+        graph = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    except (RuntimeError, MemoryError, ValueError, TypeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise FormatError(f"{path.name}: faiss cannot read the graph ({first}); {damaged}", path=path.parent) from None
+    if graph.ntotal != n_passages or graph.d != dim or not hasattr(graph, "hnsw"):
+        raise FormatError(f"{path.name} holds {graph.ntotal} {graph.d}-d vectors, the index {n_passages} {dim}-d; "
+                          f"{damaged}", path=path.parent)
+    return graph

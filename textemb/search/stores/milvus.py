@@ -65,13 +65,18 @@ class MilvusStore:
     max_top = TOPK_MAX
 
     def __init__(self, client, collection: str, manifest: dict, *, url: str, sidecar_dir: Path | None = None) -> None:
+        if not isinstance(manifest, dict):
+            raise FormatError("the store's manifest is not a JSON object; it is damaged: re-index", path=url)
         check_vectors(manifest, url)
         self.url, self.client, self.collection, self.manifest = url, client, collection, manifest
-        try:
+        try:  # the manifest is data (a collection property): a damaged one is a FormatError
             self.encoder_spec: str = str(manifest["encoder"]["spec"])
             self.dim = int(manifest["dim"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FormatError(f"the {PROPERTY} property is damaged ({type(exc).__name__}: {exc})", path=url) from None
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise FormatError(f"the store's manifest is damaged ({type(exc).__name__}: {str(exc)[:80]}); re-index",
+                              path=url) from None
+        if self.dim < 1:
+            raise FormatError(f"the store's manifest says dim {self.dim}; it is damaged: re-index", path=url)
         self.chunk = chunk_from_manifest(manifest.get("chunk"), url)
         self.dtype = manifest.get("dtype", "float32")
         self.sidecar_dir = sidecar_dir
@@ -96,7 +101,10 @@ class MilvusStore:
         except Exception as exc:  # pymilvus raises MilvusException / ConnectionError subclasses
             hint = ("is milvus-lite installed? pip install 'textemb[scale]'" if uri.endswith(".db")
                     else "is the server running and reachable? (docker compose / helm; default port 19530)")
-            raise MilvusError(f"cannot connect to Milvus at {uri}: {exc} ({hint})") from None
+            from textemb.search.stores import mask_url
+
+            reason = str(exc).replace(token, "***") if token else str(exc)  # never echo the MILVUS_TOKEN secret
+            raise MilvusError(f"cannot connect to Milvus at {mask_url(uri)}: {mask_url(reason)} ({hint})") from None
 
     @classmethod
     def open(cls, client, collection: str, *, url: str, sidecar_dir: Path | None = None) -> "MilvusStore":
@@ -114,7 +122,7 @@ class MilvusStore:
             raise FormatError(f"the {PROPERTY} property is not valid JSON ({exc})", path=url) from None
         check_format(manifest, FORMAT, FORMAT_VERSION, url)
         vec_dim = next((f.get("params", {}).get("dim") for f in info.get("fields", []) if f.get("name") == "vec"), None)
-        if vec_dim is not None and int(vec_dim) != int(manifest.get("dim", -1)):
+        if vec_dim is not None and str(vec_dim) != str(manifest.get("dim")):
             raise FormatError(f"the vector field is {vec_dim}-d but the manifest says {manifest.get('dim')}-d", path=url)
         try:
             client.load_collection(collection)

@@ -1,0 +1,1 @@
+"""Bridges from textemb to other toolkits (optional extras): :mod:`textemb.integrations.mteb`."""

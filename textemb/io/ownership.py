@@ -1,0 +1,164 @@
+"""Which folders textemb wrote: the ownership marker, and the rule for replacing or deleting a folder.
+
+Every folder textemb builds with :func:`textemb.io.atomic.atomic_dir` carries a small marker file
+(:data:`MARKER`, JSON) naming the writer, the kind of folder, and the top-level entries textemb put
+there. A folder is *ours* when that marker says so (or, for folders written before the marker
+existed, when its ``manifest.json`` is a textemb vector manifest). The rule of trust built on it:
+
+* an existing, non-empty folder that is not ours is never replaced or deleted;
+* a folder that is ours is replaced only on request (``overwrite=True``, CLI ``--force``), and only
+  while it holds nothing but the entries textemb wrote (a ``NOTES.md`` added later is kept, so the
+  request is refused);
+* a temp folder of ours left by a killed process is stale once its process is gone (same host) or
+  it is older than :data:`STALE_AFTER_S`; only then may a cleaner remove it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import time
+from pathlib import Path
+
+from textemb.errors import InputError
+
+MARKER = ".textemb-owner.json"
+WRITER = "textemb"
+#: a temp folder of ours whose owner process cannot be checked is stale after this long
+STALE_AFTER_S = 6 * 3600
+#: folders written before the marker existed: manifest format -> the entries textemb put there
+_LEGACY = {"textemb-vectors": {"manifest.json", "vectors.npy", "words.json", "vocab.txt"}}
+#: files textemb adds beside a folder's content after it is written (the word counts of trained vectors)
+_SIDECARS = {"vectors": {"vocab.txt"}}
+_TEMP_NAME = re.compile(r"^\..+\.(tmp|old-\d+)$")
+_MAX_MARKER_BYTES = 1 << 16
+
+
+def new_record(kind: str) -> dict:
+    """The marker written into a folder textemb starts building (pid/host let a cleaner judge staleness)."""
+    return {"written_by": WRITER, "kind": kind, "pid": os.getpid(), "host": socket.gethostname(),
+            "created": time.time(), "state": "partial", "files": []}
+
+
+def write_marker(folder: Path, record: dict) -> None:
+    (folder / MARKER).write_text(json.dumps(record, indent=1), encoding="utf-8")
+
+
+def read_marker(folder: str | Path) -> dict | None:
+    """The marker of ``folder`` if it is a small regular file that says textemb wrote the folder."""
+    f = Path(folder) / MARKER
+    try:
+        if f.is_symlink() or not f.is_file() or f.stat().st_size > _MAX_MARKER_BYTES:
+            return None
+        record = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("written_by") != WRITER:
+        return None
+    return record
+
+
+def _legacy_files(folder: Path) -> set[str] | None:
+    manifest = folder / "manifest.json"
+    try:
+        if manifest.is_symlink() or not manifest.is_file() or manifest.stat().st_size > _MAX_MARKER_BYTES * 16:
+            return None
+        fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return _LEGACY.get(fmt) if isinstance(fmt, str) else None
+
+
+def owned_entries(folder: str | Path) -> set[str] | None:
+    """The top-level names textemb wrote in ``folder``; None when the folder is not ours."""
+    folder = Path(folder)
+    record = read_marker(folder)
+    if record is not None:
+        files = record.get("files")
+        owned = {str(f) for f in files} if isinstance(files, list) else set()
+        return owned | {MARKER} | _SIDECARS.get(str(record.get("kind")), set())
+    return _legacy_files(folder)
+
+
+def is_ours(folder: str | Path) -> bool:
+    """True when ``folder`` is a real folder (not a link) that textemb wrote."""
+    folder = Path(folder)
+    return folder.is_dir() and not folder.is_symlink() and owned_entries(folder) is not None
+
+
+def foreign_entries(folder: str | Path) -> list[str]:
+    """Entries of ``folder`` textemb did not write (all of them when the folder is not ours)."""
+    folder = Path(folder)
+    owned = owned_entries(folder) or set()
+    return sorted(p.name for p in folder.iterdir() if p.name not in owned)
+
+
+def check_replaceable(path: str | Path, *, overwrite: bool) -> None:
+    """Raise unless ``path`` may be (re)written as a folder: absent, empty, or ours and ``overwrite``."""
+    from textemb.text import excerpt, printable
+
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    shown = printable(path)
+    if path.is_symlink() or not path.is_dir():
+        raise InputError(f"{shown} exists and is not a folder textemb wrote; refusing to replace it "
+                         "(choose another output path, or move it away yourself)")
+    if not any(path.iterdir()):
+        return
+    if owned_entries(path) is None:
+        raise InputError(f"{shown} is a folder textemb did not write; refusing to replace it and the files in it "
+                         "(choose a new or empty folder, or move it away yourself)")
+    extra = foreign_entries(path)
+    if extra:
+        names = ", ".join(excerpt(n, 40) for n in extra[:5]) + (" ..." if len(extra) > 5 else "")
+        raise InputError(f"{shown} was written by textemb but now also holds files it did not write ({names}); "
+                         "refusing to delete them (move them out, or choose another folder)")
+    if not overwrite:
+        raise InputError(f"{shown} already holds a folder textemb wrote; pass overwrite=True "
+                         "(CLI: --force) to replace it, or choose another folder")
+
+
+def _pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's live process
+        return True
+    return True
+
+
+def is_stale_temp(folder: str | Path, *, now: float | None = None) -> bool:
+    """True for a temp folder of ours (``.NAME.XXXX.tmp`` / ``.NAME.old-PID``) that nobody is writing."""
+    folder = Path(folder)
+    if not _TEMP_NAME.match(folder.name) or folder.is_symlink() or not folder.is_dir():
+        return False
+    record = read_marker(folder)
+    if record is None:
+        return False
+    now = time.time() if now is None else now
+    created = record.get("created")
+    too_old = isinstance(created, (int, float)) and now - created > STALE_AFTER_S
+    same_host = record.get("host") == socket.gethostname()
+    if record.get("pid") == os.getpid() and same_host:
+        return too_old
+    return too_old or (same_host and not _pid_alive(record.get("pid")))
+
+
+def clean_stale_temps(parent: str | Path, *, prefix: str = ".") -> list[Path]:
+    """Remove the stale temp folders of ours directly under ``parent`` (names starting with ``prefix``)."""
+    parent = Path(parent)
+    removed: list[Path] = []
+    if not parent.is_dir():
+        return removed
+    for p in parent.iterdir():
+        if p.name.startswith(prefix) and is_stale_temp(p):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed

@@ -1,0 +1,117 @@
+"""The server's guards: JSON errors, the bearer token, the body-size cap and safe response headers.
+
+Every error leaves as ``{"error": {"code": ..., "message": ...}}`` with a 4xx status, so a
+client can tell a too-long query (413) from an unknown word (400) or a missing token (401).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from textemb.serve.results import clean
+
+#: sent with every response: only our own scripts and styles run, nothing embeds the page
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+}
+
+
+class ApiError(Exception):
+    """An error answered with ``status`` and a JSON body naming ``code`` and saying what to change."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": clean(message)}}, ensure_ascii=False).encode("utf-8")
+
+
+def check_token(header: str | None, token: str | None) -> None:
+    """Raise a 401 :class:`ApiError` unless ``header`` is ``Bearer <token>`` (constant-time compare)."""
+    if token is None:
+        return
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise ApiError(401, "unauthorized", "this server needs a bearer token: send 'Authorization: Bearer <token>'")
+
+
+def cap(value: int, limit: int, what: str, *, status: int = 422) -> None:
+    """Raise an :class:`ApiError` when ``value`` is over ``limit``."""
+    if value > limit:
+        raise ApiError(status, "too_large", f"{what} is {value:,}; this server accepts at most {limit:,}")
+
+
+def positive(value: int, what: str) -> None:
+    if value < 1:
+        raise ApiError(422, "invalid", f"{what} must be at least 1, got {value}")
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over ``max_bytes`` (by Content-Length, then by bytes read)."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await self._refuse(send)
+        chunks, seen = [], 0
+        while True:  # buffer the body (at most max_bytes), so the app never sees a partial one
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.max_bytes:
+                return await self._refuse(send)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send) -> None:
+        body = error_body("body_too_large", f"request body over {self.max_bytes:,} bytes; send less")
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                    + [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message = dict(message, headers=list(message.get("headers", []))
+                               + [(k, v) for k, v in self.extra if k not in names])
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,77 @@
+"""Turn library results into JSON-ready dicts: hits with an excerpt and highlight spans, a PCA scatter.
+
+The page never receives HTML: a hit carries the excerpt as plain text plus ``[start, end)``
+character spans of the query words in it, and the page builds text nodes and ``<mark>``
+elements from them (``textContent``), so nothing from a document is ever parsed as markup.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from textemb.errors import InputError
+
+#: characters of the best passage shown in a result
+EXCERPT_CHARS = 320
+
+
+def clean(text: object) -> str:
+    """A string that always encodes as UTF-8 (lone surrogates from undecodable names become U+FFFD)."""
+    s = text if isinstance(text, str) else str(text)
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        s = s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return s
+
+
+def finite(x: float) -> float | None:
+    """A float JSON can carry (NaN and infinities become ``null``)."""
+    x = float(x)
+    return round(x, 6) if math.isfinite(x) else None
+
+
+def query_words(query: str) -> list[str]:
+    """The query words worth highlighting (shared with ``textemb search``)."""
+    from textemb_cli.commands.search import query_words as words
+
+    return words(query)
+
+
+def highlight_spans(text: str, words: list[str]) -> list[list[int]]:
+    """``[start, end)`` spans of whole-word, case-insensitive matches of ``words`` in ``text``."""
+    if not words:
+        return []
+    from textemb_cli.commands.search import _pattern
+
+    return [[m.start(), m.end()] for m in _pattern(words).finditer(text)]
+
+
+def hit_json(hit, words: list[str], width: int = EXCERPT_CHARS) -> dict:
+    """One search hit for the API: score, where it came from, the best passage and its excerpt."""
+    from textemb_cli.commands.search import excerpt
+
+    text = clean(excerpt(hit.passage, words, width))
+    return {"rank": hit.rank, "score": finite(hit.score), "id": clean(hit.id),
+            "title": None if hit.title is None else clean(hit.title), "source": clean(hit.source),
+            "start": hit.start, "end": hit.end, "passage": clean(hit.passage),
+            "excerpt": text, "highlights": highlight_spans(text, words)}
+
+
+def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Project rows onto their first two principal components; returns points and explained-variance ratios."""
+    x = np.asarray(vectors, dtype=np.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise InputError(f"a 2-D scatter needs at least 2 known words, got {len(x)}")
+    x = x - x.mean(axis=0)
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    comps = vt[:2]
+    if comps.shape[0] < 2:  # 1-d vectors: pad the second axis
+        comps = np.vstack([comps, np.zeros_like(comps)])
+    points = x @ comps.T
+    var = s**2
+    total = float(var.sum()) or 1.0
+    ratios = [float(v / total) for v in var[:2]] + [0.0] * (2 - len(var[:2]))
+    return points.astype(np.float32), ratios
