@@ -313,7 +313,7 @@ class Index:
         if not qs:
             raise InputError("no queries given")
         for q in qs:
-            if is_blank(q):
+            if not isinstance(q, str) or not q.strip():  # (the CLI also refuses control-only queries: is_blank)
                 raise InputError(f"empty query {q!r:.60}: give some words to search for")
         _check_k(k)
         if doc_score not in DOC_SCORES:
