@@ -198,6 +198,13 @@ def ray_runtime():
         yield ray
 
 
+@pytest.fixture(scope="module")
+def lite_db(tmp_path_factory):
+    """One milvus-lite file for the module (milvus-lite serves one database file per process)."""
+    pytest.importorskip("milvus_lite")
+    return tmp_path_factory.mktemp("milvus") / "p.db"
+
+
 def _milvus_vectors(url: str) -> dict[tuple[str, int], np.ndarray]:
     with Index.open(url) as idx:
         rows = idx.store._scan(["doc_id", "seq", "vec"])
@@ -211,8 +218,8 @@ def _build(docs, enc, target, chunk, engine):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("unit", ["words", "tokens"])
-def test_local_and_ray_builds_are_bit_identical_on_folder_and_milvus_lite(unit, ray_runtime, tmp_path, glove50,
-                                                                          tiny_sbert):  # noqa: F811
+def test_local_and_ray_builds_are_bit_identical_on_folder_and_milvus_lite(unit, ray_runtime, lite_db, tmp_path,
+                                                                          glove50, tiny_sbert):  # noqa: F811
     from textemb import load_encoder
     from textemb.search.engines import LocalEngine
     from textemb.search.ray_engine import RayEngine
@@ -225,7 +232,7 @@ def test_local_and_ray_builds_are_bit_identical_on_folder_and_milvus_lite(unit, 
     for engine_name in ("local", "ray"):
         for store in ("folder", "milvus-lite"):
             target = str(tmp_path / f"{engine_name}.idx") if store == "folder" else \
-                f"milvus-lite:{tmp_path / 'm.db'}/{engine_name}_{unit}"
+                f"milvus-lite:{lite_db}/{engine_name}_{unit}"
             # the same groups of 64 passages per encode call on both engines (the defaults are both 1024)
             engine = LocalEngine(enc, group_size=64) if engine_name == "local" else \
                 RayEngine(enc.spec, enc.dim, tmp_path / f"shards-{store}", shard_size=64)
