@@ -122,7 +122,6 @@ def test_ray_build_resumes_after_a_crash_reencoding_only_missing_shards(wiki_pai
 @pytest.mark.slow
 def test_ray_engine_into_milvus_lite_matches_the_folder_index(wiki_pair, tmp_path, glove50, capsys):
     pytest.importorskip("milvus_lite")
-    from textemb.search.stores import open_store
 
     single, _ = wiki_pair
     url = f"milvus-lite:{tmp_path / 'w.db'}/wiki"
@@ -135,9 +134,9 @@ def test_ray_engine_into_milvus_lite_matches_the_folder_index(wiki_pair, tmp_pat
     data = json.loads(capsys.readouterr().out)
     assert data["documents"] == 12 and data["ray"]["encoded"] == data["ray"]["shards"] > 1
     ref = Index.build(load_documents(small), glove50)
-    with open_store(url, encoder=glove50) as store:
+    with Index.open(url, encoder=glove50) as store:
         q = ["a nocturnal animal that eats termites", "the theory of political rule without a state"]
-        assert [[h.id for h in hs] for hs in store.search(q, k=5)] == \
+        assert [[h.id for h in hs] for hs in store.search(q, k=5, mode="dense")] == \
             [[h.id for h in hs] for hs in ref.search(q, k=5, mode="exact")]
 
 
