@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import TINY_WORDS
-from tests.encoder_contract import TEXTS, EncoderContract
 from textemb import WordVectors, load_encoder
 from textemb.corpus import write_counts
 from textemb.encoders.averaging import AveragingEncoder, corpus_statistics, word_probabilities
@@ -34,35 +33,6 @@ def corpus_file(tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
     return path
-
-
-class TestMeanContract(EncoderContract):
-    @pytest.fixture
-    def encoder(self, tiny_glove):
-        return load_encoder(f"avg:glove:{tiny_glove}")
-
-    def reload(self, encoder, tmp_path):
-        return AveragingEncoder.load(encoder.save(tmp_path / "avg"))
-
-
-class TestTfidfContract(EncoderContract):
-    @pytest.fixture
-    def encoder(self, tiny_glove, corpus_file):
-        return load_encoder(f"avg-tfidf:glove:{tiny_glove}?corpus={corpus_file}")
-
-    def reload(self, encoder, tmp_path):
-        return AveragingEncoder.load(encoder.save(tmp_path / "tfidf"))
-
-
-class TestSifContract(EncoderContract):
-    @pytest.fixture
-    def encoder(self, tiny_glove, corpus_file):
-        return load_encoder(f"avg-sif:glove:{tiny_glove}?corpus={corpus_file}&a=0.01")
-
-    def reload(self, encoder, tmp_path):
-        again = AveragingEncoder.load(encoder.save(tmp_path / "sif"))
-        np.testing.assert_array_equal(again.components, encoder.components)
-        return again
 
 
 def manual_mean(wv, text, weight=None):
@@ -191,16 +161,6 @@ def test_encode_is_vectorised_over_chunks(wv, monkeypatch):
     whole = enc.encode(texts)
     monkeypatch.setattr(averaging, "CHUNK", 7)
     np.testing.assert_allclose(enc.encode(texts, batch_size=1), whole, atol=1e-6)
-
-
-@pytest.mark.slow
-class TestRealGloveSifContract(EncoderContract):
-    @pytest.fixture
-    def encoder(self, glove50, gensim_data):
-        return AveragingEncoder.sif(glove50, gensim_data / "lee_background.cor")
-
-    def reload(self, encoder, tmp_path):
-        return AveragingEncoder.load(encoder.save(tmp_path / "sif"), wv=encoder.wv)
 
 
 @pytest.mark.slow

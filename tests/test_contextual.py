@@ -12,7 +12,6 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from tests.contextual_fixtures import TINY_MAX, minilm_bert, minilm_sbert, tiny_bert  # noqa: F401,E402
-from tests.encoder_contract import EncoderContract  # noqa: E402
 from textemb import WordVectors, load_encoder  # noqa: E402
 from textemb.encoders.contextual import ContextualEncoder  # noqa: E402
 from textemb.encoders.windows import parse_layers, plan_windows  # noqa: E402
@@ -72,30 +71,6 @@ def test_parse_layers():
 
 
 # ---------------------------------------------------------------- contract on the tiny model
-class TestTinyBertContract(EncoderContract):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def encoder(cls, tiny_bert):
-        return load_encoder(f"bert:{tiny_bert}")
-
-    def reload(self, encoder, tmp_path):
-        encoder.save(tmp_path / "saved")
-        return load_encoder(f"bert:{tmp_path / 'saved'}")
-
-
-class TestTinyBertConcatMaxContract(EncoderContract):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def encoder(cls, tiny_bert):
-        return load_encoder(f"bert:{tiny_bert}?layers=-2..-1&combine=concat&pool=max&subword=first")
-
-    def reload(self, encoder, tmp_path):
-        encoder.save(tmp_path / "saved")
-        again = load_encoder(f"bert:{tmp_path / 'saved'}")  # options travel with the folder
-        assert (again.layers, again.combine, again.pool, again.subword) == (encoder.layers, "concat", "max", "first")
-        return again
-
-
 @pytest.fixture(scope="module")
 def tiny(tiny_bert):
     return ContextualEncoder(tiny_bert)
@@ -291,17 +266,6 @@ def test_gpu_matches_cpu(tiny_bert):
 
 
 # ---------------------------------------------------------------- the real MiniLM
-@pytest.mark.slow
-class TestMiniLMBertContract(EncoderContract):
-    @pytest.fixture
-    def encoder(self, minilm_bert):
-        return minilm_bert
-
-    def reload(self, encoder, tmp_path):
-        encoder.save(tmp_path / "saved")
-        return load_encoder(f"bert:{tmp_path / 'saved'}")
-
-
 @pytest.mark.slow
 def test_minilm_bert_mean_equals_sentence_transformers(minilm_bert, minilm_sbert):
     texts = [BANK1, BANK2, "A frog sat on a log.", "Paris is the capital of France."]

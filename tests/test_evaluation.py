@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from textemb.errors import FormatError, InputError, MissingDependencyError
-from textemb.evaluation import analogy as an
+from textemb.evaluation import analogy_kernel as kernel
 from textemb.evaluation import evaluate_analogies, evaluate_sentence_pairs, evaluate_word_pairs, render, write_report
 from textemb.evaluation.datasets import read_analogies, read_sentence_pairs, read_word_pairs
 from textemb.evaluation.similarity import pearson, rankdata, spearman
@@ -47,6 +47,19 @@ def _gensim_counts(words, vecs, path, **kw):
     return [(s["section"], sorted(s["correct"]), len(s["incorrect"])) for s in sections]
 
 
+def _gensim_cosmul_counts(words, vecs, path, restrict_vocab, case_insensitive):
+    """gensim's evaluate_word_analogies with most_similar_cosmul in place of most_similar (its own loop)."""
+    gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
+    kv = gensim_kv.KeyedVectors(vecs.shape[1], dtype=np.float32)
+    kv.add_vectors(words, vecs)
+    cosmul = kv.most_similar_cosmul
+    kv.most_similar = lambda positive, negative, topn, restrict_vocab: cosmul(
+        positive=positive, negative=negative, topn=topn, restrict_vocab=restrict_vocab)
+    _, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=restrict_vocab,
+                                             case_insensitive=case_insensitive)
+    return [(s["section"], sorted(s["correct"]), len(s["incorrect"])) for s in sections]
+
+
 def _our_counts(res):
     correct = res.extra["correct_mask"]
     qs = res.extra["questions"]
@@ -63,18 +76,25 @@ def _our_counts(res):
     return out
 
 
-@pytest.mark.parametrize("restrict", [None, 30])
+@pytest.mark.parametrize("restrict", [None, 0, 30])
 @pytest.mark.parametrize("case_insensitive", [True, False])
-def test_analogies_equal_gensim_question_by_question(tmp_path, restrict, case_insensitive, monkeypatch):
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_analogies_equal_gensim_question_by_question(tmp_path, restrict, case_insensitive, method, monkeypatch):
     rng = np.random.default_rng(1)
     words, vecs = _vocab(rng)
     path = _questions(tmp_path, rng, words)
-    monkeypatch.setattr(an, "TILE", 7)  # many blocks: exercises the running top-k merge
-    monkeypatch.setattr(an, "CHUNK", 9)
+    monkeypatch.setattr(kernel, "BLOCK", 4)  # many blocks and chunks: exercises pruning, padding, threads
+    monkeypatch.setattr(kernel, "CHUNK", 8)
+    monkeypatch.setattr(kernel, "FIRST_CHUNK", 8)
+    monkeypatch.setattr(kernel, "QUESTION_BATCH", 9)
     wv = WordVectors(words, vecs, name="tiny")
-    res = evaluate_analogies(wv, path, restrict_vocab=restrict, case_insensitive=case_insensitive, threads=2)
+    res = evaluate_analogies(wv, path, method=method, restrict_vocab=restrict, case_insensitive=case_insensitive,
+                             threads=2, epsilon=1e-6)  # gensim's most_similar_cosmul hard-codes 1e-6
     kw = {"restrict_vocab": restrict if restrict else len(words), "case_insensitive": case_insensitive}
-    assert _our_counts(res) == _gensim_counts(words, vecs, path, **kw)
+    if method == "3cosadd":
+        assert _our_counts(res) == _gensim_counts(words, vecs, path, **kw)
+    else:
+        assert _our_counts(res) == _gensim_cosmul_counts(words, vecs, path, **kw)
     assert res.sections[-1]["section"] == "Total accuracy"
     assert res.metrics["skipped_lines"] == 1
 
@@ -108,37 +128,6 @@ def test_3cosmul_matches_brute_force(tmp_path):
         score[[a, b, c]] = -np.inf
         expected += int(np.argmax(score) == d)
     assert res.metrics["correct"] == expected
-
-
-def test_fast_path_top_candidates_equal_exact_reference():
-    rng = np.random.default_rng(4)
-    words = [f"w{i}" for i in range(300)]
-    wv = WordVectors(words, rng.standard_normal((300, 10)).astype(np.float32))
-    q = rng.choice(300, (40, 3))
-    q = q[(q[:, 0] != q[:, 1]) & (q[:, 1] != q[:, 2]) & (q[:, 0] != q[:, 2])]
-    for method in an.METHODS:
-        scorer = an._Scorer(wv, 300, method, 1e-3, "cpu", 1)
-        topi, topv = scorer.top_candidates(q[:, 0], q[:, 1], q[:, 2])
-        for row, (a, b, c) in enumerate(q):
-            ri, rv = scorer.reference(int(a), int(b), int(c))
-            assert list(topi[row]) == list(ri)
-            np.testing.assert_allclose(topv[row], rv, atol=1e-5)
-
-
-def test_torch_kernel_matches_numpy_kernel():
-    pytest.importorskip("torch")
-    rng = np.random.default_rng(5)
-    unit = rng.standard_normal((500, 12)).astype(np.float32)
-    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
-    q = rng.choice(500, (30, 3), replace=True)
-    words, inv = np.unique(q.T.ravel(), return_inverse=True)
-    pa, pb, pc = inv.reshape(3, -1)
-    excl = (q[:, 0], q[:, 1], q[:, 2])
-    for method in an.METHODS:
-        ti, tv = an._top_torch(unit, unit[words], pa, pb, pc, excl, method, 1e-3, "cpu", tile=64, chunk=7)
-        ni, nv = an._top_range(unit, unit[words], pa, pb, pc, excl, method, 1e-3, 0, 500)
-        np.testing.assert_array_equal(ti, ni)
-        np.testing.assert_allclose(tv, nv, atol=1e-5)
 
 
 def test_analogy_input_errors(tmp_path):

@@ -546,11 +546,12 @@ def test_item2_real_minilm_save_never_replaces_a_user_folder(tmp_path):
     with pytest.raises(InputError, match="did not write"):
         enc.save(target, overwrite=True)
     _assert_untouched(target)
-    own = enc.save(tmp_path / "mine")
+    own = tmp_path / "mine"
+    spec = enc.save(own)
     with pytest.raises(InputError, match="overwrite=True"):
         enc.save(own)
-    enc.save(own, overwrite=True)
-    again = load_encoder(f"sbert:{own}")
+    assert enc.save(own, overwrite=True) == spec
+    again = load_encoder(spec)
     np.testing.assert_allclose(again.encode("a frog"), enc.encode("a frog"), atol=1e-6)
 
 
@@ -570,8 +571,9 @@ def test_item5_real_glove_file_rewritten_in_place_is_reparsed(tmp_path, glove50)
 
 
 def test_item4_text_list_readers_refuse_devices_and_fifos(tmp_path, capsys):
-    from textemb.encoders.contextual import _read_words
     from textemb_cli.main import main
+
+    from textemb.encoders.contextual import _read_words
 
     with pytest.raises(InputError, match="/dev/zero: is a device file"):
         _read_words("/dev/zero")  # bert:...?vocab=/dev/zero

@@ -184,7 +184,7 @@ def _parse(tmp_path: Path, suffix: str, data: bytes) -> None:
     assert len(set(ids)) == len(ids)  # Index.add would refuse duplicate ids
     for d in ds.documents:
         json.dumps(d.__dict__, ensure_ascii=False).encode("utf-8")  # storable in the index's docs file
-    for rel, why in ds.skipped:
+    for _rel, why in ds.skipped:
         assert why and isinstance(why, str)
     assert ds.documents or ds.skipped  # a file is either parsed or skipped with a reason
 

@@ -12,7 +12,7 @@ from textemb.errors import InputError
 from textemb.evaluation import evaluate_sentence_pairs
 
 mteb = pytest.importorskip("mteb")
-from textemb.integrations.mteb import MtebEncoder, local_sts_task, to_mteb
+from textemb.integrations.mteb import MtebEncoder, local_sts_task, to_mteb  # noqa: E402 (after importorskip)
 
 LEE_PAIRS = Path(__file__).resolve().parents[1] / "corpora" / "lee-pairs" / "lee-pairs.tsv"
 
@@ -24,7 +24,7 @@ def tiny_setup(tmp_path_factory):
     wv = WordVectors(words, rng.standard_normal((len(words), 6)).astype(np.float32), name="tiny")
     path = tmp_path_factory.mktemp("sts") / "pairs.tsv"
     lines = ["score\ts1\ts2"]
-    for i in range(30):
+    for _ in range(30):
         a = " ".join(rng.choice(words, 3))
         b = " ".join(rng.choice(words, 3))
         lines.append(f"{rng.integers(0, 6)}\t{a}\t{b}")

@@ -8,21 +8,10 @@ import pytest
 st = pytest.importorskip("sentence_transformers")
 
 from tests.contextual_fixtures import minilm_sbert, tiny_bert, tiny_sbert  # noqa: F401,E402
-from tests.encoder_contract import TEXTS, EncoderContract  # noqa: E402
+from tests.encoder_contract import TEXTS  # noqa: E402
 from textemb import load_encoder  # noqa: E402
 from textemb.encoders.sbert import SentenceTransformerEncoder  # noqa: E402
 from textemb.errors import InputError  # noqa: E402
-
-
-class TestTinySbertContract(EncoderContract):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def encoder(cls, tiny_sbert):
-        return load_encoder(f"sbert:{tiny_sbert}")
-
-    def reload(self, encoder, tmp_path):
-        encoder.save(tmp_path / "saved")
-        return load_encoder(f"sbert:{tmp_path / 'saved'}")
 
 
 def test_same_as_sentence_transformers_directly(tiny_sbert):
@@ -58,17 +47,6 @@ def test_bert_backend_reads_a_sentence_transformers_folder(tiny_sbert):
     bert = load_encoder(f"bert:{tiny_sbert}")
     sbert = load_encoder(f"sbert:{tiny_sbert}")
     np.testing.assert_allclose(bert.encode(TEXTS), sbert.encode(TEXTS), atol=1e-5)
-
-
-@pytest.mark.slow
-class TestMiniLMSbertContract(EncoderContract):
-    @pytest.fixture
-    def encoder(self, minilm_sbert):
-        return minilm_sbert
-
-    def reload(self, encoder, tmp_path):
-        encoder.save(tmp_path / "saved")
-        return load_encoder(f"sbert:{tmp_path / 'saved'}")
 
 
 @pytest.mark.slow

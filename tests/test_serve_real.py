@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
-from tests.serve_fixtures import (
+from tests.serve_fixtures import (  # noqa: E402 (after importorskip)
     ROOT,
     artefact_dir,
     running_server,

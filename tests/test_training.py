@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textemb_cli.main import main
 
 from tests.encoder_contract import EncoderContract
 from textemb import WordVectors, load_encoder
 from textemb.corpus import read_counts
 from textemb.errors import InputError
 from textemb.training import train_word2vec
-from textemb_cli.main import main
 
 WIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 

@@ -35,18 +35,24 @@ class FormatError(TextembError, ValueError):
 
 
 class OOVError(TextembError, KeyError):
-    """A word is not in the vocabulary."""
+    """A word is not in the vocabulary.
 
-    def __init__(self, words: list[str] | str, *, vocab_size: int | None = None) -> None:
+    ``hint`` says how to get past it where the error is raised (``oov='skip'`` only where the call
+    takes ``oov``; the CLI names its own flags); the default asks to check spelling and case.
+    """
+
+    def __init__(self, words: list[str] | str, *, vocab_size: int | None = None, hint: str | None = None) -> None:
         words = [words] if isinstance(words, str) else list(words)
         shown = ", ".join(repr(w) for w in words[:10]) + (" ..." if len(words) > 10 else "")
         size = f" of {vocab_size:,} words" if vocab_size is not None else ""
         noun = "word" if len(words) == 1 else "words"
-        super().__init__(
-            f"{noun} not in vocabulary{size}: {shown} "
-            "(check spelling and case, or pass oov='skip' / --oov skip to ignore unknown words)"
-        )
+        super().__init__(f"{noun} not in vocabulary{size}: {shown} ({hint or 'check spelling and case'})")
         self.words = words
+        self.vocab_size = vocab_size
+
+
+#: the OOVError hint of calls that take ``oov=``
+SKIP_HINT = "check spelling and case, or pass oov='skip' to ignore unknown words"
 
 
 class UnknownEncoderError(TextembError, ValueError):

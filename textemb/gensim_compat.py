@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from textemb.errors import InputError, OOVError
+from textemb.errors import SKIP_HINT, InputError, OOVError
 
 if TYPE_CHECKING:  # pragma: no cover
     from textemb.vectors import WordVectors
@@ -105,7 +105,8 @@ class KeyedVectorsMixin:
             if isinstance(k, str):
                 if k not in self.key_to_index:
                     if not ignore_missing:
-                        raise OOVError(k, vocab_size=len(self.words))
+                        raise OOVError(k, vocab_size=len(self.words),
+                                       hint="check spelling and case, or pass ignore_missing=True")
                     continue
                 vec = self.get_vector(k, norm=pre_normalize)
             else:
@@ -154,7 +155,7 @@ class KeyedVectorsMixin:
         else:
             missing = [k for k in keys if isinstance(k, str) and k not in self.key_to_index]
             if missing:
-                raise OOVError(missing, vocab_size=len(self.words))
+                raise OOVError(missing, vocab_size=len(self.words), hint=SKIP_HINT)
         mean = _np(self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True, ignore_missing=False))
         rows = [self.key_to_index[k] for k in keys if isinstance(k, str)]
         start, end = (0, restrict_vocab) if restrict_vocab else (clip_start, clip_end or len(self.words))

@@ -46,25 +46,37 @@ def resolve_device(device: str | None) -> str:
 
 
 def topk_scores(
-    scores: np.ndarray, k: int, exclude: Sequence[Sequence[int]] | None = None
+    scores: np.ndarray, k: int, exclude: Sequence[Sequence[int]] | None = None, *, inplace: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` columns of each row of ``scores`` (descending, ties by lower index)."""
-    scores = np.array(scores, dtype=np.float32, copy=True)
-    if exclude is not None:
+    """Top-``k`` columns of each row of ``scores`` (descending, ties by lower index).
+
+    Partial selection: one ``np.partition`` per block finds each row's k-th largest score (floats only,
+    no full index array, no negated copy), then only the columns at or above it are sorted. ``scores``
+    is copied only when ``exclude`` must write into it and ``inplace`` is False.
+    """
+    scores = np.asarray(scores, dtype=np.float32)
+    if scores.ndim == 1:
+        scores = scores[None, :]
+    if exclude is not None and any(len(cols) for cols in exclude):
+        if not inplace or not scores.flags.writeable:
+            scores = scores.copy()
         for row, cols in enumerate(exclude):
             if len(cols):
                 scores[row, list(cols)] = -np.inf
-    n = scores.shape[1]
+    m, n = scores.shape
     k = min(k, n)
-    if k < n:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    else:
-        part = np.broadcast_to(np.arange(n), scores.shape).copy()
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    # lexsort: primary key descending score, secondary ascending index (stable and deterministic)
-    order = np.lexsort((part, -part_scores), axis=1)
-    idx = np.take_along_axis(part, order, axis=1)
-    return idx.astype(np.int64), np.take_along_axis(part_scores, order, axis=1)
+    idx = np.empty((m, k), dtype=np.int64)
+    top = np.empty((m, k), dtype=np.float32)
+    kth = np.partition(scores, n - k, axis=1)[:, n - k] if k < n else None
+    for r in range(m):
+        row = scores[r]
+        cand = np.flatnonzero(row >= kth[r]) if kth is not None else None
+        if cand is None or len(cand) < k:  # k >= n, or NaN scores (never >=): sort the whole row
+            cand = np.arange(n)
+        vals = row[cand]
+        order = np.lexsort((cand, -vals))[:k]
+        idx[r], top[r] = cand[order], vals[order]
+    return idx, top
 
 
 def nearest(
@@ -104,7 +116,7 @@ def nearest(
     for start in range(0, len(queries), block):
         scores = queries[start : start + block] @ np.asarray(candidates).T
         ex = None if exclude is None else exclude[start : start + block]
-        idx, sc = topk_scores(scores, k, ex)
+        idx, sc = topk_scores(scores, k, ex, inplace=True)  # a fresh block: no copy
         out_idx.append(idx)
         out_scores.append(sc)
     return np.concatenate(out_idx), np.concatenate(out_scores)

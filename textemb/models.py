@@ -82,6 +82,20 @@ NAMED: dict[str, NamedModel] = {
 }
 
 
+#: the ways to run each named model, fastest last; numbers in README "Choosing a path" (bench/bench_fast_paths.py)
+PATHS: dict[str, list[dict[str, str]]] = {
+    "all-MiniLM-L6-v2": [
+        {"path": "PyTorch", "spec": "sbert:all-MiniLM-L6-v2", "needs": "textemb[contextual]"},
+        {"path": "ONNX fp32", "spec": "sbert:all-MiniLM-L6-v2?backend=onnx", "needs": "textemb[contextual,fast]"},
+        {"path": "ONNX int8", "spec": "sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8",
+         "needs": "textemb[contextual,fast]"},
+        {"path": "static (model2vec)", "spec": "static:FOLDER after `textemb distill all-MiniLM-L6-v2 -o FOLDER`",
+         "needs": "textemb[fast]"},
+    ],
+    "glove-6b-50d": [{"path": "lookup table", "spec": "glove-6b-50d", "needs": "-"}],
+}
+
+
 def get(name: str) -> NamedModel | None:
     """The named model called ``name`` (case-insensitive), or None."""
     if name in NAMED:
@@ -112,7 +126,7 @@ def load_named_vectors(name: str, *, device: str = "cpu", limit: int | None = No
         vectors = np.load(npy, mmap_mode="r", allow_pickle=False)
         import pyarrow.parquet as pq
 
-        words = pq.read_table(words_file).column(0).to_pylist()
+        words = pq.ParquetFile(words_file).read().column(0).to_pylist()  # read_table imports pandas
     except (OSError, ValueError) as exc:
         raise FormatError(f"cannot read the packaged vectors ({exc}); reinstall {model.package}", path=folder) from None
     if vectors.shape != (len(words), model.dim):
@@ -140,6 +154,7 @@ def list_models() -> list[dict]:
                 "package": m.package,
                 "spec": m.spec,
                 "description": m.description,
+                "paths": PATHS.get(m.name, []),
             }
         )
     return rows

@@ -119,6 +119,11 @@ def _interval() -> float:
         return DEFAULT_INTERVAL
 
 
+def format_duration(seconds: float) -> str:
+    """``40 s``, ``5.2 min`` or ``1.5 h``: a duration for a progress line."""
+    return _duration(seconds)
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"

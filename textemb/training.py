@@ -221,11 +221,12 @@ def train_word2vec(
 
 
 def _bar(total: int, enabled: bool):
+    """A bar on a terminal, a plain line every few seconds in a log (:mod:`textemb.progress`)."""
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from textemb.progress import progress
 
-    return tqdm(total=total, desc="training", unit="word", unit_scale=True, smoothing=0.1)
+    return progress(None, total=total, enabled=True, desc="training", unit="word")
 
 
 def _check(**values: int) -> None:
@@ -243,3 +244,9 @@ def _gensim_version() -> str:
 def default_workers() -> int:
     """A sensible ``workers`` for speed: the CPU count, capped at 8 (not reproducible)."""
     return max(1, min(8, os.cpu_count() or 1))
+
+
+def output_spec(path: str | Path, format: str = "auto") -> str:
+    """The spec that loads what :meth:`TrainResult.save` wrote at ``path`` (``word2vec:`` or ``vectors:``)."""
+    fmt = output_format(path, format)
+    return f"{'vectors' if fmt == 'folder' else 'word2vec'}:{Path(path).resolve()}"

@@ -15,7 +15,7 @@ import numpy as np
 
 from textemb import kernels
 from textemb.encoders.base import Encoder, l2_normalize
-from textemb.errors import InputError, OOVError
+from textemb.errors import SKIP_HINT, InputError, OOVError
 from textemb.gensim_compat import KeyedVectorsMixin
 from textemb.text import normalize_text, tokenize
 
@@ -34,6 +34,10 @@ class WordVectors(KeyedVectorsMixin, Encoder):
         name: short name for reports; spec: the spec string that reloads it.
         device: ``cpu`` (numpy) or a torch device for the nearest-neighbour kernel.
     """
+
+    #: rows whose vectors were built from subword n-grams rather than learned (fastText's unseen
+    #: words added for a benchmark); evaluators report how many there are.
+    ngram_words: Sequence[str] = ()
 
     def __init__(
         self,
@@ -124,7 +128,7 @@ class WordVectors(KeyedVectorsMixin, Encoder):
             else:
                 vecs.append(l2_normalize(np.asarray(item, dtype=np.float32).reshape(1, -1))[0])
         if missing and oov == "error":
-            raise OOVError(missing, vocab_size=len(self))
+            raise OOVError(missing, vocab_size=len(self), hint=SKIP_HINT)
         return vecs, rows
 
     def nearest(
@@ -164,12 +168,12 @@ class WordVectors(KeyedVectorsMixin, Encoder):
             return self.most_similar(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab)
         if method != "3cosmul":
             raise InputError(f"unknown analogy method {method!r}: use 3cosadd or 3cosmul")
-        rows = [self.index(w) for w in (a, b, c)]
-        n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        sims = (self.unit_vectors[:n] @ self.unit_vectors[rows].T + 1.0) / 2.0  # (n, 3)
-        scores = sims[:, 1] * sims[:, 2] / (sims[:, 0] + 1e-3)
-        idx, sc = kernels.topk_scores(scores.reshape(1, -1), topn, [[r for r in rows if r < n]])
-        return [(self.words[i], float(s)) for i, s in zip(idx[0], sc[0]) if np.isfinite(s)]
+        from textemb.evaluation.analogy_kernel import top_candidates
+
+        question = np.array([[self.index(w) for w in (a, b, c)]], dtype=np.int64)
+        idx, sc = top_candidates(self.unit_vectors, question, topn, method=method, epsilon=1e-3,
+                                 candidates=restrict_vocab)
+        return [(self.words[i], float(s)) for i, s in zip(idx[0], sc[0]) if i >= 0]
 
     # ----------------------------------------------------------------- Encoder
     def token_ids(self, text: str) -> tuple[list[int], int]:
@@ -199,15 +203,17 @@ class WordVectors(KeyedVectorsMixin, Encoder):
         return mean_pool(self, texts)
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Save to textemb's own folder format (npy + words + manifest); see :mod:`textemb.io.cache`.
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Save to textemb's own folder format (npy + words + manifest); returns the spec that reloads it.
 
-        An existing folder is replaced only if textemb wrote it and ``overwrite=True``.
+        ``load_encoder(wv.save(path))`` gives the same vectors bit for bit (``vectors:PATH``). An
+        existing folder is replaced only if textemb wrote it and ``overwrite=True``.
         """
         from textemb.io.cache import save_vectors
 
         meta = {"name": self.name, "spec": self.spec}
-        return save_vectors(path, self.words, self.vectors, meta=meta, overwrite=overwrite)
+        written = save_vectors(path, self.words, self.vectors, meta=meta, overwrite=overwrite)
+        return f"vectors:{Path(written).resolve()}"
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True, device: str = "cpu") -> "WordVectors":
@@ -247,10 +253,10 @@ def mean_pool(
     out = np.zeros((len(texts), wv.dim), dtype=np.float32)
     nonempty = lengths > 0
     if flat:
-        ids = np.asarray(flat, dtype=np.int64)
-        rows = np.asarray(wv.vectors[ids], dtype=np.float32)
+        flat_ids = np.asarray(flat, dtype=np.int64)
+        rows = np.asarray(wv.vectors[flat_ids], dtype=np.float32)
         if weights is not None:
-            rows = rows * weights[ids, None].astype(np.float32)
+            rows = rows * weights[flat_ids, None].astype(np.float32)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
         sums = np.add.reduceat(rows, starts, axis=0)
         out[nonempty] = sums / lengths[nonempty, None].astype(np.float32)

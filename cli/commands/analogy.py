@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 from textemb.text import printable
-from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors
+from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors, oov_for_cli
 from textemb_cli.output import print_json, table
+
+from textemb.text import printable
 
 
 def add_parser(sub):
     p = sub.add_parser("analogy", help="solve a : b :: c : ?",
-                       description="Solve A : B :: C : ?  e.g. 'textemb analogy man king woman' -> queen.")
-    p.add_argument("a")
-    p.add_argument("b")
-    p.add_argument("c")
+                       description="Solve A : B :: C : ?  e.g. 'textemb analogy man king woman' -> queen "
+                                   "(man is to king as woman is to ?). Needs word vectors: GloVe, word2vec, "
+                                   "or bert:MODEL (word vectors built from its vocabulary on first use, then cached).")
+    p.add_argument("a", metavar="A", help="first word of the known pair (man)")
+    p.add_argument("b", metavar="B", help="its partner (king)")
+    p.add_argument("c", metavar="C", help="the word whose partner is asked for (woman)")
     p.add_argument("-k", "--topn", type=int, default=5, help="answers to show (default 5)")
-    p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
-    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N")
+    p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd",
+                   help="3cosadd (default): nearest to B - A + C, as gensim's most_similar; "
+                        "3cosmul: Levy & Goldberg's multiplicative form, less dominated by one large similarity")
+    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
+                   help="answers come only from the N most frequent words (default: the whole vocabulary)")
     add_encoder_args(p)
     add_json_arg(p)
     return p
 
 
 def run(args) -> int:
+    from textemb.errors import OOVError
+
     wv = load_word_vectors(args)
-    hits = wv.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method, restrict_vocab=args.restrict_vocab)
+    try:
+        hits = wv.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method,
+                          restrict_vocab=args.restrict_vocab)
+    except OOVError as exc:
+        raise oov_for_cli(exc, "analogy", args.encoder) from None
     if args.json:
         print_json({"encoder": wv.spec, "question": [args.a, args.b, args.c], "method": args.method,
                     "answers": [{"word": w, "score": s} for w, s in hits]})

@@ -10,7 +10,8 @@ def add_parser(sub):
     p = sub.add_parser("cache", help="show or clear the on-disk vector cache",
                        description="info lists the cache entries textemb wrote; clear removes them and stale "
                                    "temp folders of interrupted writes. Anything textemb did not write is kept.")
-    p.add_argument("action", choices=["info", "clear"], nargs="?", default="info")
+    p.add_argument("action", choices=["info", "clear"], nargs="?", default="info",
+                   help="info (default): where the cache is and what it holds; clear: remove textemb's entries")
     add_json_arg(p)
     return p
 

@@ -9,8 +9,10 @@ DEFAULT_WORD_ENCODER = "glove-6b-50d"
 
 def add_encoder_args(p: argparse.ArgumentParser, default: str = DEFAULT_WORD_ENCODER) -> None:
     p.add_argument("--encoder", "-e", default=default, metavar="SPEC",
-                   help=f"encoder spec (default: {default}); see 'textemb models'")
-    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default), auto, cuda, cuda:N or mps")
+                   help=f"encoder spec: a named model, or PREFIX:PATH?key=value (default: {default}); "
+                        "'textemb models' lists them")
+    p.add_argument("--device", default="cpu", metavar="DEV",
+                   help="where to compute: cpu (default), auto (cuda, then mps, then cpu), cuda, cuda:N or mps")
 
 
 def add_json_arg(p: argparse.ArgumentParser) -> None:
@@ -18,15 +20,34 @@ def add_json_arg(p: argparse.ArgumentParser) -> None:
 
 
 def load_word_vectors(args: argparse.Namespace):
-    """The encoder named by ``--encoder``, which must offer word vectors."""
-    from textemb import load_encoder
-    from textemb.errors import InputError
-    from textemb.vectors import WordVectors
+    """The encoder named by ``--encoder`` as word vectors.
 
-    enc = load_encoder(args.encoder, device=args.device)
-    if isinstance(enc, WordVectors):
-        return enc
-    as_wv = getattr(enc, "word_vectors", None)
-    if callable(as_wv):
-        return as_wv()
-    raise InputError(f"encoder {args.encoder!r} has no word vectors; use a word-vector spec such as glove-6b-50d")
+    A backend declared to give none is refused before anything loads (no torch for a sentence model).
+    """
+    from textemb.encoders.capabilities import word_vectors_of
+    from textemb.encoders.registry import check_word_vectors
+
+    check_word_vectors(args.encoder)
+    return word_vectors_of(load(args), args.encoder)
+
+
+def load(args: argparse.Namespace):
+    """``load_encoder(--encoder)``, with a line first when the backend loads torch and a model (seconds to a minute)."""
+    from textemb import load_encoder
+    from textemb.encoders.registry import backend_of
+    from textemb.progress import announce
+    from textemb.text import printable
+
+    backend = backend_of(args.encoder)
+    if backend is not None and backend.extra == "contextual":
+        announce(f"loading {printable(args.encoder)} (torch and the model: a few seconds, up to a minute on a busy CPU)")
+    return load_encoder(args.encoder, device=args.device)
+
+
+def oov_for_cli(exc, command: str, encoder: str):
+    """An :class:`OOVError` re-worded with what exists on this command line (it has no ``--oov``)."""
+    from textemb.errors import OOVError
+
+    return OOVError(exc.words, vocab_size=getattr(exc, "vocab_size", None),
+                    hint=f"check spelling and case; `textemb {command}` needs every word in the vocabulary of "
+                         f"{encoder}: try other words or another --encoder")

@@ -5,20 +5,23 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
-from textemb.text import printable
 from textemb_cli.commands.common import add_encoder_args, add_json_arg
 from textemb_cli.output import print_json, table
+
+from textemb.text import printable
 
 
 def add_parser(sub):
     p = sub.add_parser("encode", help="encode texts into vectors",
                        description="Encode each TEXT (or lines of --file, or stdin with '-') and print the vectors.")
-    p.add_argument("texts", nargs="*", metavar="TEXT")
-    p.add_argument("--file", "-f", default=None, help="read texts from a file, one per line")
-    p.add_argument("--normalize", action="store_true", help="unit-length vectors")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--output", "-o", default=None, help="save the matrix as .npy (float32) instead of printing")
+    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to encode (quote each); '-' reads lines from stdin")
+    p.add_argument("--file", "-f", default=None, metavar="PATH", help="also encode each line of this UTF-8 file")
+    p.add_argument("--normalize", action="store_true", help="scale each vector to length 1")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N",
+                   help="texts encoded together (default 32); larger is faster on a GPU, uses more memory")
+    p.add_argument("--output", "-o", default=None, metavar="NPY",
+                   help="save the matrix as a .npy file (float32, rows in input order) instead of printing, "
+                        "e.g. out/vectors.npy")
     p.add_argument("--tokens", action="store_true",
                    help="contextual encoders: print one vector per word and cross-text similarities of shared words")
     add_encoder_args(p)
@@ -42,16 +45,18 @@ def _texts(args) -> list[str]:
 
 
 def run(args) -> int:
-    from textemb import load_encoder
+    from textemb.encoders.capabilities import token_embedder_of
     from textemb.errors import InputError
+    from textemb_cli.commands.common import load
 
+    if args.output and not args.output.lower().endswith(".npy"):
+        raise InputError(f"--output {args.output!r}: give a .npy file name (e.g. out/vectors.npy)")
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     texts = _texts(args)
-    enc = load_encoder(args.encoder, device=args.device)
+    enc = load(args)
     if args.tokens:
-        embed_tokens = getattr(enc, "embed_tokens", None)
-        if embed_tokens is None:
-            raise InputError(f"--tokens needs a contextual encoder (e.g. bert:all-MiniLM-L6-v2), not {args.encoder!r}")
-        return _print_tokens(enc, texts, args)
+        return _print_tokens(token_embedder_of(enc, args.encoder), texts, args)
     vecs = enc.encode(texts, batch_size=args.batch_size, normalize=args.normalize)
     if args.output:
         from textemb.io.atomic import atomic_open
@@ -85,11 +90,12 @@ def _print_tokens(enc, texts: list[str], args) -> int:
     shared = sorted(set.intersection(*(set(w.lower() for w in ws) for ws, _ in per_text))) if len(per_text) > 1 else []
     for word in shared:
         rows = []
-        for i, (ws, vs) in enumerate(per_text):
+        for ws, vs in per_text:
             j = [w.lower() for w in ws].index(word)
             rows.append(vs[j] / (np.linalg.norm(vs[j]) or 1.0))
         sims = [float(rows[0] @ r) for r in rows[1:]]
-        print(f"{printable(repr(word))}: cosine between its vector in text 1 and texts 2..: " + ", ".join(f"{s:.4f}" for s in sims))
+        print(f"{printable(repr(word))}: cosine between its vector in text 1 and texts 2..: "
+              + ", ".join(f"{s:.4f}" for s in sims))
     if shared:
         print("(contextual vectors: a static word vector such as GloVe would give 1.0000 for every shared word)")
     return 0

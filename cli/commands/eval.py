@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+
+from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg
+from textemb_cli.output import print_json
 
 from textemb.text import printable
-from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg
-from textemb_cli.output import print_json, table
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder", "-e", action="append", metavar="SPEC",
                    help=f"encoder spec; repeat to compare several side by side (default: {DEFAULT_WORD_ENCODER})")
     p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default), auto, cuda, cuda:N or mps")
-    p.add_argument("--report", "-o", metavar="FILE", help="write a report: .html (with plots), .md or .json")
+    p.add_argument("--report", "-o", metavar="FILE",
+                   help="also write a report, its format from the extension: .html (with plots), .md or .json "
+                        "(checked before anything runs; e.g. out/report.html)")
     p.add_argument("--restrict-vocab", type=int, default=300_000, metavar="N",
-                   help="only the N most frequent words are known and candidates (default 300000, as gensim; 0 = all)")
+                   help="only the N most frequent words count as known and as answers; questions or pairs with "
+                        "another word are skipped (default 300000, as gensim; 0 = the whole vocabulary)")
     p.add_argument("--case-sensitive", action="store_true",
                    help="match words as written (default: upper-case both sides, as gensim)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
+    p.add_argument("--items", choices=["common", "own"], default="common",
+                   help="with several --encoder: common (default) scores every model on the items all of them "
+                        "cover and also shows each on its own items; own: only each on its own items")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     add_json_arg(p)
 
 
@@ -32,7 +40,9 @@ def add_parser(sub):
                          description="Analogy accuracy with gensim's conventions (same counts as "
                                      "gensim's evaluate_word_analogies for 3cosadd).")
     a.add_argument("--dataset", "-d", default="google", metavar="NAME|PATH", help="google (default) or a file in that format")
-    a.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
+    a.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd",
+                   help="3cosadd (default, gensim's): nearest to b - a + c; 3cosmul: Levy & Goldberg's "
+                        "multiplicative form")
     a.add_argument("--oov", choices=["skip", "wrong"], default="skip",
                    help="questions with unknown words: skip (default, gensim) or count as wrong")
     _common(a)
@@ -47,7 +57,7 @@ def add_parser(sub):
     s.add_argument("--delimiter", default=None, metavar="CHAR",
                    help="field delimiter of a PATH dataset: '\\t' (or tab), ',', ';', ' ' (runs of blanks, "
                         "as MEN); default: detected (tab, then comma, then blanks)")
-    s.add_argument("--encoding", default="utf-8", help="text encoding of a PATH dataset (default utf-8; e.g. latin-1)")
+    s.add_argument("--encoding", default="utf-8", metavar="NAME", help="text encoding of a PATH dataset (default utf-8; e.g. latin-1)")
     s.add_argument("--quoting", choices=["auto", "csv", "none"], default="auto",
                    help="auto (default): RFC 4180 quoted CSV for ',' and ';' files, quotes as text for tab files; "
                         "csv or none to force")
@@ -78,77 +88,24 @@ def _add_retrieval(tasks) -> None:
     _common(r)
 
 
-def _encoders(args) -> list[str]:
-    return args.encoder or [DEFAULT_WORD_ENCODER]
-
-
-def _load(spec: str, args):
+def _retrieval(args) -> tuple[list, list[str]]:
+    """Every --encoder (default all-MiniLM-L6-v2) on the BEIR folder, each mode one EvalResult."""
     from textemb import load_encoder
-
-    return load_encoder(spec, device=args.device)
-
-
-def _word_vectors(enc, spec: str):
-    from textemb.errors import InputError
-    from textemb.vectors import WordVectors
-
-    if isinstance(enc, WordVectors):
-        return enc
-    as_wv = getattr(enc, "word_vectors", None)
-    if callable(as_wv):
-        return as_wv()
-    raise InputError(f"encoder {spec!r} has no word vectors for word-level benchmarks")
-
-
-def _restrict(args) -> int | None:
-    return args.restrict_vocab or None
-
-
-def _analogy(wv, args, method: str, dataset: str = "google", oov: str = "skip"):
-    from textemb.evaluation import evaluate_analogies
-
-    return evaluate_analogies(wv, dataset, method=method, restrict_vocab=_restrict(args),
-                              case_insensitive=not args.case_sensitive, oov=oov, device=args.device)
-
-
-def _similarity(enc, spec: str, args, dataset: str):
-    from textemb.evaluation import evaluate_documents, evaluate_sentence_pairs, evaluate_word_pairs
-    from textemb.evaluation.datasets import NAMED_DATASETS
-
-    if getattr(args, "columns", None):
-        cols = [int(c) if c.strip().lstrip("-").isdigit() else c.strip() for c in args.columns.split(",")]
-        if len(cols) != 3:
-            from textemb.errors import InputError
-
-            raise InputError(f"--columns needs SCORE,TEXT1,TEXT2, got {args.columns!r}")
-        return evaluate_sentence_pairs(enc, dataset, score_col=cols[0], text1_col=cols[1], text2_col=cols[2],
-                                       delimiter=_delimiter(args), encoding=args.encoding, quoting=args.quoting,
-                                       show_progress=False if args.quiet else None)
-    if NAMED_DATASETS.get(dataset, ("",))[0] == "documents":
-        return evaluate_documents(enc, dataset, show_progress=False if args.quiet else None)
-    return evaluate_word_pairs(_word_vectors(enc, spec), dataset, restrict_vocab=_restrict(args),
-                               case_insensitive=not args.case_sensitive, oov=getattr(args, "oov", "skip"),
-                               delimiter=_delimiter(args), encoding=getattr(args, "encoding", "utf-8"),
-                               quoting=getattr(args, "quoting", "auto"))
-
-
-def _delimiter(args) -> str | None:
-    from textemb.evaluation.delimited import parse_delimiter
-
-    return parse_delimiter(getattr(args, "delimiter", None))
-
-
-def _retrieval(args) -> list:
     from textemb.search.retrieval import evaluate_retrieval, load_beir
 
     data = load_beir(args.dataset, corpus=args.corpus)
-    out = []
-    for spec in args.encoder or ["all-MiniLM-L6-v2"]:
-        for r in evaluate_retrieval(data, _load(spec, args), modes=args.mode or ("dense", "bm25", "hybrid"),
-                                    doc_score=args.doc_score, fusion=args.fusion):
+    results, notes = [], []
+    for spec in list(dict.fromkeys(args.encoder or ["all-MiniLM-L6-v2"])):
+        for r in evaluate_retrieval(data, load_encoder(spec, device=args.device),
+                                    modes=args.mode or ("dense", "bm25", "hybrid"), doc_score=args.doc_score,
+                                    fusion=args.fusion):
             r.encoder = spec
-            out.append(r)
-    return out
+            results.append(r)
+    if args.report:
+        from textemb.evaluation import write_report
+
+        notes.append(f"report written to {write_report(results, args.report)}")
+    return results, notes
 
 
 def run(args) -> int:
@@ -169,47 +126,126 @@ def run(args) -> int:
             return 1
     _print_warnings(caught, args)
     if args.json:
-        print_json({"results": [r.to_dict() for r in results], "notes": notes})
+        from textemb.evaluation.report import comparison
+
+        print_json({"comparison": comparison(results), "results": [r.to_dict() for r in results], "notes": notes})
         return 0
-    _print(results)
+    from textemb_cli.commands._eval_print import print_results
+
+    print_results(results)
     for n in notes:
         print(printable(n))
     return 0
 
 
+def _encoders(args) -> list[str]:
+    return list(dict.fromkeys(args.encoder or [DEFAULT_WORD_ENCODER]))
+
+
+@dataclass
+class _Model:
+    spec: str
+    enc: object
+    wv: object | None  # its word vectors, None where it has none (eval all skips word-level benchmarks)
+
+
+@dataclass(frozen=True)
+class _Job:
+    kind: str  # analogy | word-pairs | documents | sentences
+    dataset: str
+    method: str = ""
+    oov: str = "skip"
+
+    @property
+    def label(self) -> str:
+        return f"{self.dataset} ({self.method})" if self.method else self.dataset
+
+
+def _jobs(args) -> list[_Job]:
+    """The benchmarks a run asks for, decided from the arguments alone."""
+    from textemb.evaluation.datasets import NAMED_DATASETS
+
+    if args.task == "analogy":
+        return [_Job("analogy", args.dataset, args.method, args.oov)]
+    if args.task == "similarity":
+        if args.columns:
+            return [_Job("sentences", args.dataset)]
+        if NAMED_DATASETS.get(args.dataset, ("",))[0] == "documents":
+            return [_Job("documents", args.dataset)]
+        return [_Job("word-pairs", args.dataset, oov=args.oov)]
+    return [_Job("analogy", "google", "3cosadd"), _Job("analogy", "google", "3cosmul"),
+            _Job("word-pairs", "wordsim353"), _Job("word-pairs", "simlex999"), _Job("documents", "lee")]
+
+
+def _check_args(args, specs: list[str], jobs: list[_Job]) -> None:
+    """Everything that can be checked without loading a model, checked first (not after minutes of work)."""
+    from textemb.encoders.registry import check_word_vectors
+    from textemb.evaluation.datasets import resolve_dataset
+    from textemb.evaluation.report import format_for
+
+    if args.report:
+        format_for(args.report)
+    if getattr(args, "columns", None):
+        _columns(args)
+    kinds = {"analogy": "analogy", "word-pairs": "word-pairs", "documents": "documents", "sentences": "sentence-pairs"}
+    for job in jobs:
+        resolve_dataset(job.dataset, kinds[job.kind])
+    if args.task != "all" and jobs[0].kind in ("analogy", "word-pairs"):
+        for spec in specs:
+            check_word_vectors(spec)
+
+
+def _load_all(args, specs: list[str], jobs: list[_Job], notes: list[str]) -> list[_Model]:
+    """Load every encoder (and its word vectors, where word-level benchmarks run) before scoring anything."""
+    from textemb import load_encoder
+    from textemb.encoders.capabilities import word_vectors_of
+    from textemb.encoders.registry import check_word_vectors
+    from textemb.errors import InputError
+
+    word_level = any(j.kind in ("analogy", "word-pairs") for j in jobs)
+    models = []
+    for n, spec in enumerate(specs, 1):
+        skip = None
+        if word_level:
+            try:
+                check_word_vectors(spec)  # eval all: a sentence model still runs the document benchmark
+            except InputError as exc:
+                skip = exc
+        _progress(args, f"[{n}/{len(specs)}] loading {spec}")
+        enc = load_encoder(spec, device=args.device)
+        wv = None
+        if word_level and skip is None:
+            try:
+                wv = word_vectors_of(enc, spec)
+            except InputError as exc:
+                if args.task != "all":
+                    raise
+                skip = exc
+        if skip is not None:
+            notes.append(f"{spec}: word-level benchmarks skipped ({skip})")
+        models.append(_Model(spec, enc, wv))
+    return models
+
+
 def _run_all(args) -> tuple[list, list[str]]:
+    import tempfile
+
+    if args.task == "retrieval":
+        return _retrieval(args)
     results: list = []
     notes: list[str] = []
-    specs = [] if args.task == "retrieval" else _encoders(args)
-    for n_spec, spec in enumerate(specs, 1):
-        _progress(args, f"[{n_spec}/{len(specs)}] loading {spec}")
-        enc = _load(spec, args)
-        first = len(results)
-        if args.task == "analogy":
-            results.append(_analogy(_word_vectors(enc, spec), args, args.method, args.dataset, args.oov))
-        elif args.task == "similarity":
-            results.append(_similarity(enc, spec, args, args.dataset))
-        else:
-            from textemb.errors import InputError
-
-            try:
-                wv = _word_vectors(enc, spec)
-            except InputError as exc:
-                wv = None
-                notes.append(f"{spec}: word-level benchmarks skipped ({exc})")
-            if wv is not None:
-                for method in ("3cosadd", "3cosmul"):
-                    _progress(args, f"[{n_spec}/{len(specs)}] {spec}: google analogies ({method})")
-                    results.append(_analogy(wv, args, method))
-                for name in ("wordsim353", "simlex999"):
-                    _progress(args, f"[{n_spec}/{len(specs)}] {spec}: {name}")
-                    results.append(_similarity(enc, spec, args, name))
-            _progress(args, f"[{n_spec}/{len(specs)}] {spec}: lee documents")
-            results.append(_similarity(enc, spec, args, "lee"))
-        for r in results[first:]:  # label results with the spec as typed (it may carry options)
-            r.encoder = spec
-    if args.task == "retrieval":
-        results = _retrieval(args)
+    specs = _encoders(args)
+    jobs = _jobs(args)
+    _check_args(args, specs, jobs)
+    models = _load_all(args, specs, jobs, notes)
+    with tempfile.TemporaryDirectory(prefix="textemb-common-items-") as tmp:
+        for job in jobs:
+            if job.kind in ("analogy", "word-pairs"):
+                results += _word_level(job, [m for m in models if m.wv is not None], args, tmp)
+            else:
+                for n, m in enumerate(models, 1):
+                    _progress(args, f"[{n}/{len(models)}] {m.spec}: {job.label}")
+                    results.append(_labelled(_text_level(job, m, args), m.spec, None))
     if args.report:
         from textemb.evaluation import write_report
 
@@ -218,15 +254,104 @@ def _run_all(args) -> tuple[list, list[str]]:
     return results, notes
 
 
+def _word_level(job: _Job, models: list[_Model], args, tmp: str) -> list:
+    """Each model on the items all of them cover (when comparing), and on all the items it covers itself."""
+    from textemb.evaluation.common_items import relabel
+
+    common = _common_items(job, models, args, tmp) if args.items == "common" and len(models) > 1 else None
+    out = []
+    for n, m in enumerate(models, 1):
+        if common is not None:
+            _progress(args, f"[{n}/{len(models)}] {m.spec}: {job.label} on the {common.common:,} common items")
+            r = _evaluate_words(job, m, args, common.path)
+            relabel(r, common)
+            out.append(_labelled(r, m.spec, "common"))
+        _progress(args, f"[{n}/{len(models)}] {m.spec}: {job.label}" + (" on its own items" if common else ""))
+        out.append(_labelled(_evaluate_words(job, m, args), m.spec, "own"))
+    return out
+
+
+def _common_items(job: _Job, models: list[_Model], args, tmp: str):
+    from textemb.evaluation.common_items import common_analogies, common_word_pairs
+
+    labelled = {m.spec: m.wv for m in models}
+    if job.kind == "analogy":
+        items = common_analogies(job.dataset, labelled, folder=tmp, restrict_vocab=_restrict(args),
+                                 case_insensitive=not args.case_sensitive)
+    else:
+        items = common_word_pairs(job.dataset, labelled, folder=tmp, restrict_vocab=_restrict(args),
+                                  case_insensitive=not args.case_sensitive, delimiter=_delimiter(args),
+                                  encoding=getattr(args, "encoding", "utf-8"), quoting=getattr(args, "quoting", "auto"))
+    counts = ", ".join(f"{spec} {n:,}" for spec, n in items.covered.items())
+    _progress(args, f"{job.label}: {items.common:,} of {items.total:,} items are known to all {len(models)} models "
+                    f"({counts}); every model is scored on those, and on its own items")
+    return items
+
+
+def _evaluate_words(job: _Job, m: _Model, args, common=None):
+    """One word-level benchmark on the whole dataset, or on ``common`` (the common-items file)."""
+    from textemb.evaluation import evaluate_analogies, evaluate_word_pairs
+
+    dataset = common or job.dataset
+    if job.kind == "analogy":
+        return evaluate_analogies(m.wv, dataset, method=job.method, restrict_vocab=_restrict(args),
+                                  case_insensitive=not args.case_sensitive, oov=job.oov, device=args.device)
+    return evaluate_word_pairs(m.wv, dataset, restrict_vocab=_restrict(args), case_insensitive=not args.case_sensitive,
+                               oov=job.oov, delimiter="," if common else _delimiter(args),
+                               encoding="utf-8" if common else getattr(args, "encoding", "utf-8"),
+                               quoting="csv" if common else getattr(args, "quoting", "auto"))
+
+
+def _text_level(job: _Job, m: _Model, args):
+    from textemb.evaluation import evaluate_documents, evaluate_sentence_pairs
+
+    quiet = False if args.quiet else None
+    if job.kind == "documents":
+        return evaluate_documents(m.enc, job.dataset, show_progress=quiet)
+    cols = _columns(args)
+    return evaluate_sentence_pairs(m.enc, job.dataset, score_col=cols[0], text1_col=cols[1], text2_col=cols[2],
+                                   delimiter=_delimiter(args), encoding=args.encoding, quoting=args.quoting,
+                                   show_progress=quiet)
+
+
+def _labelled(r, spec: str, items: str | None):
+    """Label a result with the spec as typed (it may carry options) and with the items it was scored on."""
+    from textemb.evaluation.common_items import coverage
+
+    r.encoder = spec
+    if items == "own":
+        covered, total = coverage(r)
+        r.settings["items"] = {"items": "own", "covered": covered, "total": total}
+    elif items is None:
+        r.settings.setdefault("items", {"items": "all", "total": coverage(r)[1]})
+    return r
+
+
+def _columns(args) -> list:
+    from textemb.errors import InputError
+
+    cols = [int(c) if c.strip().lstrip("-").isdigit() else c.strip() for c in args.columns.split(",")]
+    if len(cols) != 3:
+        raise InputError(f"--columns needs SCORE,TEXT1,TEXT2, got {args.columns!r}")
+    return cols
+
+
+def _restrict(args) -> int | None:
+    return args.restrict_vocab or None
+
+
+def _delimiter(args) -> str | None:
+    from textemb.evaluation.delimited import parse_delimiter
+
+    return parse_delimiter(getattr(args, "delimiter", None))
+
+
 def _progress(args, message: str) -> None:
-    """A progress line on stderr for long runs (several encoders or `eval all`), unless --quiet."""
-    import sys
+    """A line on stderr before each step (loading, each benchmark), unless --quiet: no silent waits."""
+    from textemb.progress import announce
 
-    from textemb.text import printable
-
-    if args.quiet or (args.task != "all" and len(_encoders(args)) < 2):
-        return
-    print(printable(message), file=sys.stderr, flush=True)
+    if not args.quiet:
+        announce(printable(message))
 
 
 def _print_warnings(caught, args) -> None:
@@ -248,52 +373,3 @@ def _stderr_json(obj: dict) -> None:
     sys.stderr.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
-def _print(results) -> None:
-    if len(results) == 1 and results[0].task == "analogy":
-        r = results[0]
-        print(table(["section", "correct", "total", "accuracy"],
-                    [[s["section"], s["correct"], s["total"], s["accuracy"]] for s in r.sections]))
-        print()
-        print(f"{printable(r.summary())}  ({r.metrics['correct']:,} of {r.metrics['evaluated']:,} evaluated, "
-              f"{r.metrics['oov_questions']} OOV questions, {r.settings['elapsed_s']:.2f} s)")
-        return
-    encoders = list(dict.fromkeys(r.encoder for r in results))
-    rows: dict[tuple[str, str], dict] = {}
-    for r in results:
-        bench = _benchmark_name(r)
-        metrics = ("spearman", "pearson") if r.task != "analogy" else (r.primary,)
-        for m in metrics:
-            rows.setdefault((bench, m), {})[r.encoder] = r.metrics.get(m)
-    print(table(["benchmark", "metric", *encoders],
-                [[b, m, *(vals.get(e) for e in encoders)] for (b, m), vals in rows.items()]))
-    if len(results) == 1:
-        r = results[0]
-        extra = {k: v for k, v in r.metrics.items() if k not in ("spearman", "pearson")}
-        print(printable("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items())))
-    for line in dict.fromkeys(_conventions(r) for r in results if r.task != "analogy"):
-        print(line)
-
-
-def _benchmark_name(r) -> str:
-    from textemb.evaluation.report import comparison
-
-    return comparison([r])["rows"][0]["benchmark"]
-
-
-def _conventions(r) -> str:
-    """One line: similarity function, dataset sha256, model hash/revision, weighting settings."""
-    from textemb.text import printable
-
-    st = r.settings
-    files = ", ".join(f"{f['path'].rsplit('/', 1)[-1]} sha256 {f['sha256'][:12]}" for f in st.get("dataset", {}).get("files", []))
-    model = st.get("model", {})
-    parts = [f"{r.encoder}: similarity={st.get('similarity', 'cosine')}", f"dataset {files}"]
-    if model.get("revision"):
-        parts.append(f"revision {model['revision'][:12]}")
-    if model.get("weights_sha256"):
-        parts.append(f"weights sha256 {model['weights_sha256'][:12]}")
-    weighting = model.get("weighting")
-    if weighting:
-        keys = ("method", "freq", "a", "pc", "corpus")
-        parts.append("weighting " + " ".join(f"{k}={weighting[k]}" for k in keys if k in weighting))
-    return printable("  ·  ".join(parts))

@@ -7,7 +7,9 @@ from textemb_cli.output import print_json, table
 
 
 def add_parser(sub):
-    p = sub.add_parser("models", help="list named offline models and backends")
+    p = sub.add_parser("models", help="list named offline models and backends",
+                       description="The named models that ship offline in PyPI packages (installed or not) and the "
+                                   "backends an --encoder spec can name (PREFIX:ARG?key=value).")
     add_json_arg(p)
     return p
 
@@ -23,8 +25,12 @@ def run(args) -> int:
         return 0
     print("Named models (ship offline in PyPI packages):")
     print(table(["name", "kind", "dim", "size MB", "licence", "installed", "package"],
-                [[m["name"], m["kind"], m["dim"], "-" if m["size_mb"] is None else f'{m["size_mb"]:.1f}', m["licence"], "yes" if m["installed"] else "no",
+                [[m["name"], m["kind"], m["dim"], "-" if m["size_mb"] is None else f'{m["size_mb"]:.1f}', m["licence"],
+                  "yes" if m["installed"] else "no",
                   m["package"]] for m in rows]))
+    print("\nWays to run them (throughput and quality measured side by side: README, 'Choosing a path'):")
+    print(table(["model", "path", "spec", "needs"],
+                [[m["name"], p["path"], p["spec"], p["needs"]] for m in rows for p in m["paths"]]))
     print("\nBackends (spec PREFIX:ARG?key=value):")
     print(table(["prefix", "what", "example"], [[b.prefix, b.help, b.example] for b in backends()]))
     return 0

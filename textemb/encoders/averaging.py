@@ -25,7 +25,6 @@ one gather + ``np.add.reduceat`` over the whole batch, no Python loop per token 
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -34,14 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from textemb.encoders.base import Encoder, progress
-from textemb.errors import FormatError, InputError
+from textemb.encoders.options import pop_choice, pop_float, pop_int, pop_str
+from textemb.errors import InputError
+from textemb.text import printable
 from textemb.vectors import WordVectors, mean_pool
 
 METHODS = ("mean", "tfidf", "sif")
 FREQ_SOURCES = ("auto", "counts", "corpus", "saved", "zipf")
 #: texts pooled at once; bounds memory (tokens x dim floats) and does not change results.
 CHUNK = 4096
-FORMAT = "textemb-averaging"
 
 
 class AveragingEncoder(Encoder):
@@ -80,6 +80,8 @@ class AveragingEncoder(Encoder):
         prefix = "avg" if method == "mean" else f"avg-{method}"
         self.spec = spec or f"{prefix}:{wv.spec}"
         self.device = wv.device
+        #: p(w) per vocabulary row for ``sif`` (saved with the encoder), else None
+        self.word_prob: np.ndarray | None = None
         #: counts from the last encode(): texts, tokens, oov_tokens, empty_texts
         self.last_stats: dict[str, int] = {}
 
@@ -135,9 +137,14 @@ class AveragingEncoder(Encoder):
         spec = _spec("avg-sif", wv, corpus=corpus, counts=counts, a=a if a != 1e-3 else None,
                      pc=pc if pc != (1 if corpus is not None else 0) else None, freq=None if freq == "auto" else freq)
         enc = cls(wv, method="sif", weights=weights, n_components=pc, settings=settings, spec=spec)
+        enc.word_prob = np.asarray(prob, dtype=np.float64)
         if pc and corpus is not None:
             enc.fit(corpus)
         return enc
+
+    def word_vectors(self) -> WordVectors:
+        """The word vectors this encoder averages (the HasWordVectors capability)."""
+        return self.wv
 
     # ----------------------------------------------------------------- fitting
     def fit(self, texts: "str | Path | Sequence[str]", *, show_progress: bool = False) -> "AveragingEncoder":
@@ -200,46 +207,22 @@ class AveragingEncoder(Encoder):
         return out
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Save the fitted weights and components (npy, JSON; never pickle) to a folder.
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Save weights, p(w), components and the word vectors (npy + JSON, never pickle) to a folder.
 
-        The word vectors are not copied: the folder records their spec, which must still load. An
-        existing folder is replaced only if textemb wrote it and ``overwrite=True``.
+        Returns the spec ``avg-saved:PATH`` that :func:`textemb.load_encoder` rebuilds this encoder
+        from, bit for bit. An existing folder is replaced only if textemb wrote it and ``overwrite=True``.
         """
-        from textemb.io.atomic import atomic_dir
+        from textemb.encoders.averaging_saved import save_averaging
 
-        path = Path(path)
-        with atomic_dir(path, overwrite=overwrite, kind="averaging") as tmp:
-            if self.weights is not None:
-                np.save(tmp / "weights.npy", self.weights, allow_pickle=False)
-            if self.components is not None:
-                np.save(tmp / "components.npy", self.components, allow_pickle=False)
-            meta = {"format": FORMAT, "format_version": 1, "method": self.method, "vectors_spec": self.wv.spec,
-                    "vocab_size": len(self.wv), "n_components": self.n_components, "spec": self.spec,
-                    "settings": self.settings}
-            (tmp / "averaging.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-        return path
+        return save_averaging(self, path, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path, *, wv: WordVectors | None = None, device: str = "cpu") -> "AveragingEncoder":
-        """Load a folder written by :meth:`save` (``wv`` overrides the recorded vectors spec)."""
-        from textemb import load_encoder
+        """Load a folder written by :meth:`save` (``wv`` replaces the saved vectors)."""
+        from textemb.encoders.averaging_saved import load_averaging
 
-        path = Path(path)
-        try:
-            meta = json.loads((path / "averaging.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FormatError(f"not an averaging-encoder folder ({exc})", path=path) from None
-        if meta.get("format") != FORMAT:
-            raise FormatError(f"averaging.json does not describe a {FORMAT} folder", path=path)
-        wv = wv if wv is not None else _word_vectors(load_encoder(meta["vectors_spec"], device=device), meta["vectors_spec"])
-        if len(wv) != meta.get("vocab_size"):
-            raise FormatError(f"the vectors have {len(wv)} words, the saved weights {meta.get('vocab_size')}", path=path)
-        weights = np.load(path / "weights.npy", allow_pickle=False) if (path / "weights.npy").is_file() else None
-        comps = np.load(path / "components.npy", allow_pickle=False) if (path / "components.npy").is_file() else None
-        settings = {k: v for k, v in meta.get("settings", {}).items() if k not in ("method", "vectors")}
-        return cls(wv, method=meta["method"], weights=weights, components=comps,
-                   n_components=meta.get("n_components", 0), settings=settings, spec=meta.get("spec", ""))
+        return load_averaging(path, wv=wv, device=device)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -376,18 +359,12 @@ def _word_vectors(encoder: Encoder, spec: str) -> WordVectors:
 
 def _inner(arg: str, device: str) -> WordVectors:
     from textemb import load_encoder
+    from textemb.encoders.averaging_saved import is_saved_averaging
+
+    if is_saved_averaging(arg):
+        raise InputError(f"{printable(arg)} is a saved averaging encoder: load it with avg-saved:{printable(arg)}")
 
     return _word_vectors(load_encoder(arg, device=device), arg)
-
-
-def _float(options: dict, key: str, default: float) -> float:
-    value = options.pop(key, None)
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise InputError(f"option {key} must be a number, got {value!r}") from None
 
 
 # --------------------------------------------------------------------------- registry factories
@@ -398,9 +375,9 @@ def mean_from_spec(arg: str, options: dict, device: str) -> AveragingEncoder:
 
 def tfidf_from_spec(arg: str, options: dict, device: str) -> AveragingEncoder:
     """``avg-tfidf:SPEC?corpus=PATH`` — IDF fitted on the corpus file, folder or wiki dump."""
-    corpus = options.pop("corpus", None)
-    if not corpus:
-        raise InputError(f"avg-tfidf needs a corpus to fit the IDF on: avg-tfidf:{arg}?corpus=PATH")
+    corpus = pop_str(options, "corpus")
+    if corpus is None:
+        raise InputError(f"avg-tfidf needs a corpus to fit the IDF on: avg-tfidf:{printable(arg)}?corpus=PATH")
     return AveragingEncoder.tfidf(_inner(arg, device), corpus)
 
 
@@ -408,16 +385,12 @@ def sif_from_spec(arg: str, options: dict, device: str) -> AveragingEncoder:
     """``avg-sif:SPEC[?corpus=PATH&a=0.001&pc=1&counts=PATH&freq=auto]``."""
     corpus = options.pop("corpus", None) or None
     counts = options.pop("counts", None) or None
-    a = _float(options, "a", 1e-3)
-    freq = options.pop("freq", "auto")
-    pc_raw = options.pop("pc", None)
-    try:
-        pc = None if pc_raw is None else int(pc_raw)
-    except ValueError:
-        raise InputError(f"option pc must be an integer, got {pc_raw!r}") from None
+    a = pop_float(options, "a", 1e-3)
+    freq = pop_choice(options, "freq", FREQ_SOURCES, "auto")
+    pc = pop_int(options, "pc", minimum=0)
     if pc and corpus is None:
         raise InputError(
-            f"avg-sif with pc={pc} needs a corpus to fit the component on: avg-sif:{arg}?corpus=PATH "
+            f"avg-sif with pc={pc} needs a corpus to fit the component on: avg-sif:{printable(arg)}?corpus=PATH "
             "(or pc=0; in Python, AveragingEncoder.fit(texts))"
         )
     return AveragingEncoder.sif(_inner(arg, device), corpus, a=a, pc=pc, counts=counts, freq=freq)

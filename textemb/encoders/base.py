@@ -89,7 +89,7 @@ class Encoder(ABC):
             self._move(device)
         prompt = self._resolve_prompt(prompt, prompt_name)
         single = isinstance(texts, str)
-        items = [texts] if single else list(texts)
+        items: list[str] = [texts] if isinstance(texts, str) else list(texts)  # type: ignore[arg-type]
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         for i, t in enumerate(items):

@@ -22,10 +22,14 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from textemb.encoders.base import Encoder, batches, progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from textemb.vectors import WordVectors
 from textemb.encoders.windows import Window, parse_layers, plan_windows
 from textemb.errors import FormatError, InputError, ModelNotInstalledError, require
 
@@ -140,6 +144,9 @@ class ContextualEncoder(Encoder):
         dtype: str | None = None,
         vocab: str | Path | None = None,
         device: str | None = "auto",
+        backend: str = "torch",
+        quantize: str | None = None,
+        threads: int | None = None,
     ) -> None:
         from textemb import kernels
 
@@ -171,10 +178,12 @@ class ContextualEncoder(Encoder):
         self.width = self.max_length - len(self._prefix) - len(self._suffix)
         self.stride = int(opts["stride"] or max(1, self.width // 2))
         if not 1 <= self.stride <= self.width:
-            raise InputError(f"stride must be between 1 and {self.width} tokens (the window minus special tokens), got {self.stride}")
+            raise InputError(f"stride must be between 1 and {self.width} tokens (the window minus special tokens), "
+                             f"got {self.stride}")
         pad = self.tokenizer.pad_token_id
         self._pad = int(pad if pad is not None else 0)
         self._hidden = int(config.hidden_size)
+        self._onnx = self._onnx_session(backend, quantize, threads)
         self.spec = self._canonical_spec(model)
         #: counts from the last call: texts, windows, long_texts, truncated_texts, dropped_tokens
         self.last_stats: dict[str, int] = {}
@@ -189,7 +198,36 @@ class ContextualEncoder(Encoder):
         if "truncate" in changed:
             changed["truncate"] = "true"
         query = "&".join(f"{k}={v}" for k, v in changed.items())
+        if self._onnx is not None:
+            query = "&".join(filter(None, [query, f"backend=onnx{'&quantize=' + self.quantize if self.quantize else ''}"]))
         return f"bert:{model}" + (f"?{query}" if query else "")
+
+    def _onnx_session(self, backend: str, quantize: str | None, threads: int | None):
+        """An onnxruntime session for ``backend=onnx`` (the export is cached), else None."""
+        self.quantize = quantize
+        if backend == "torch":
+            if quantize or threads:
+                raise InputError("quantize= and threads= go with backend=onnx (e.g. bert:all-MiniLM-L6-v2?backend=onnx)")
+            return None
+        if backend != "onnx" or self.options["dtype"] != "float32" or self.device != "cpu":
+            raise InputError(f"backend must be torch or onnx (onnx: float32 weights on cpu), got backend={backend!r} "
+                             f"dtype={self.options['dtype']} device={self.device}")
+        from textemb.encoders import onnx_export
+
+        outputs = "last" if self.layers == [self.n_layers] else "hidden"
+        self.onnx_file = onnx_export.onnx_model(self.model_path, outputs=outputs, quantize=quantize)
+        return onnx_export.session(self.onnx_file, threads=threads)
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, need_all: bool):
+        """One batch through the model: ``(last_hidden_state, hidden_states or None)`` as torch tensors."""
+        import torch
+
+        if self._onnx is not None:
+            out = torch.from_numpy(self._onnx.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+            return (out, None) if not need_all else (out[-1], out)
+        res = self.model(input_ids=torch.from_numpy(ids).to(self.device),
+                         attention_mask=torch.from_numpy(mask).to(self.device), output_hidden_states=need_all)
+        return res.last_hidden_state, res.hidden_states
 
     def __repr__(self) -> str:
         return (f"ContextualEncoder({self.name!r}, layers={self.layers}, combine={self.combine!r}, "
@@ -214,7 +252,8 @@ class ContextualEncoder(Encoder):
                 f"{dropped} tokens past the first window were dropped", stacklevel=4)
         return plan
 
-    def _run(self, windows: list[list[int]], batch_size: int, show_progress: bool) -> Iterator[tuple[list[int], object, list[int]]]:
+    def _run(self, windows: list[list[int]], batch_size: int,
+             show_progress: bool) -> Iterator[tuple[list[int], object, list[int]]]:
         """Run windows longest-first in batches; yields ``(window indices, hidden (B,T,dim), lengths)``."""
         import torch
 
@@ -230,13 +269,11 @@ class ContextualEncoder(Encoder):
                 for row, i in enumerate(idx):
                     ids[row, : lens[row]] = windows[i]
                     mask[row, : lens[row]] = 1
-                out = self.model(input_ids=torch.from_numpy(ids).to(self.device),
-                                 attention_mask=torch.from_numpy(mask).to(self.device),
-                                 output_hidden_states=need_all)
+                last, states = self._forward(ids, mask, need_all)
                 if not need_all:
-                    hidden = out.last_hidden_state
+                    hidden = last
                 else:
-                    chosen = [out.hidden_states[j] for j in self.layers]
+                    chosen = [states[j] for j in self.layers]
                     if self.combine == "concat":
                         hidden = torch.cat(chosen, dim=-1)
                     else:
@@ -277,7 +314,9 @@ class ContextualEncoder(Encoder):
             end = torch.as_tensor(lens, device=self.device)
             pos = torch.arange(hidden.shape[1], device=self.device)[None, :]
             # owned content tokens, plus every special token of the window ([CLS] ... [SEP])
-            keep = ((pos >= lo[:, None]) & (pos < hi[:, None])) | (pos < p) | ((pos >= end[:, None] - len(self._suffix)) & (pos < end[:, None]))
+            owned = (pos >= lo[:, None]) & (pos < hi[:, None])
+            suffix = (pos >= end[:, None] - len(self._suffix)) & (pos < end[:, None])
+            keep = owned | (pos < p) | suffix
             if self.pool == "mean":
                 acc.index_add_(0, owner, (hidden * keep[..., None]).sum(1))
                 counts.index_add_(0, owner, keep.sum(1).float())
@@ -427,9 +466,7 @@ class ContextualEncoder(Encoder):
             matrix[found] /= counts[found, None]
         todo = [i for i in range(len(words)) if not found[i]]
         if todo and (contexts is None or missing == "isolated"):
-            for i, (_, vecs) in zip(todo, self.embed_tokens_batch([words[i] for i in todo], batch_size=batch_size,
-                                                                   show_progress=show_progress)):
-                matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
+            self._embed_isolated(words, todo, matrix, batch_size, show_progress, cached=key is not None)
             found[todo] = True
         keep = np.flatnonzero(found)
         stats = {"words": len(words), "kept": int(len(keep)), "mode": mode, "cached": False}
@@ -438,6 +475,29 @@ class ContextualEncoder(Encoder):
         wv = WordVectors([words[i] for i in keep], matrix[keep], name=f"{self.name}-words", device=self.device)
         wv.last_stats = stats  # type: ignore[assignment]
         return wv
+
+    def _embed_isolated(self, words, todo, matrix, batch_size, show_progress, *, cached: bool) -> None:
+        """Each word of ``todo`` encoded alone; before a long run, one line saying how many words and about
+        how long (timed on a first batch), so a first analogy never waits silently."""
+        import time
+
+        from textemb.progress import announce, format_duration
+
+        def fill(rows, bar):
+            pooled = self.embed_tokens_batch([words[i] for i in rows], batch_size=batch_size, show_progress=bar)
+            for (_, vecs), i in zip(pooled, rows):  # the generator first, so it runs to its end (and final line)
+                matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
+
+        first = 0
+        if show_progress and len(todo) > 4 * batch_size:
+            t0 = time.perf_counter()
+            first = batch_size
+            fill(todo[:first], False)
+            left = (len(todo) - first) * (time.perf_counter() - t0) / first
+            where = "this CPU" if self.device == "cpu" else str(self.device)
+            announce(f"building word vectors for {len(todo):,} words with {self.spec or self.name} "
+                     f"(about {format_duration(left)} on {where}{'; cached afterwards' if cached else ''})")
+        fill(todo[first:], show_progress)
 
     def _accumulate_contexts(self, words, contexts, matrix, batch_size, show_progress) -> np.ndarray:
         index = {w: i for i, w in enumerate(words)}
@@ -457,8 +517,11 @@ class ContextualEncoder(Encoder):
         return counts
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write model (safetensors), tokenizer and these options to a folder that ``bert:PATH`` reloads."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Write model (safetensors), tokenizer and these options to a folder; returns ``bert:PATH``.
+
+        ``load_encoder`` of the returned spec rebuilds this encoder (same options, same output).
+        """
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
@@ -466,8 +529,10 @@ class ContextualEncoder(Encoder):
             self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.options.items()}
+            if opts.get("vocab"):  # absolute, so the saved spec loads from any working directory
+                opts["vocab"] = str(Path(opts["vocab"]).expanduser().resolve())
             (tmp / CONFIG_FILE).write_text(json.dumps(opts, indent=1), encoding="utf-8")
-        return path
+        return f"bert:{path.resolve()}"
 
 
 def _special_affixes(tokenizer) -> tuple[list[int], list[int]]:
@@ -511,39 +576,30 @@ def _read_words(path: str | Path) -> list[str]:
     return words
 
 
-def _int_option(options: dict, key: str) -> int | None:
-    value = options.pop(key, None)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(f"{key} must be an integer, got {value!r}") from None
-
-
-def parse_bool(value: str | None, key: str) -> bool | None:
-    if value is None:
-        return None
-    lowered = str(value).lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise InputError(f"{key} must be true or false, got {value!r}")
-
-
 def from_spec(arg: str, options: dict[str, str], device: str) -> ContextualEncoder:
     """Registry factory: ``bert:MODEL?layers=-4..-1&combine=mean&subword=mean&pool=mean&stride=128&truncate=false``."""
+    from textemb.encoders.options import pop_bool, pop_int
+
     return ContextualEncoder(
         arg,
         layers=options.pop("layers", None),
         combine=options.pop("combine", None),
         subword=options.pop("subword", None),
         pool=options.pop("pool", None),
-        max_length=_int_option(options, "max_length"),
-        stride=_int_option(options, "stride"),
-        truncate=parse_bool(options.pop("truncate", None), "truncate"),
+        max_length=pop_int(options, "max_length", minimum=3),
+        stride=pop_int(options, "stride", minimum=1),
+        truncate=pop_bool(options, "truncate"),
         dtype=options.pop("dtype", None),
         vocab=options.pop("vocab", None),
         device=device,
+        **_backend_options(options),
     )
+
+
+def _backend_options(options: dict) -> dict:
+    """``backend=torch|onnx``, ``quantize=none|int8``, ``threads=N`` (the last two for onnx only)."""
+    from textemb.encoders.options import pop_choice, pop_int
+
+    quantize = pop_choice(options, "quantize", ("none", "int8"), "none")
+    return {"backend": pop_choice(options, "backend", ("torch", "onnx"), "torch"),
+            "quantize": None if quantize == "none" else quantize, "threads": pop_int(options, "threads", minimum=1)}

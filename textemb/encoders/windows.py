@@ -94,7 +94,7 @@ def plan_windows(n: int, width: int, stride: int, *, truncate: bool = False) -> 
     starts = list(range(0, n - width, stride)) + [n - width]
     spans = [(s, s + width) for s in starts]
     bounds = [0]
-    for (s0, e0), (s1, _) in zip(spans, spans[1:]):
+    for (_s0, e0), (s1, _) in zip(spans, spans[1:]):
         # token p prefers the earlier window while its right context there (e0-1-p) >= its left context in the next (p-s1)
         bounds.append(max(bounds[-1], min(e0, (e0 - 1 + s1) // 2 + 1)))
     bounds.append(n)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textemb.errors import InputError
+from textemb.evaluation.common_items import items_label, items_of
+from textemb.evaluation.conventions import conventions
 from textemb.evaluation.result import EvalResult
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
@@ -78,24 +80,62 @@ def _default(obj):
 
 
 # ------------------------------------------------------------------------------ shared tables
+def benchmark_name(r: EvalResult) -> str:
+    """``google (analogy, 3cosadd)``: the dataset, task and method of a result."""
+    return _benchmark(r)
+
+
 def _benchmark(r: EvalResult) -> str:
     method = r.settings.get("method")
     return f"{r.dataset} ({r.task}{', ' + method if method else ''})"
 
 
 def comparison(results: Sequence[EvalResult]) -> dict:
-    """``{"encoders": [...], "rows": [{"benchmark", "metric", "values": {encoder: value}}]}``."""
+    """Encoders side by side: ``{"encoders": [...], "rows": [...]}``.
+
+    One row per benchmark and item set: ``items`` is ``common`` (every model scored on the items all of
+    them cover: the comparable figures), ``own`` (each model on what it covers; see ``coverage``) or
+    ``all`` (every item, e.g. documents). Each row has ``values`` {encoder: primary metric} and
+    ``coverage`` {encoder: [items covered, items in the dataset]}.
+    """
+    from textemb.evaluation.common_items import coverage
+
     encoders = list(dict.fromkeys(r.encoder for r in results))
-    rows: dict[str, dict] = {}
+    rows: dict[tuple[str, str], dict] = {}
     for r in results:
-        row = rows.setdefault(_benchmark(r), {"benchmark": _benchmark(r), "metric": r.primary, "values": {}})
+        row = rows.setdefault((_benchmark(r), items_of(r)), {
+            "benchmark": _benchmark(r), "metric": r.primary, "items": items_of(r), "items_label": items_label(r),
+            "values": {}, "coverage": {}})
         row["values"][r.encoder] = r.score
+        row["coverage"][r.encoder] = list(coverage(r))
     return {"encoders": encoders, "rows": list(rows.values())}
 
 
+def _summary(comp: dict) -> tuple[list[str], list[list[object]], dict[int, set[int]]]:
+    """Head, rows and best cells of the summary table; own-items figures carry their coverage."""
+    encoders = comp["encoders"]
+    rows, best = [], {}
+    for r_i, row in enumerate(comp["rows"]):
+        vals = [row["values"].get(e) for e in encoders]
+        finite = [v for v in vals if v is not None]
+        if row["items"] != "own" and len(finite) > 1:  # only figures on the same items are ranked
+            best[r_i] = {3 + i for i, v in enumerate(vals) if v == max(finite)}
+        if row["items"] == "own":
+            vals = [None if v is None else _with_coverage(v, row["coverage"][e]) for e, v in zip(encoders, vals)]
+        rows.append([row["benchmark"], row["metric"], row["items_label"], *vals])
+    return ["benchmark", "metric", "items", *encoders], rows, best
+
+
+def _with_coverage(value: float, cov: list[int]) -> str:
+    return f"{value:.4f} ({cov[0]:,} of {cov[1]:,})" if cov[0] != cov[1] else f"{value:.4f}"
+
+
 def _fmt(v) -> str:
+    """A cell: yes/no for booleans, small numbers such as 3e-05 in exponent form, others to 4 decimals."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.4f}"
+        return f"{v:.3g}" if v and abs(v) < 1e-3 else f"{v:.4f}"
     if isinstance(v, int):
         return f"{v:,}"
     return "–" if v is None else str(v)
@@ -166,12 +206,11 @@ def to_markdown(results: EvalResult | Iterable[EvalResult]) -> str:
     results = _as_list(results)
     comp = comparison(results)
     out = ["# textemb evaluation report", ""]
-    out += ["## Summary", "", _md_table(["benchmark", "metric", *comp["encoders"]],
-                                        [[row["benchmark"], row["metric"],
-                                          *(row["values"].get(e) for e in comp["encoders"])]
-                                         for row in comp["rows"]]), ""]
+    head, rows, _ = _summary(comp)
+    out += ["## How to read this report", "", *(f"- {md_escape(line)}" for line in conventions(results)), ""]
+    out += ["## Summary", "", _md_table(head, rows), ""]
     for r in results:
-        out += [f"## {md_escape(r.encoder)} — {md_escape(_benchmark(r))}", "",
+        out += [f"## {md_escape(r.encoder)} — {md_escape(_benchmark(r))} · items: {md_escape(items_label(r))}", "",
                 f"**{md_escape(r.primary)} = {r.score:.4f}**", ""]
         out += [_md_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()]), ""]
         if r.task == "analogy":
@@ -255,20 +294,16 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     results = _as_list(results)
     comp = comparison(results)
     encoders = comp["encoders"]
-    body = []
-    rows, best = [], {}
-    for r_i, row in enumerate(comp["rows"]):
-        vals = [row["values"].get(e) for e in encoders]
-        finite = [v for v in vals if v is not None]
-        if len(finite) > 1:
-            best[r_i] = {2 + i for i, v in enumerate(vals) if v == max(finite)}
-        rows.append([row["benchmark"], row["metric"], *vals])
-    body.append('<section class="card"><h2>Summary</h2>'
-                + _html_table(["benchmark", "metric", *encoders], rows, best) + "</section>")
+    head, rows, best = _summary(comp)
+    body = ['<section class="card"><h2>How to read this report</h2><ul>'
+            + "".join(f"<li>{html.escape(line)}</li>" for line in conventions(results)) + "</ul></section>",
+            '<section class="card"><h2>Summary</h2>' + _html_table(head, rows, best) + "</section>"]
 
     analogy = [r for r in results if r.task == "analogy"]
     by_bench: dict[str, dict[str, list[dict]]] = {}
     for r in analogy:
+        if items_of(r) == "own" and r.encoder in by_bench.get(_benchmark(r), {}):
+            continue  # the same-items (common) sections are the ones to put side by side
         by_bench.setdefault(_benchmark(r), {})[r.encoder] = [s for s in r.sections if s["section"] != "Total accuracy"]
     for bench, sections in by_bench.items():
         png = _plot(plots.section_bars_png, sections, title=f"Per-section accuracy — {bench}")
@@ -288,7 +323,8 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     for r in results:
         kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
                        for k, v in list(r.metrics.items())[:6])
-        parts = [f'<section class="card"><h2>{html.escape(r.encoder)} — {html.escape(_benchmark(r))}</h2>',
+        title = f"{r.encoder} — {_benchmark(r)} · items: {items_label(r)}"
+        parts = [f'<section class="card"><h2>{html.escape(title)}</h2>',
                  f'<div class="kpis">{kpis}</div>']
         if r.task == "analogy":
             cols = _section_columns(r)

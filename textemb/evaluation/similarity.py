@@ -89,6 +89,7 @@ def evaluate_word_pairs(
                    coverage=1 - n_oov / len(pairs), skipped_lines=len(skipped))
     settings = {"dataset": ref.describe(), "similarity": SIMILARITY_FUNCTION, "restrict_vocab": restrict_vocab,
                 "case_insensitive": case_insensitive, "oov": oov, "delimiter": delimiter or "auto",
+                "ngram_words": len(wv.ngram_words),
                 "encoder": encoder_spec(wv), "model": encoder_identity(wv), "device": getattr(wv, "device", "cpu"),
                 "versions": library_versions(), "elapsed_s": round(time.perf_counter() - t0, 4)}
     res = EvalResult("word-similarity", ref.name, encoder_spec(wv), metrics, "spearman",

@@ -230,13 +230,23 @@ def _parse_text_arrow(body: bytes):
             col = table.column(j + 1)
             if col.null_count:
                 return None
-            matrix[:, j] = col.to_numpy()
+            _fill_column(matrix, j, col)
         words = table.column(0).to_pylist()
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
         return None
     if not words or any(not w or w.endswith(b"\r") for w in words[:1]):
         return None
     return words, matrix
+
+
+def _fill_column(matrix: np.ndarray, j: int, column) -> None:
+    """Copy a null-free float32 ChunkedArray into ``matrix[:, j]`` straight from its data buffers
+    (``ChunkedArray.to_numpy`` and ``Array.to_numpy`` import pandas, half the CPU of a quick command)."""
+    start = 0
+    for chunk in column.chunks:
+        n = len(chunk)
+        matrix[start : start + n, j] = np.frombuffer(chunk.buffers()[1], dtype=np.float32, count=n, offset=chunk.offset * 4)
+        start += n
 
 
 def _check_line_lengths(body: bytes, path, first_line: int, max_line_bytes: int) -> None:

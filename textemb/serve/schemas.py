@@ -21,6 +21,8 @@ class _Body(BaseModel):
 
 
 class SearchRequest(_Body):
+    """Body of POST /search."""
+
     query: str = Field(description="the text to search for")
     k: int = Field(10, description="documents to return (at most the server's max_k)")
     mode: Literal[SEARCH_MODES] = Field("auto", description="exact, ann (faiss HNSW) or auto")
@@ -28,16 +30,22 @@ class SearchRequest(_Body):
 
 
 class EncodeRequest(_Body):
+    """Body of POST /encode."""
+
     texts: list[str] = Field(description="texts to encode (at most the server's max_batch)")
     normalize: bool = Field(False, description="scale each vector to unit length")
 
 
 class NeighborsRequest(_Body):
+    """Body of POST /neighbors."""
+
     word: str = Field(description="a word in the vocabulary")
     k: int = Field(10, description="neighbours to return")
 
 
 class AnalogyRequest(_Body):
+    """Body of POST /analogy: a : b :: c : ?"""
+
     a: str = Field(description="a in a : b :: c : ?")
     b: str
     c: str
@@ -46,9 +54,13 @@ class AnalogyRequest(_Body):
 
 
 class SimilarityRequest(_Body):
+    """Body of POST /similarity."""
+
     pairs: list[tuple[str, str]] = Field(description="pairs of texts (or words) to compare")
     level: Literal["text", "word"] = Field("text", description="text: the encoder; word: the word vectors")
 
 
 class PcaRequest(_Body):
+    """Body of POST /pca."""
+
     words: list[str] = Field(description="words to place on a 2-D PCA scatter (unknown ones are listed as missing)")

@@ -1,0 +1,122 @@
+"""ONNX Runtime backend for sbert: and bert: (export once per session, fp32 agreement, int8 drift, cache reuse)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.encoder_contract import TEXTS, EncoderContract
+from textemb import load_encoder
+from textemb.errors import InputError
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+
+def _cos(a, b):
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_quantize_needs_onnx_backend():
+    with pytest.raises(InputError, match="backend=onnx"):
+        load_encoder("sbert:all-MiniLM-L6-v2?quantize=int8")
+    with pytest.raises(InputError, match="backend"):
+        load_encoder("sbert:all-MiniLM-L6-v2?backend=tensorrt")
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx_encoders(onnx_cache):
+    """fp32 and int8 encoders, exported once for the whole session into one cache folder."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TEXTEMB_CACHE", str(onnx_cache))
+    try:
+        fp32 = load_encoder("sbert:all-MiniLM-L6-v2?backend=onnx")
+        int8 = load_encoder("sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8")
+    finally:
+        mp.undo()
+    return fp32, int8
+
+
+@pytest.fixture(scope="session")
+def torch_sbert():
+    return load_encoder("sbert:all-MiniLM-L6-v2")
+
+
+@pytest.mark.slow
+class TestOnnxSbertContract(EncoderContract):
+    @pytest.fixture
+    def encoder(self, onnx_encoders):
+        return onnx_encoders[0]
+
+    def reload(self, encoder, tmp_path):
+        return load_encoder(encoder.spec)
+
+
+@pytest.mark.slow
+class TestOnnxInt8Contract(EncoderContract):
+    # dynamic int8 quantizes activations with one scale per batch tensor, so a row moves by up to ~0.02
+    # (unit vectors) with the texts batched beside it; fp32 holds the contract at 1e-5
+    atol = 0.03
+
+    @pytest.fixture
+    def encoder(self, onnx_encoders):
+        return onnx_encoders[1]
+
+    def reload(self, encoder, tmp_path):
+        return load_encoder(encoder.spec)
+
+
+@pytest.mark.slow
+def test_fp32_matches_pytorch_and_int8_drift(onnx_encoders, torch_sbert, gensim_data):
+    lines = (gensim_data / "lee_background.cor").read_text(encoding="latin-1").splitlines()
+    texts = [t for t in lines if t.strip()][:60] + TEXTS
+    ref = torch_sbert.encode(texts)
+    fp32, int8 = (e.encode(texts) for e in onnx_encoders)
+    assert _cos(ref, fp32).min() >= 0.999
+    drift = _cos(ref, int8)
+    print(f"int8 cosine to PyTorch: mean {drift.mean():.4f}, min {drift.min():.4f}")
+    assert drift.mean() >= 0.98 and drift.min() >= 0.95
+
+
+@pytest.mark.slow
+def test_export_is_cached_with_manifest_and_reused(onnx_encoders, onnx_cache, monkeypatch):
+    from textemb.encoders import onnx_export
+    from textemb.io.cache import sha256_file
+
+    fp32, int8 = onnx_encoders
+    manifest = onnx_export.read_manifest(fp32.onnx_file)
+    weights = fp32.model_path + "/model.safetensors"
+    assert manifest["source"]["sha256"] == sha256_file(weights)
+    assert manifest["opset"] == onnx_export.OPSET and manifest["versions"]["onnxruntime"]
+    assert onnx_export.read_manifest(int8.onnx_file)["quantize"] == "int8"
+    monkeypatch.setenv("TEXTEMB_CACHE", str(onnx_cache))
+
+    def no_export(*a, **k):
+        raise AssertionError("exported again although the cache is valid")
+
+    monkeypatch.setattr(onnx_export, "_export", no_export)
+    monkeypatch.setattr(onnx_export, "_quantize", no_export)
+    again = load_encoder("sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8")
+    np.testing.assert_allclose(again.encode(TEXTS), int8.encode(TEXTS), atol=1e-5)
+    # a manifest whose source no longer matches is not reused
+    path = int8.onnx_file.parent / "manifest.json"
+    data = json.loads(path.read_text())
+    data["source"].update(size=1, sha256="0" * 64)
+    path.write_text(json.dumps(data))
+    assert not onnx_export._valid(int8.onnx_file.parent, onnx_export.Path(weights))
+
+
+@pytest.mark.slow
+def test_bert_backend_onnx_matches_torch(onnx_cache, monkeypatch):
+    monkeypatch.setenv("TEXTEMB_CACHE", str(onnx_cache))
+    ref = load_encoder("bert:all-MiniLM-L6-v2?layers=-2..-1").encode(TEXTS)
+    enc = load_encoder("bert:all-MiniLM-L6-v2?layers=-2..-1&backend=onnx")
+    assert "backend=onnx" in enc.spec
+    assert _cos(ref, enc.encode(TEXTS)).min() >= 0.999

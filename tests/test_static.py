@@ -1,0 +1,96 @@
+"""Static (model2vec) encoder: contract on a tiny folder built here, `textemb distill` on the real MiniLM (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.encoder_contract import TEXTS, EncoderContract
+from textemb import load_encoder
+from textemb.errors import FormatError, InputError
+
+pytest.importorskip("model2vec")
+
+
+def _tiny_static(folder):
+    """A real model2vec StaticModel over a word-level tokenizer, saved through textemb."""
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    words = ["[UNK]", "[PAD]", "the", "king", "spoke", "to", "queen", "a", "frog", "sat", "on", "log", "paris",
+             "is", "capital", "of", "france"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    vectors = np.random.default_rng(0).normal(size=(len(words), 12)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    from textemb.encoders.static import save_static
+
+    return save_static(StaticModel(vectors, tok, normalize=True), folder, source="tiny", source_sha256=None,
+                       settings={"pca_dims": None, "sif_coefficient": None})
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    return _tiny_static(tmp_path_factory.mktemp("static") / "tiny")
+
+
+class TestStaticContract(EncoderContract):
+    @pytest.fixture
+    def encoder(self, tiny_folder):
+        return load_encoder(f"static:{tiny_folder}")
+
+    def reload(self, encoder, tmp_path):
+        return load_encoder(encoder.save(tmp_path / "copy"))
+
+
+def test_static_is_a_token_mean(tiny_folder):
+    enc = load_encoder(f"static:{tiny_folder}")
+    king, queen, both = enc.encode(["king", "queen", "king queen"])
+    expected = (king + queen) / 2  # rows are unit vectors of single tokens; a text is their normalised mean
+    np.testing.assert_allclose(both, expected / np.linalg.norm(expected), atol=1e-5)
+
+
+def test_folder_without_manifest_is_refused(tmp_path):
+    (tmp_path / "x").mkdir()
+    with pytest.raises(FormatError, match="textemb static folder"):
+        load_encoder(f"static:{tmp_path / 'x'}")
+    with pytest.raises(InputError, match="textemb distill"):
+        load_encoder(f"static:{tmp_path / 'missing'}")
+
+
+def test_save_refuses_a_foreign_folder(tiny_folder, tmp_path):
+    enc = load_encoder(f"static:{tiny_folder}")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="a folder textemb did not write"):
+        enc.save(tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+@pytest.fixture(scope="session")
+def distilled(tmp_path_factory):
+    """`textemb distill all-MiniLM-L6-v2` run once, offline, through the CLI (minutes on 2 CPUs)."""
+    out = tmp_path_factory.mktemp("distill") / "minilm-static"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "TEXTEMB_CACHE": str(tmp_path_factory.mktemp("cache"))}
+    proc = subprocess.run([sys.executable, "-m", "textemb_cli", "distill", "all-MiniLM-L6-v2", "-o", str(out), "--json"],
+                          capture_output=True, text=True, env=env, timeout=3600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out, json.loads(proc.stdout)
+
+
+@pytest.mark.slow
+def test_distill_real_minilm(distilled):
+    folder, info = distilled
+    assert info["format"] == "textemb-static" and info["dim"] == 256 and len(info["source_sha256"]) == 64
+    assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.bin"))
+    enc = load_encoder(f"static:{folder}")
+    a, b, c = enc.encode(["a cat sat on the mat", "a kitten sat on the rug", "stock markets fell sharply today"])
+    assert a @ b > a @ c + 0.1  # a lookup table that still knows cats from markets
+    out = enc.encode(TEXTS)
+    assert out.shape == (len(TEXTS), 256) and np.isfinite(out).all()

@@ -1,0 +1,124 @@
+"""OnnxSentenceEncoder: a sentence-transformers folder run by ONNX Runtime (``sbert:MODEL?backend=onnx``).
+
+The transformer is exported once to ``$TEXTEMB_CACHE/onnx`` (see :mod:`textemb.encoders.onnx_export`),
+optionally quantized to int8 (``&quantize=int8``). Tokenizing uses the folder's ``tokenizer.json``
+through the ``tokenizers`` library and pooling/normalising follow the folder's ``modules.json``
+(Transformer → Pooling → optional Normalize), so once the export is cached neither torch nor
+transformers is imported. Texts are truncated at the model's ``max_seq_length`` as
+sentence-transformers does, and batched longest-first so padding stays small.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from textemb.encoders.base import Encoder, batches, l2_normalize, progress
+from textemb.errors import FormatError, InputError, require
+
+POOLINGS = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls", "pooling_mode_max_tokens": "max"}
+
+
+def read_pipeline(folder: Path) -> dict:
+    """``{"transformer": Path, "pool": str, "normalize": bool, "max_length": int}`` from a sentence-transformers folder."""
+    modules_file = folder / "modules.json"
+    try:
+        modules = json.loads(modules_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"backend=onnx needs a readable modules.json ({exc})", path=modules_file) from None
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
+        raise InputError(f"backend=onnx runs Transformer → Pooling → Normalize pipelines; {folder} has {kinds} "
+                         "(use the default backend for this model)")
+    transformer = folder / (modules[0].get("path") or "")
+    pool_cfg = _json(folder / (modules[1].get("path") or "") / "config.json")
+    pools = [name for key, name in POOLINGS.items() if pool_cfg.get(key)]
+    others = [k for k, v in pool_cfg.items() if k.startswith("pooling_mode") and v and k not in POOLINGS]
+    if len(pools) != 1 or others:
+        raise InputError(f"backend=onnx supports one of mean/cls/max pooling; {folder} asks for {pools + others}")
+    st_cfg = folder / "sentence_bert_config.json"
+    max_length = int(_json(st_cfg).get("max_seq_length") or 512) if st_cfg.is_file() else 512
+    return {"transformer": transformer, "pool": pools[0], "normalize": "Normalize" in kinds, "max_length": max_length}
+
+
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"unreadable JSON ({exc})", path=path) from None
+    if not isinstance(data, dict):
+        raise FormatError("expected a JSON object", path=path)
+    return data
+
+
+class OnnxSentenceEncoder(Encoder):
+    """A sentence-transformers model (Transformer → Pooling → Normalize) run by ONNX Runtime.
+
+    Args:
+        model: a named model (``all-MiniLM-L6-v2``) or a local sentence-transformers folder.
+        quantize: ``None`` (fp32) or ``"int8"`` (dynamic quantization of the matrix products).
+        max_length: tokens per text (default: the model's ``max_seq_length``); longer texts are truncated.
+        threads: onnxruntime intra-op threads (default: onnxruntime's choice, one per core).
+    """
+
+    def __init__(self, model: str | Path = "all-MiniLM-L6-v2", *, quantize: str | None = None,
+                 max_length: int | None = None, threads: int | None = None) -> None:
+        from textemb.encoders import onnx_export
+        from textemb.encoders.contextual import locate_model
+
+        tokenizers = require("tokenizers", extra="fast", feature="backend=onnx")
+        path, short, is_folder = locate_model(model)
+        if not is_folder:
+            raise InputError(f"backend=onnx exports from a local folder; {model!r} is not one (download it once, "
+                             "then pass its path)")
+        pipe = read_pipeline(Path(path))
+        self.pool, self._normalize_out = pipe["pool"], pipe["normalize"]
+        self.max_length = int(max_length or pipe["max_length"])
+        if self.max_length < 3:
+            raise InputError(f"max_length must be at least 3 tokens, got {self.max_length}")
+        self.tokenizer = tokenizers.Tokenizer.from_file(str(pipe["transformer"] / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=self.max_length)
+        self.onnx_file = onnx_export.onnx_model(pipe["transformer"], outputs="last", quantize=quantize)
+        self.session = onnx_export.session(self.onnx_file, threads=threads)
+        self._dim = int(self.session.get_outputs()[0].shape[-1])
+        self.quantize, self.threads = quantize, threads
+        self.name = short + ("-onnx-int8" if quantize else "-onnx")
+        self.model_path = path
+        query = "backend=onnx" + (f"&quantize={quantize}" if quantize else "") + (
+            f"&max_length={max_length}" if max_length else "") + (f"&threads={threads}" if threads else "")
+        self.spec = f"sbert:{model}?{query}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=True)
+        ids = [e.ids for e in encodings]
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        steps = progress(batches(order, batch_size), total=-(-len(order) // batch_size), enabled=show_progress,
+                         desc=f"encoding with {self.name}", unit="batch")
+        for idx in steps:
+            width = max(len(ids[i]) for i in idx)
+            input_ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                input_ids[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            hidden = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+            out[list(idx)] = _pool(hidden, mask, self.pool)
+        return l2_normalize(out) if self._normalize_out else out
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray, pool: str) -> np.ndarray:
+    """Mean over real tokens (as sentence-transformers), the first token, or the masked max."""
+    if pool == "cls":
+        return hidden[:, 0]
+    keep = mask[..., None].astype(hidden.dtype)
+    if pool == "max":
+        return np.where(keep > 0, hidden, -np.inf).max(axis=1)
+    return (hidden * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1e-9)
