@@ -88,6 +88,14 @@ def _add_retrieval(tasks) -> None:
     _common(r)
 
 
+def _print_retrieval(results) -> None:
+    from textemb_cli.output import table
+
+    names = list(results[0].metrics) if results else []
+    print(table(["encoder", "mode", *names],
+                [[r.encoder, r.settings.get("method", ""), *(r.metrics[n] for n in names)] for r in results]))
+
+
 def _retrieval(args) -> tuple[list, list[str]]:
     """Every --encoder (default all-MiniLM-L6-v2) on the BEIR folder, each mode one EvalResult."""
     from textemb import load_encoder
@@ -132,7 +140,7 @@ def run(args) -> int:
         return 0
     from textemb_cli.commands._eval_print import print_results
 
-    print_results(results)
+    _print_retrieval(results) if args.task == "retrieval" else print_results(results)
     for n in notes:
         print(printable(n))
     return 0
