@@ -44,7 +44,8 @@ def timed(fn):
 def bench_engines(spec: str, num_cpus: int, repeat: int, tmp: Path) -> dict:
     from textemb import load_encoder
     from textemb.search import ChunkSettings, Index, load_documents
-    from textemb.search.distributed import encode_with_ray, ray_runtime
+    from textemb.search.chunking import chunk_documents, chunk_tokenizer
+    from textemb.search.ray_engine import RayEngine, ray_runtime
 
     enc = load_encoder(spec)
     docs = load_documents(WIKI).documents
@@ -56,9 +57,12 @@ def bench_engines(spec: str, num_cpus: int, repeat: int, tmp: Path) -> dict:
     def ray_run(i: int):
         shard_dir = tmp / f"shards-{i}"
         shutil.rmtree(shard_dir, ignore_errors=True)
-        idx, rep = encode_with_ray(docs, enc.spec, dim=enc.dim, shard_dir=shard_dir, chunk=chunk, num_cpus=num_cpus)
-        assert rep.encoded == rep.shards and len(idx.passages) == len(ref.passages)
-        return idx, rep
+        engine = RayEngine(enc.spec, enc.dim, shard_dir, num_cpus=num_cpus)
+        texts, _ = chunk_documents(docs, chunk, chunk_tokenizer(enc, chunk.unit))
+        vecs = engine(texts)
+        rep = engine.report
+        assert rep.encoded == rep.shards and len(vecs) == len(ref.passages)
+        return vecs, rep
 
     cold = []
     for i in range(repeat):
@@ -70,7 +74,7 @@ def bench_engines(spec: str, num_cpus: int, repeat: int, tmp: Path) -> dict:
         warm_t = min(timed(lambda: ray_run(101 + i))[0] for i in range(repeat))
     import numpy as np
 
-    err = float(np.abs(np.asarray(idx.vectors) - np.asarray(ref.vectors)).max())
+    err = float(np.abs(np.asarray(idx) - np.asarray(ref.vectors)).max())
     return {"encoder": spec, "documents": n, "passages": int(len(ref.passages)), "num_cpus": num_cpus,
             "shards": cold_rep.shards, "actors": cold_rep.actors,
             "single_s": single, "single_docs_per_s": n / single,
@@ -81,16 +85,16 @@ def bench_engines(spec: str, num_cpus: int, repeat: int, tmp: Path) -> dict:
 
 def bench_stores(spec: str, tmp: Path) -> dict:
     from textemb import load_encoder
-    from textemb.search.scale import index_documents
-    from textemb.search.stores import open_store
+    from textemb.search import Index
+    from textemb.search.indexing import index_documents
 
     enc = load_encoder(spec)
     queries = [json.loads(line)["text"] for line in EVAL.read_text(encoding="utf-8").splitlines()[:20]]
     out = {}
     for name, target in (("folder", str(tmp / "wiki.idx")), ("milvus-lite", f"milvus-lite:{tmp / 'wiki.db'}/wiki")):
-        t_index, (store, *_rest) = timed(lambda: index_documents(WIKI, target, encoder=enc))
-        store.close()
-        with open_store(target, encoder=enc) as s:
+        t_index, (idx, *_rest) = timed(lambda: index_documents(WIKI, target, encoder=enc))
+        idx.close()
+        with Index.open(target, encoder=enc) as s:
             s.search(queries[:2], k=5)  # warm-up
             t_one = min(timed(lambda: [s.search(q, k=5) for q in queries])[0] for _ in range(3)) / len(queries)
             t_batch = min(timed(lambda: s.search(queries, k=5))[0] for _ in range(3))

@@ -54,7 +54,7 @@ def best_cpu_of(fn, repeat: int) -> tuple[float, float]:
 def bench_indexing(spec: str | None, device: str) -> dict:
     from textemb import load_encoder
     from textemb.search import ChunkSettings, Index, default_encoder, load_documents
-    from textemb.search.documents import chunk_spans
+    from textemb.search.chunking import chunk_spans
 
     enc = load_encoder(spec, device=device) if spec else default_encoder(device)
     docs = load_documents(ROOT / "corpora" / "wikipedia-sample" / "corpus.jsonl").documents
@@ -82,13 +82,14 @@ def bench_indexing(spec: str | None, device: str) -> dict:
 
 def synthetic_index(vectors: np.ndarray, device: str):
     from textemb.search import Index
+    from textemb.search.stores.memory import MemoryStore
 
-    idx = Index(dim=vectors.shape[1], encoder_spec="random", ann="none", device=device)
+    store = MemoryStore(encoder_spec="random", dim=vectors.shape[1], ann="none", device=device)
     n = len(vectors)
-    idx.vectors = vectors
-    idx.passages = np.stack([np.arange(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)], axis=1)
-    idx.docs = [{"id": str(i), "title": None, "source": "", "text": ""} for i in range(n)]
-    return idx
+    store.vectors = vectors
+    store.passages = np.stack([np.arange(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)], axis=1)
+    store.docs = [{"id": str(i), "title": None, "source": "", "text": ""} for i in range(n)]
+    return Index(store, device=device)
 
 
 def bench_exact(n: int, dim: int, n_queries: int, device: str, rng) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Retrieval quality of a textemb encoder vs BM25 (bm25s) on a BEIR-style set, side by side.
+"""Retrieval quality of dense, BM25 (bm25s) and hybrid search with a textemb encoder on a BEIR-style set.
 
     python bench/eval_retrieval.py                                  # default encoder on the shipped Wikipedia set
     python bench/eval_retrieval.py --encoder all-MiniLM-L6-v2
@@ -26,7 +26,7 @@ def main() -> int:
     from textemb import load_encoder
     from textemb.io.atomic import atomic_write_bytes
     from textemb.search import ChunkSettings, default_encoder
-    from textemb.search.retrieval import evaluate_retrieval, load_beir
+    from textemb.search.retrieval import evaluate_retrieval, load_beir, to_markdown_table
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--encoder", default=None, help="encoder spec (default: all-MiniLM-L6-v2, else averaged GloVe)")
@@ -42,14 +42,14 @@ def main() -> int:
         corpus = ROOT / "corpora" / "wikipedia-sample" / "corpus.jsonl"
     data = load_beir(args.beir, corpus=corpus)
     encoder = load_encoder(args.encoder, device=args.device) if args.encoder else default_encoder(args.device)
-    result = evaluate_retrieval(data, encoder, chunk=ChunkSettings(args.chunk_size, args.overlap),
-                                doc_score=args.doc_score)
+    results = evaluate_retrieval(data, encoder, chunk=ChunkSettings(args.chunk_size, args.overlap),
+                                 doc_score=args.doc_score)
     print(f"## Retrieval on {data.name}: {len(data.corpus)} documents, {len(data.qrels)} queries\n")
-    print(result.to_markdown())
-    print(f"\nsettings: {json.dumps(result.settings)}")
+    print(to_markdown_table(results))
+    print(f"\nsettings: {json.dumps(results[0].settings, default=str)}")
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", encoder.spec or encoder.name)
     out = ROOT / "bench" / "results" / f"retrieval-{name}.json"
-    atomic_write_bytes(out, json.dumps(result.to_dict(), indent=2).encode())
+    atomic_write_bytes(out, json.dumps([r.to_dict() for r in results], indent=2, default=str).encode())
     print(f"wrote {out.relative_to(ROOT)}")
     return 0
 

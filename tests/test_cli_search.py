@@ -107,7 +107,7 @@ def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_
     assert "8-d vectors but the index holds 50-d" in capsys.readouterr().err
     assert main(["index", str(folder), "-o", str(out), "--encoder", f"glove:{tiny_glove}", "-q"]) == 1
     assert "--rebuild" in capsys.readouterr().err
-    from textemb.search.store import IndexLock
+    from textemb.search.stores.folder_files import IndexLock
 
     (folder / "new.txt").write_text("A new note about frogs.", encoding="utf-8")  # a change: a writer is needed
     with IndexLock(out):
@@ -150,6 +150,6 @@ def test_search_wikipedia_with_minilm(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "Apollo 11" in out.splitlines()[0]
     data = load_beir(ROOT / "corpora" / "wikipedia-sample-eval", corpus=WIKI / "corpus.jsonl")
-    result = evaluate_retrieval(data, load_encoder("all-MiniLM-L6-v2"))
-    dense = next(v for k, v in result.metrics.items() if k.startswith("textemb"))
+    result = evaluate_retrieval(data, load_encoder("all-MiniLM-L6-v2"), modes=["dense"])
+    dense = next(r.metrics for r in result if r.settings["mode"] == "dense")
     assert dense["Recall@10"] >= 0.9 and dense["nDCG@10"] >= 0.7

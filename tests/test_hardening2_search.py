@@ -131,7 +131,7 @@ def test_item1_store_manifest_spec_is_untrusted(tiny_index, tmp_path):
     from textemb.search.stores import open_store
 
     marker = _plant_pickle(tiny_index, tmp_path)
-    store = open_store(str(tiny_index))
+    store = Index(open_store(str(tiny_index)))  # the façade loads the query encoder from the store's manifest
     try:
         with pytest.raises(UnsafeFileError):
             store.search("frog")
@@ -169,7 +169,7 @@ def test_item2_index_refuses_a_non_empty_folder_that_is_not_an_index(tmp_path, t
     assert {p.name: p.read_bytes() for p in out.iterdir()} == files
     for fresh in (False, True):
         with pytest.raises(InputError, match="not a textemb index"):
-            from textemb.search.scale import index_documents
+            from textemb.search.indexing import index_documents
 
             index_documents(str(docs), str(out), encoder=_tiny(tiny_glove), rebuild=fresh)
     with pytest.raises(InputError, match="not a textemb index"):
@@ -199,7 +199,7 @@ def test_item2_empty_folder_is_taken_and_marked(tmp_path, tiny_encoder):
     out = tmp_path / "empty"
     out.mkdir()
     Index.build(DOCS, tiny_encoder, path=out)
-    from textemb.search.store import is_index_folder
+    from textemb.search.stores.folder_files import is_index_folder
 
     assert is_index_folder(out) and (out / ".textemb-index").is_file()
 
@@ -460,7 +460,7 @@ def test_item6_json_is_valid_utf8_for_undecodable_names(tmp_path, tiny_glove, ti
 def test_item9_unchanged_folder_search_takes_no_lock(tmp_path, tiny_glove, capsys):
     from textemb_cli.main import main
 
-    from textemb.search.store import IndexLock
+    from textemb.search.stores.folder_files import IndexLock
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -510,7 +510,7 @@ def test_item10_unreachable_ray_address_is_one_quick_error(tmp_path, tiny_glove,
 
 
 def test_item10_timeout_setting(monkeypatch):
-    from textemb.search.distributed import RAY_TIMEOUT, check_reachable, ray_timeout
+    from textemb.search.ray_engine import RAY_TIMEOUT, check_reachable, ray_timeout
 
     monkeypatch.delenv("TEXTEMB_RAY_TIMEOUT", raising=False)
     assert ray_timeout() == RAY_TIMEOUT and ray_timeout(2.5) == 2.5
@@ -569,7 +569,7 @@ def test_item13_width_must_be_positive(tiny_index, width, capsys):
 
 
 def test_shard_cleanup_removes_only_shard_files(tmp_path):
-    from textemb.search.distributed import clean_shards
+    from textemb.search.ray_engine import clean_shards
 
     d = tmp_path / "shards"
     d.mkdir()

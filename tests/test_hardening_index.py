@@ -20,7 +20,7 @@ import pytest
 
 from textemb.errors import FormatError, InputError, TextembError
 from textemb.search import ChunkSettings, Document, Index, IndexLockedError
-from textemb.search import store
+from textemb.search.stores import folder_files as store
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [

@@ -10,8 +10,8 @@ import pytest
 
 from textemb.errors import FormatError
 from textemb.search import ChunkSettings, Index, load_documents
-from textemb.search.distributed import (chunk_documents, plan_shards, read_shard, shard_done, shard_key,
-                                        write_shard)
+from textemb.search.chunking import chunk_documents
+from textemb.search.ray_engine import plan_shards, read_shard, shard_done, shard_key, write_shard
 from textemb_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,7 +122,6 @@ def test_ray_build_resumes_after_a_crash_reencoding_only_missing_shards(wiki_pai
 @pytest.mark.slow
 def test_ray_engine_into_milvus_lite_matches_the_folder_index(wiki_pair, tmp_path, glove50, capsys):
     pytest.importorskip("milvus_lite")
-    from textemb.search.stores import open_store
 
     single, _ = wiki_pair
     url = f"milvus-lite:{tmp_path / 'w.db'}/wiki"
@@ -135,15 +134,15 @@ def test_ray_engine_into_milvus_lite_matches_the_folder_index(wiki_pair, tmp_pat
     data = json.loads(capsys.readouterr().out)
     assert data["documents"] == 12 and data["ray"]["encoded"] == data["ray"]["shards"] > 1
     ref = Index.build(load_documents(small), glove50)
-    with open_store(url, encoder=glove50) as store:
+    with Index.open(url, encoder=glove50) as store:
         q = ["a nocturnal animal that eats termites", "the theory of political rule without a state"]
-        assert [[h.id for h in hs] for hs in store.search(q, k=5)] == \
+        assert [[h.id for h in hs] for hs in store.search(q, k=5, mode="dense")] == \
             [[h.id for h in hs] for hs in ref.search(q, k=5, mode="exact")]
 
 
 def test_documents_must_have_a_rebuildable_encoder_for_ray(glove50, tmp_path):
     from textemb.errors import InputError
-    from textemb.search.scale import index_documents
+    from textemb.search.indexing import index_documents
     from textemb.vectors import WordVectors
 
     anon = WordVectors(glove50.words[:100], np.asarray(glove50.vectors[:100]), name="anon")  # no spec

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from textemb.errors import InputError
-from textemb.search.documents import chunk_spans, html_to_text, load_documents, strip_wiki_markup
+from textemb.search.chunking import chunk_spans
+from textemb.search.documents import html_to_text, load_documents, strip_wiki_markup
 
 WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 

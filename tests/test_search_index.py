@@ -15,7 +15,7 @@ import pytest
 
 from textemb.errors import FormatError, InputError
 from textemb.search import ChunkSettings, Document, Index, IndexLockedError, load_documents
-from textemb.search.store import IndexLock
+from textemb.search.stores.folder_files import IndexLock
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "wikipedia-sample" / "corpus.jsonl"
@@ -44,14 +44,14 @@ def test_search_finds_the_right_documents(index):
 
 
 def test_scores_are_cosines_ranked_and_batched(index, glove50):
-    hits = index.search("french capital city", k=5)
+    hits = index.search("french capital city", k=5, mode="dense")
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True) and all(-1.0001 <= s <= 1.0001 for s in scores)
     q = glove50.encode("french capital city", normalize=True)
     p = glove50.encode("Paris\n" + DOCS[2].text, normalize=True)
     assert hits[0].id == "paris" and hits[0].score == pytest.approx(float(q @ p), abs=1e-5)
-    batch = index.search(["french capital city", "a toad near the lake"], k=2)
+    batch = index.search(["french capital city", "a toad near the lake"], k=2, mode="dense")
     assert [h.id for h in batch[0]] == [h.id for h in hits[:2]] and batch[1][0].id == "frog"
 
 
@@ -132,8 +132,8 @@ def test_add_remove_and_generations(glove50, tmp_path):
         assert idx.remove(["king", "nope"]) == 1
         idx.save()
     files = sorted(p.name for p in path.iterdir())
-    assert files == [".textemb-index", "docs-000002.jsonl", "lock", "manifest.json", "passages-000002.npy",
-                     "vectors-000002.npy"]
+    assert files == [".textemb-index", "docs-000002.jsonl", "lexical-000002.json", "lexical-000002.npz", "lock",
+                     "manifest.json", "passages-000002.npy", "vectors-000002.npy"]
     reopened = Index.open(path, encoder=glove50)
     assert sorted(d["id"] for d in reopened.docs) == ["bank", "frog", "paris"]
     assert reopened.search("shares and investors", k=1)[0].title == "Frogs v2"

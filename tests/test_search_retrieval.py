@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from textemb.errors import FormatError
-from textemb.search.retrieval import BeirData, evaluate_retrieval, load_beir, score_rankings
+from textemb.search.retrieval import BeirData, evaluate_retrieval, load_beir, score_rankings, to_markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "corpora" / "wikipedia-sample-eval"
@@ -54,18 +54,35 @@ def test_dense_and_bm25_side_by_side_on_real_articles(glove50):
     keep_docs = {d for q in keep_q for d in full.qrels[q]} | set(list(full.corpus)[:13])
     data = BeirData({d: full.corpus[d] for d in keep_docs}, {q: full.queries[q] for q in keep_q},
                     {q: full.qrels[q] for q in keep_q}, name="slice")
-    result = evaluate_retrieval(data, glove50)
-    assert list(result.metrics) == ["textemb (glove-6b-50d)", "bm25s (BM25, en stopwords)"]
-    for metrics in result.metrics.values():
-        assert set(metrics) == {"nDCG@10", "MRR@10", "Recall@1", "Recall@5", "Recall@10"}
-        assert metrics["Recall@10"] >= 0.75
-    assert "| textemb (glove-6b-50d) |" in result.to_markdown()
-    assert result.settings["queries"] == 12 and result.to_dict()["primary"] == "nDCG@10"
+    results = evaluate_retrieval(data, glove50)
+    assert [(r.encoder, r.settings["mode"]) for r in results] == [("glove-6b-50d", m) for m in ("dense", "bm25", "hybrid")]
+    for r in results:
+        assert set(r.metrics) == {"nDCG@10", "MRR@10", "Recall@1", "Recall@5", "Recall@10"}
+        assert r.metrics["Recall@10"] >= 0.75
+        assert r.task == "retrieval" and r.primary == "nDCG@10" and r.to_dict()["primary"] == "nDCG@10"
+        assert r.settings["queries"] == 12
+    assert "| hybrid, weighted |" in to_markdown_table(results) == results.to_markdown()
 
 
 @pytest.mark.slow
 def test_full_eval_set_glove_vs_bm25(glove50):
-    result = evaluate_retrieval(load_beir(EVAL, corpus=CORPUS), glove50)
-    dense, bm25 = result.metrics.values()
+    dense, bm25, hybrid = (r.metrics for r in evaluate_retrieval(load_beir(EVAL, corpus=CORPUS), glove50))
     assert dense["Recall@10"] >= 0.9 and bm25["Recall@10"] >= 0.9
-    assert dense["nDCG@10"] >= 0.7
+    assert dense["nDCG@10"] >= 0.7 and hybrid["Recall@10"] >= 0.9
+
+
+def test_graded_qrels_use_linear_gain_like_pytrec_eval():
+    """BEIR/MTEB nDCG (pytrec_eval): gain = grade. The old hand-written 2^g-1 gain gave a different number."""
+    pytrec_eval = pytest.importorskip("pytrec_eval")
+    qrels = {"q1": {"d1": 2, "d2": 1, "d3": 0}, "q2": {"d4": 3}}
+    rankings = {"q1": ["d2", "d3", "d1"], "q2": ["x", "d4"]}
+    m = score_rankings(rankings, qrels)
+    linear_q1 = (1 + 2 / math.log2(4)) / (2 + 1 / math.log2(3))
+    exp_q1 = (1 + 3 / math.log2(4)) / (3 + 1 / math.log2(3))  # what 2^g-1 gain gives
+    q2 = 1 / math.log2(3)
+    assert m["nDCG@10"] == pytest.approx((linear_q1 + q2) / 2)
+    assert m["nDCG@10"] != pytest.approx((exp_q1 + q2) / 2)
+    run = {q: {d: float(len(r) - i) for i, d in enumerate(r)} for q, r in rankings.items()}
+    ref = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recip_rank"}).evaluate(run)
+    assert m["nDCG@10"] == pytest.approx(sum(v["ndcg_cut_10"] for v in ref.values()) / 2)
+    assert m["MRR@10"] == pytest.approx((1.0 + 0.5) / 2)

@@ -76,21 +76,22 @@ def test_folder_store_refuses_a_query_encoder_with_another_dim_or_spec(glove50, 
     Index.build(DOCS, glove50, path=tmp_path / "idx", chunk=CHUNK)
     small = WordVectors(["frog", "pond"], np.eye(2, 3, dtype=np.float32), name="tiny", spec="glove:tiny.txt")
     with pytest.raises(TextembError, match="3-d vectors but .* holds 50-d"):
-        open_store(tmp_path / "idx", encoder=small)
+        Index.open(tmp_path / "idx", encoder=small)
     other = WordVectors(glove50.words[:1000], np.asarray(glove50.vectors[:1000]), name="g", spec="glove:other.txt")
     with pytest.raises(TextembError, match="built with encoder 'glove-6b-50d' but the query encoder is 'glove:other.txt'"):
-        open_store(tmp_path / "idx", encoder=other)
+        Index.open(tmp_path / "idx", encoder=other)
 
 
 def test_folder_store_add_remove_sync_match_the_index(glove50, tmp_path):
-    with create_store(tmp_path / "idx", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK, encoder=glove50) as store:
+    with Index(create_store(tmp_path / "idx", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK), encoder=glove50) as store:
         assert store.add(DOCS) > 0
-        store.flush()
+        store.save()
     ref = Index.build(DOCS, glove50, chunk=CHUNK)
-    with open_store(tmp_path / "idx", encoder=glove50) as store:
-        assert sorted(store.document_ids()) == sorted(d.id for d in DOCS)
+    with Index.open(tmp_path / "idx", encoder=glove50) as store:
+        assert sorted(store.store.document_ids()) == sorted(d.id for d in DOCS)
         for q in QUERIES:
-            assert [h.id for h in store.search(q, k=3)] == [h.id for h in ref.search(q, k=3, mode="exact")]
+            assert [h.id for h in store.search(q, k=3, mode="dense")] == [h.id for h in ref.search(q, k=3, mode="exact")]
+            assert [h.id for h in store.search(q, k=3)] == [h.id for h in ref.search(q, k=3)]  # hybrid
 
 
 # ----------------------------------------------------------------------------- Milvus (real milvus-lite)
@@ -102,14 +103,15 @@ def lite_db(tmp_path_factory):
 
 
 def _both(tmp_path, lite_db, glove50, coll):
-    folder = create_store(tmp_path / "idx", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK, encoder=glove50)
-    milvus = create_store(f"milvus-lite:{lite_db}/{coll}", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK,
-                          encoder=glove50)
+    folder = Index(create_store(tmp_path / "idx", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK), encoder=glove50)
+    milvus = Index(create_store(f"milvus-lite:{lite_db}/{coll}", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK),
+                   encoder=glove50)
     return folder, milvus
 
 
-def _ranked(store, queries, k):
-    return [[(h.id, h.start, h.end, h.passage, h.title, h.meta) for h in hits] for hits in store.search(queries, k=k)]
+def _ranked(index, queries, k, mode="dense", doc_score="max"):
+    return [[(h.id, h.start, h.end, h.passage, h.title, h.meta) for h in hits]
+            for hits in index.search(queries, k=k, mode=mode, doc_score=doc_score)]
 
 
 def test_milvus_lite_and_folder_store_add_search_remove_alike(tmp_path, lite_db, glove50):
@@ -117,24 +119,32 @@ def test_milvus_lite_and_folder_store_add_search_remove_alike(tmp_path, lite_db,
     try:
         for s in (folder, milvus):
             s.add(DOCS)
-            s.flush()
-        assert sorted(milvus.document_ids()) == sorted(folder.document_ids())
-        assert milvus.passage_count() == folder.passage_count() > len(DOCS)
+            s.save()
+        assert sorted(milvus.store.document_ids()) == sorted(folder.store.document_ids())
+        assert milvus.store.passage_count() == folder.store.passage_count() > len(DOCS)
         assert _ranked(milvus, QUERIES, 5) == _ranked(folder, QUERIES, 5)
-        scores_f = [[h.score for h in hits] for hits in folder.search(QUERIES, k=5)]
-        scores_m = [[h.score for h in hits] for hits in milvus.search(QUERIES, k=5)]
+        for mode, doc_score in (("bm25", "max"), ("hybrid", "max"), ("dense", "mean"), ("hybrid", "mean")):
+            assert _ranked(milvus, QUERIES, 5, mode, doc_score) == _ranked(folder, QUERIES, 5, mode, doc_score)
+        scores_f = [[h.score for h in hits] for hits in folder.search(QUERIES, k=5, mode="dense")]
+        scores_m = [[h.score for h in hits] for hits in milvus.search(QUERIES, k=5, mode="dense")]
         np.testing.assert_allclose(scores_m, scores_f, atol=1e-5)
         # remove one document, replace another with new text (same id): both stores agree again
         new_frog = Document("frog", "The toad croaked all night in the marsh.", "Toads", source="frog.txt", source_hash="h9")
         for s in (folder, milvus):
             assert s.remove(["bank", "no-such-id"]) == 1
             s.add([new_frog])
-            s.flush()
-        assert sorted(milvus.document_ids()) == sorted(folder.document_ids()) == ["frog", "king", "long", "paris"]
+            s.save()
+        assert sorted(milvus.store.document_ids()) == sorted(folder.store.document_ids()) == ["frog", "king", "long", "paris"]
         assert _ranked(milvus, QUERIES, 10) == _ranked(folder, QUERIES, 10)
+        assert _ranked(milvus, QUERIES, 10, "hybrid") == _ranked(folder, QUERIES, 10, "hybrid")
         assert milvus.search("lending money for houses", k=4)[0].id != "bank"
         assert milvus.search("a toad in the marsh", k=1)[0].title == "Toads"
-        assert milvus.indexed_sources()["frog.txt"] == "h9"
+        assert milvus.store.indexed_sources()["frog.txt"] == "h9"
+        # the lexical index was saved beside the collection and reads back without a rebuild
+        url = milvus.store.url
+        with Index.open(url, encoder=glove50) as again:
+            assert again.store.read_sidecar("lexical") is not None
+            assert _ranked(again, QUERIES, 10, "bm25") == _ranked(folder, QUERIES, 10, "bm25")
     finally:
         folder.close()
         milvus.close()
@@ -142,17 +152,17 @@ def test_milvus_lite_and_folder_store_add_search_remove_alike(tmp_path, lite_db,
 
 def test_milvus_lite_collection_keeps_the_manifest_and_checks_the_query_encoder(tmp_path, lite_db, glove50):
     url = f"milvus-lite:{lite_db}/manifest_check"
-    with create_store(url, encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK, encoder=glove50) as s:
-        s.add(DOCS[:2])
+    Index.build(DOCS[:2], glove50, path=url, chunk=CHUNK)
     with open_store(url) as s:  # reopened from the collection alone
         assert (s.encoder_spec, s.dim, s.chunk, s.manifest["metric"], s.manifest["normalize"]) == \
             ("glove-6b-50d", 50, CHUNK, "cosine", "l2")
+    with Index.open(url) as s:
         assert s.search("royal family", k=1)[0].id == "king"  # the query encoder is loaded from the manifest
     small = WordVectors(["frog"], np.ones((1, 3), dtype=np.float32), name="tiny", spec="glove:tiny.txt")
     with pytest.raises(TextembError, match="3-d vectors"):
-        open_store(url, encoder=small)
+        Index.open(url, encoder=small)
     with pytest.raises(InputError, match="was built with encoder 'glove-6b-50d'"):
-        create_store(url, encoder_spec="glove:tiny.txt", dim=3, chunk=CHUNK)
+        Index.build(DOCS[:1], small, path=url, chunk=CHUNK)
     with pytest.raises(InputError, match="no collection 'missing'"):
         open_store(f"milvus-lite:{lite_db}/missing")
 
@@ -189,7 +199,9 @@ def test_cli_index_into_milvus_lite_is_incremental_and_searchable(tmp_path, lite
     assert main(["search", "a frog near the pond", "--index", url, "-k", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "frog.md" in out[0] and "Frogs" in out[0] and "**frog**" in out[1]
-    assert main(["search", "frog", "--store", url, "--doc-score", "mean"]) == 1
+    assert main(["search", "frog", "--store", url, "--doc-score", "mean"]) == 0  # every store: max and mean
+    assert "frog.md" in capsys.readouterr().out.splitlines()[0]
+    assert main(["search", "frog", "--store", url, "--vector-search", "ann"]) == 1
     assert "FLAT" in capsys.readouterr().err
 
 
@@ -201,9 +213,9 @@ def test_wikipedia_corpus_same_rankings_on_milvus_lite_and_folder(tmp_path, lite
         assert main(["index", str(WIKI), "-o", target, "--encoder", "glove-6b-50d", "-q"]) == 0
     capsys.readouterr()
     queries = [json.loads(line)["text"] for line in EVAL.read_text(encoding="utf-8").splitlines()[:20]]
-    with open_store(tmp_path / "wiki.idx", encoder=glove50) as folder, open_store(url, encoder=glove50) as milvus:
-        assert len(milvus) == len(folder) == 106 and milvus.passage_count() == folder.passage_count()
-        f_hits, m_hits = folder.search(queries, k=10), milvus.search(queries, k=10)
+    with Index.open(tmp_path / "wiki.idx", encoder=glove50) as folder, Index.open(url, encoder=glove50) as milvus:
+        assert len(milvus) == len(folder) == 106 and milvus.store.passage_count() == folder.store.passage_count()
+        f_hits, m_hits = folder.search(queries, k=10, mode="dense"), milvus.search(queries, k=10, mode="dense")
     assert [[h.id for h in hs] for hs in m_hits] == [[h.id for h in hs] for hs in f_hits]
     np.testing.assert_allclose([[h.score for h in hs] for hs in m_hits], [[h.score for h in hs] for hs in f_hits],
                                atol=1e-5)

@@ -70,7 +70,51 @@ def add_parser(sub):
                           description="Analogies (3CosAdd and 3CosMul), WordSim-353, SimLex-999 and Lee documents "
                                       "for each --encoder; word-level benchmarks use the encoder's word vectors.")
     _common(al)
+    _add_retrieval(tasks)
     return p
+
+
+def _add_retrieval(tasks) -> None:
+    """``textemb eval retrieval``: dense, bm25 and hybrid search side by side on a BEIR folder."""
+    r = tasks.add_parser("retrieval", help="search quality on a BEIR folder: nDCG@10, MRR@10, Recall@k",
+                         description="Index the corpus once (in memory) and rank every query with dense, bm25 and "
+                                     "hybrid search; metrics by ir-measures (BEIR/MTEB conventions).")
+    r.add_argument("--dataset", "-d", required=True, metavar="BEIR_FOLDER",
+                   help="folder with corpus.jsonl, queries.jsonl and qrels.tsv (or qrels/test.tsv)")
+    r.add_argument("--corpus", metavar="FILE", help="corpus.jsonl kept elsewhere (e.g. corpora/wikipedia-sample)")
+    r.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"],
+                   help="modes to run (repeat; default: all three)")
+    r.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted", help="hybrid fusion (default weighted)")
+    r.add_argument("--doc-score", choices=["max", "mean"], default="max")
+    _common(r)
+
+
+def _print_retrieval(results) -> None:
+    from textemb_cli.output import table
+
+    names = list(results[0].metrics) if results else []
+    print(table(["encoder", "mode", *names],
+                [[r.encoder, r.settings.get("method", ""), *(r.metrics[n] for n in names)] for r in results]))
+
+
+def _retrieval(args) -> tuple[list, list[str]]:
+    """Every --encoder (default all-MiniLM-L6-v2) on the BEIR folder, each mode one EvalResult."""
+    from textemb import load_encoder
+    from textemb.search.retrieval import evaluate_retrieval, load_beir
+
+    data = load_beir(args.dataset, corpus=args.corpus)
+    results, notes = [], []
+    for spec in list(dict.fromkeys(args.encoder or ["all-MiniLM-L6-v2"])):
+        for r in evaluate_retrieval(data, load_encoder(spec, device=args.device),
+                                    modes=args.mode or ("dense", "bm25", "hybrid"), doc_score=args.doc_score,
+                                    fusion=args.fusion):
+            r.encoder = spec
+            results.append(r)
+    if args.report:
+        from textemb.evaluation import write_report
+
+        notes.append(f"report written to {write_report(results, args.report)}")
+    return results, notes
 
 
 def run(args) -> int:
@@ -97,7 +141,7 @@ def run(args) -> int:
         return 0
     from textemb_cli.commands._eval_print import print_results
 
-    print_results(results)
+    _print_retrieval(results) if args.task == "retrieval" else print_results(results)
     for n in notes:
         print(printable(n))
     return 0
@@ -195,6 +239,8 @@ def _load_all(args, specs: list[str], jobs: list[_Job], notes: list[str]) -> lis
 def _run_all(args) -> tuple[list, list[str]]:
     import tempfile
 
+    if args.task == "retrieval":
+        return _retrieval(args)
     results: list = []
     notes: list[str] = []
     specs = _encoders(args)

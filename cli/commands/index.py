@@ -6,7 +6,7 @@ import contextlib
 import sys
 import warnings
 
-from textemb_cli.commands._scale import add_scale_args, run_index, wants_scale
+from textemb_cli.commands._scale import add_scale_args, ray_options
 from textemb_cli.output import print_json
 
 
@@ -57,16 +57,17 @@ def chunk_from_args(args):
 
 
 def build(args, docs: str, out):
-    """Index ``docs`` into ``out`` as the options say; returns (index, report, documents)."""
+    """Index ``docs`` into ``out`` as the options say; returns (open index, report, documents, ray report)."""
     from textemb import load_encoder
-    from textemb.search.folder import index_folder
+    from textemb.search.indexing import index_documents
 
     encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
     with notes():
-        return index_folder(docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
-                        text_column=args.text_column, batch_size=args.batch_size,
-                        show_progress=not args.quiet and sys.stderr.isatty(), rebuild=getattr(args, "rebuild", False),
-                        device=args.device)
+        return index_documents(docs, out, encoder=encoder, engine=args.engine, ray=ray_options(args),
+                               chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
+                               text_column=args.text_column, batch_size=args.batch_size,
+                               show_progress=not args.quiet and sys.stderr.isatty(),
+                               rebuild=getattr(args, "rebuild", False), device=args.device)
 
 
 @contextlib.contextmanager
@@ -100,24 +101,32 @@ def json_safe(obj):
 
 
 def run(args) -> int:
+    from textemb.search.stores import mask_url
     from textemb.text import printable
 
-    if wants_scale(args):
-        return run_index(args)
-    idx, report, found = build(args, args.docs, args.output)
+    idx, report, found, rr = build(args, args.docs, args.output)
+    with idx:
+        n_docs, n_pass = len(idx), idx.store.passage_count()
     rate = (report.added + report.updated) and len(found.documents) / max(report.seconds, 1e-9)
+    ray_info = None if rr is None else {"shards": rr.shards, "reused": rr.reused, "encoded": rr.encoded,
+                                        "actors": rr.actors, "gpus_per_actor": rr.gpus_per_actor,
+                                        "address": rr.ray_address, "shard_dir": rr.shard_dir}
     if args.json:
-        print_json(json_safe({"index": str(idx.path), "encoder": idx.encoder_spec, "documents": len(idx.docs),
-                    "passages": int(len(idx.passages)), "files": {"added": report.added, "updated": report.updated,
-                    "unchanged": report.unchanged, "removed": report.removed},
-                    "encoded_passages": report.encoded_passages, "seconds": round(report.seconds, 3),
-                    "skipped": [{"path": p, "reason": r} for p, r in found.skipped]}))
+        print_json(json_safe({"index": mask_url(idx.path), "engine": args.engine, "encoder": idx.encoder_spec,
+                              "documents": n_docs, "passages": n_pass,
+                              "files": {"added": report.added, "updated": report.updated,
+                                        "unchanged": report.unchanged, "removed": report.removed},
+                              "encoded_passages": report.encoded_passages, "seconds": round(report.seconds, 3),
+                              "ray": ray_info, "skipped": [{"path": p, "reason": r} for p, r in found.skipped]}))
         return 0
-    print(f"indexed {printable(args.docs)} -> {printable(idx.path)}  (encoder {printable(idx.encoder_spec)}, {idx.dim}-d)")
-    print(f"  {len(idx.docs):,} documents, {len(idx.passages):,} passages; files: {report.added} new, "
-          f"{report.updated} changed, {report.unchanged} unchanged, {report.removed} removed; "
-          f"{report.encoded_passages:,} passages encoded in {report.seconds:.1f}s"
-          + (f" ({rate:,.1f} docs/s)" if rate else ""))
+    print(f"indexed {printable(args.docs)} -> {mask_url(idx.path)}  (encoder {printable(idx.encoder_spec)}, "
+          f"{idx.dim}-d, engine {args.engine})")
+    print(f"  {n_docs:,} documents, {n_pass:,} passages; files: {report.added} new, {report.updated} changed, "
+          f"{report.unchanged} unchanged, {report.removed} removed; {report.encoded_passages:,} passages encoded "
+          f"in {report.seconds:.1f}s" + (f" ({rate:,.1f} docs/s)" if rate else ""))
+    if rr is not None and rr.shards:
+        print(f"  ray: {rr.shards} shards ({rr.reused} reused from {rr.shard_dir}, {rr.encoded} encoded) on "
+              f"{rr.actors} actor(s) at {printable(rr.ray_address)}")
     if found.skipped:
         print(found.summary().split("\n", 1)[1] if "\n" in found.summary() else "")
     return 0

@@ -28,7 +28,13 @@ def add_parser(sub):
                    help="an index folder built by 'textemb index', or a store (milvus://HOST:PORT/COLLECTION, "
                         "milvus-lite:FILE.db/COLLECTION)")
     p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="documents to show (default 5)")
-    p.add_argument("--mode", choices=["auto", "exact", "ann"], default="auto",
+    p.add_argument("--mode", choices=["dense", "bm25", "hybrid", "exact", "ann", "auto"], default=None,
+                   help="dense (vectors), bm25 (words) or hybrid (both; the default). "
+                        "exact / ann are dense search with that vector search")
+    p.add_argument("--fusion", choices=["weighted", "rrf"], default=None,
+                   help="how hybrid fuses the two rankings: mean of min-max-normalised scores (weighted, the default) "
+                        "or reciprocal rank (rrf)")
+    p.add_argument("--vector-search", choices=["auto", "exact", "ann"], default="auto",
                    help="exact matrix multiply, faiss HNSW, or auto (HNSW when the index has one)")
     p.add_argument("--doc-score", choices=["max", "mean"], default="max",
                    help="document score: best passage (default) or mean over its passages")
@@ -41,12 +47,10 @@ def add_parser(sub):
 def run(args) -> int:
     from textemb import load_encoder
     from textemb.errors import InputError
-    from textemb.search import Index
-    from textemb.search.stores import is_store_url, mask_url
+    from textemb.search import DEFAULT_MODE, Index
+    from textemb.search.index import DEFAULT_FUSION, is_blank
+    from textemb.search.stores import mask_url
     from textemb.text import printable
-    from textemb_cli.commands._scale import StoreSearch
-
-    from textemb.search.index import is_blank
 
     if is_blank(args.query):
         raise InputError("empty query: give some words to search for (control characters and spaces alone are not "
@@ -57,26 +61,23 @@ def run(args) -> int:
         raise InputError(f"--width must be at least 1 character, got {args.width}")
     if (args.index is None) == (args.docs is None):
         raise InputError("give either a DOCS folder/file to search or --index INDEX (not both)")
-    if args.index and is_store_url(args.index):
-        idx = StoreSearch(args.index, device=args.device,
-                          encoder=load_encoder(args.encoder, device=args.device) if args.encoder else None)
-    elif args.index:
-        idx = Index.open(args.index, device=args.device)
-        if args.encoder:
-            idx.use_encoder(load_encoder(args.encoder, device=args.device))
+    if args.index:
+        encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
+        idx = Index.open(args.index, device=args.device, encoder=encoder)
     else:
         idx = _index_for_folder(args)
-    with notes():  # library warnings (e.g. "no in-vocabulary token") as one-line notes, not raw warnings
-        hits = idx.search(args.query, k=args.k, mode=args.mode, doc_score=args.doc_score)
+    with idx, notes():  # library warnings (e.g. "no in-vocabulary token") as one-line notes, not raw warnings
+        hits = idx.search(args.query, k=args.k, mode=args.mode, doc_score=args.doc_score, ann=args.vector_search,
+                          fusion=args.fusion or DEFAULT_FUSION)
+        empty = len(idx) == 0
     if args.json:
-        where = mask_url(str(idx.path)) if args.index and is_store_url(args.index) else str(idx.path)
-        print_json(json_safe({"query": args.query, "index": where, "encoder": idx.encoder_spec, "root": idx.root,
-                              "hits": [h.to_dict() for h in hits]}))
+        print_json(json_safe({"query": args.query, "index": mask_url(idx.path), "encoder": idx.encoder_spec,
+                              "root": idx.root, "mode": args.mode or DEFAULT_MODE, "hits": [h.to_dict() for h in hits]}))
         return 0
     tty = sys.stdout.isatty()
     words = query_words(args.query)
     if not hits:
-        print("no results: the query has no word the encoder knows" if not hasattr(idx, "__len__") or len(idx) else "no documents in the index")
+        print("no documents in the index" if empty else "no results: no query word is known to the index")
     for h in hits:  # every string below comes from the documents: escaped before it reaches the terminal
         source, ident = printable(h.source), printable(h.id)
         where = source if h.id == h.source else f"{source} [{printable(h.id.rsplit('#', 1)[-1])}]"
@@ -87,24 +88,23 @@ def run(args) -> int:
 
 
 def _index_for_folder(args):
+    """The cached index of DOCS, brought up to date (only changed files are re-encoded)."""
     from textemb import load_encoder
     from textemb.search import ChunkSettings, default_encoder
-    from textemb.search.folder import cached_index_path
+    from textemb.search.indexing import cached_index_path, index_documents
 
     with notes():
         encoder = load_encoder(args.encoder, device=args.device) if args.encoder else default_encoder(args.device)
     out = cached_index_path(args.docs, encoder.spec or encoder.name, chunk_from_args(args) or ChunkSettings())
-    args.encoder = None
-    from textemb.search import folder
-
-    idx, _, found = folder.index_folder(
-        args.docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
-        text_column=args.text_column, batch_size=args.batch_size,
-        show_progress=not args.quiet and sys.stderr.isatty(), device=args.device,
-        lock_wait=LOCK_WAIT)  # another 'textemb search' may be updating the same cached index: wait, never fail
+    with notes():
+        idx, _, found, _ = index_documents(
+            args.docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
+            text_column=args.text_column, batch_size=args.batch_size,
+            show_progress=not args.quiet and sys.stderr.isatty(), device=args.device,
+            lock_wait=LOCK_WAIT)  # another 'textemb search' may be updating the same cached index: wait, never fail
     if found.skipped and not args.json and not args.quiet:
         print(f"(skipped {len(found.skipped)} files; 'textemb index' lists them)", file=sys.stderr)
-    return idx.use_encoder(encoder)
+    return idx
 
 
 def query_words(query: str) -> list[str]:

@@ -85,13 +85,18 @@ def read_manifest(path: str | Path) -> dict:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"manifest.json is not valid JSON ({exc})", path=path) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise FormatError(f"manifest.json does not describe a {FORMAT} folder", path=path)
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    return check_format(manifest, FORMAT, FORMAT_VERSION, path)
+
+
+def check_format(manifest: object, fmt: str, version: int, where: object) -> dict:
+    """The one manifest check (vector cache, index folders, Milvus collections): right ``format``, readable version."""
+    if not isinstance(manifest, dict) or manifest.get("format") != fmt:
+        raise FormatError(f"manifest.json does not describe a {fmt} folder", path=where)
+    found = manifest.get("format_version")
+    if not isinstance(found, int) or isinstance(found, bool) or found > version:
         raise FormatError(
-            f"format version {version!r} is newer than this textemb understands ({FORMAT_VERSION}); upgrade textemb",
-            path=path,
+            f"format version {found!r} is newer than this textemb reads ({version}); upgrade textemb",
+            path=where,
         )
     return manifest
 

@@ -1,4 +1,25 @@
-"""Semantic search over documents: load and chunk documents, build an on-disk index, search it.
+"""Search over documents: one pipeline from documents to any store, dense + BM25 + hybrid retrieval.
+
+Module map (one job each)::
+
+    documents.py         walk a folder / read a file or a Wikipedia dump, parse it into Document records
+    markup.py            HTML and wikitext to plain text, in time linear in the input
+    chunking.py          the one chunker (ChunkSettings, spans, passage texts) and its tokenizer choice
+    engines.py           encoding engines: passage texts -> normalised vectors (LocalEngine, shared rounding)
+    ray_engine.py        the Ray Data engine: resumable, checksummed shards encoded by actors
+    stores/base.py       VectorStore, the one storage protocol
+    stores/memory.py     in-memory store (numpy matrix; exact search or faiss HNSW)
+    stores/folder.py     the memory store saved as an index folder (crash-safe generations)
+    stores/folder_files.py  the index folder's on-disk layout, generations and write lock
+    stores/milvus.py     a Milvus server or milvus-lite collection
+    stores/__init__.py   the store grammar (PATH, milvus://, milvus-lite:) -> open / create / drop
+    compat.py            manifest fields and the one encoder / build compatibility check
+    sync.py              the one sync planner (which files to drop, which to re-encode)
+    lexical.py           the BM25 (bm25s) index beside the vectors, updated per document, saved without pickle
+    ranking.py           Hit, document-score aggregation (max / mean) and rank fusion (RRF / weighted)
+    index.py             Index, the façade: chunk -> encode -> sync -> search (dense | bm25 | hybrid), any store
+    indexing.py          folder of documents -> up-to-date index in any store with any engine (what the CLI runs)
+    retrieval.py         BEIR loading and retrieval evaluation (ir-measures: nDCG@10, MRR@10, Recall@k)
 
 >>> from textemb.search import Index, load_documents, default_encoder
 >>> idx = Index.build(load_documents("corpora/wikipedia-sample"), default_encoder(), path="wiki.idx")
@@ -9,21 +30,42 @@ from __future__ import annotations
 
 import warnings
 
-from textemb.search.documents import Document, DocumentSet, chunk_spans, load_documents
-from textemb.search.index import ChunkSettings, Hit, Index, SyncReport
-from textemb.search.store import IndexLockedError, IndexWriteError
+from textemb.search.chunking import ChunkSettings, chunk_spans
+from textemb.search.documents import Document, DocumentSet, load_documents
+from textemb.search.index import DEFAULT_MODE, MODES, Index
+from textemb.search.ranking import Hit
+from textemb.search.stores.folder_files import IndexLockedError, IndexWriteError
+from textemb.search.sync import SyncReport
 
 #: the default search encoder, then the fallbacks tried when its backend is not installed
 DEFAULT_SEARCH_ENCODERS = ("all-MiniLM-L6-v2", "avg:glove-6b-50d", "glove-6b-50d")
 
-__all__ = ["ChunkSettings", "Document", "DocumentSet", "Hit", "Index", "IndexLockedError", "IndexWriteError", "SyncReport",
-           "chunk_spans", "default_encoder", "load_documents", "DEFAULT_SEARCH_ENCODERS"]
+__all__ = [
+    "DEFAULT_MODE",
+    "DEFAULT_SEARCH_ENCODERS",
+    "MODES",
+    "ChunkSettings",
+    "Document",
+    "DocumentSet",
+    "Hit",
+    "Index",
+    "IndexLockedError",
+    "IndexWriteError",
+    "SyncReport",
+    "chunk_spans",
+    "default_encoder",
+    "load_documents",
+]
 
 
 def default_encoder(device: str = "cpu"):
     """all-MiniLM-L6-v2 when the sentence-transformers backend is installed, else averaged GloVe 50d."""
     from textemb import load_encoder
-    from textemb.errors import MissingDependencyError, ModelNotInstalledError, UnknownEncoderError
+    from textemb.errors import (
+        MissingDependencyError,
+        ModelNotInstalledError,
+        UnknownEncoderError,
+    )
 
     failures = []
     for spec in DEFAULT_SEARCH_ENCODERS:

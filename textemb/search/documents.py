@@ -1,4 +1,4 @@
-"""Documents in: walk a folder (or read one file / a Wikipedia dump), parse, and chunk into passages.
+"""Documents in: walk a folder (or read one file / a Wikipedia dump) and parse it into :class:`Document` records.
 
 A folder is walked recursively without following symlinks out of it: every file is checked
 (regular file, inside the root, not empty, not oversized, UTF-8 text) and anything that fails
@@ -105,7 +105,7 @@ def _resolved(p: str | Path) -> Path:
 
 def _not_a_source(folder: Path, exclude: set[Path]) -> str | None:
     """Why a folder met on the walk is not read: the index being written, or any textemb index folder."""
-    from textemb.search.store import is_index_folder
+    from textemb.search.stores.folder_files import is_index_folder
 
     if exclude and _resolved(folder) in exclude:
         return "the index output folder (inside the indexed folder): not indexed"
@@ -387,49 +387,3 @@ def parse_wikipedia_dump(xml: bytes, rel: str = "", *, min_chars: int = 1):
                 yield Document(f"{rel}#{page_id}" if rel else str(page_id), text, title, meta={"page_id": page_id})
     except ET.ParseError as exc:
         raise _Skip(f"malformed XML ({exc})") from None
-
-
-# --------------------------------------------------------------------------- chunking
-_WORD = re.compile(r"\S+")
-
-
-def token_spans(text: str, unit: str = "words", tokenizer=None) -> list[tuple[int, int]]:
-    """Character spans of the units ``text`` is chunked by.
-
-    ``words``: whitespace-separated words. ``tokens``: the encoder's subword tokens when a
-    Hugging Face fast ``tokenizer`` is given (offsets from the tokenizer), else textemb's word
-    and punctuation tokens.
-    """
-    if unit == "words":
-        return [m.span() for m in _WORD.finditer(text)]
-    if unit != "tokens":
-        raise InputError(f"chunk unit must be 'words' or 'tokens', got {unit!r}")
-    if tokenizer is not None:
-        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
-        return [tuple(s) for s in enc["offset_mapping"] if s[1] > s[0]]
-    from textemb.text import _TOKEN
-
-    return [m.span() for m in _TOKEN.finditer(text)]
-
-
-def chunk_spans(
-    text: str, *, size: int = 128, overlap: int = 32, unit: str = "words", tokenizer=None
-) -> list[tuple[int, int]]:
-    """Overlapping passages of at most ``size`` units (``overlap`` shared), as character offsets.
-
-    A text shorter than ``size`` is one passage; a text with no units gives none.
-    """
-    if not isinstance(size, int) or size < 1:
-        raise InputError(f"chunk size must be a positive integer, got {size!r}")
-    if not isinstance(overlap, int) or not 0 <= overlap < size:
-        raise InputError(f"chunk overlap must be between 0 and size-1 ({size - 1}), got {overlap!r}")
-    spans = token_spans(text, unit, tokenizer)
-    if not spans:
-        return []
-    out, step = [], size - overlap
-    for start in range(0, len(spans), step):
-        window = spans[start : start + size]
-        out.append((window[0][0], window[-1][1]))
-        if start + size >= len(spans):
-            break
-    return out

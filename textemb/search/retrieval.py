@@ -1,27 +1,31 @@
-"""Retrieval evaluation on BEIR-style data: nDCG@10, MRR@10, Recall@1/5/10, with a BM25 baseline.
+"""Retrieval evaluation on BEIR-style data: nDCG@10, MRR@10 and Recall@k computed by ``ir-measures``.
 
 Inputs follow BEIR: ``corpus.jsonl`` (``_id``/``id``, ``title``, ``text``), ``queries.jsonl``
 (``_id``/``id``, ``text``) and ``qrels.tsv`` (``query-id  corpus-id  score``, header line
-optional). The dense system is an in-memory :class:`~textemb.search.Index` over the corpus
-(passages, document score = best passage); the baseline is ``bm25s`` (Okapi BM25, English
-stopwords) over the same documents (title + text) and the same queries.
+optional). The corpus is indexed once, in memory, by the search façade (:class:`~textemb.search.Index`),
+and every mode (``dense``, ``bm25``, ``hybrid``) searches that same index; each mode gives one
+:class:`~textemb.evaluation.result.EvalResult`. Metrics follow BEIR/MTEB (pytrec_eval through
+ir-measures): nDCG with linear gain (the relevance grade, not 2^g-1), RR@10 as MRR@10, R@k as Recall@k;
+queries without a ranking score 0 and count in the mean.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from textemb.encoders.base import Encoder
-from textemb.errors import FormatError, InputError
+from textemb.errors import FormatError, InputError, require
+from textemb.evaluation.result import EvalResult, library_versions
+from textemb.search.chunking import ChunkSettings
 from textemb.search.documents import Document
-from textemb.search.index import ChunkSettings, Index
+from textemb.search.index import DEFAULT_FUSION, MODES, Index
 
 K_VALUES = (1, 5, 10)
 
@@ -34,25 +38,6 @@ class BeirData:
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     name: str = "beir"
-
-
-@dataclass
-class RetrievalResult:
-    """Metrics per system (``{"textemb (spec)": {"nDCG@10": ...}, "bm25s": {...}}``) and the settings used."""
-
-    metrics: dict[str, dict[str, float]]
-    settings: dict = field(default_factory=dict)
-    primary: str = "nDCG@10"
-
-    def to_dict(self) -> dict:
-        return {"primary": self.primary, "metrics": self.metrics, "settings": self.settings}
-
-    def to_markdown(self) -> str:
-        names = list(next(iter(self.metrics.values())).keys())
-        lines = ["| system | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-        for system, m in self.metrics.items():
-            lines.append(f"| {system} | " + " | ".join(f"{m[n]:.3f}" for n in names) + " |")
-        return "\n".join(lines)
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -110,65 +95,88 @@ def load_beir(folder: str | Path | None = None, *, corpus: str | Path | None = N
 
 
 # --------------------------------------------------------------------------- metrics
-def score_rankings(rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]], k_values=K_VALUES) -> dict[str, float]:
-    """nDCG@10, MRR@10 and Recall@k averaged over the judged queries (a query with no ranking scores 0)."""
-    ndcg, mrr, recall = [], [], {k: [] for k in k_values}
-    for qid, rel in qrels.items():
-        relevant = {d: g for d, g in rel.items() if g > 0}
-        if not relevant:
-            continue
-        ranked = rankings.get(qid, [])
-        dcg = sum((2 ** relevant.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:10]))
-        ideal = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(sorted(relevant.values(), reverse=True)[:10]))
-        ndcg.append(dcg / ideal)
-        first = next((i for i, d in enumerate(ranked[:10]) if d in relevant), None)
-        mrr.append(0.0 if first is None else 1.0 / (first + 1))
-        for k in k_values:
-            recall[k].append(len(set(ranked[:k]) & relevant.keys()) / len(relevant))
-    out = {"nDCG@10": float(np.mean(ndcg)), "MRR@10": float(np.mean(mrr))}
-    out.update({f"Recall@{k}": float(np.mean(v)) for k, v in recall.items()})
-    return out
+def _measures(k_values: Sequence[int]):
+    ir_measures = require("ir_measures", package="ir-measures", extra="search", feature="retrieval metrics")
+    named = {"nDCG@10": ir_measures.nDCG @ 10, "MRR@10": ir_measures.RR @ 10}
+    named.update({f"Recall@{k}": ir_measures.R @ k for k in k_values})
+    return ir_measures, named
 
 
-def dense_rankings(data: BeirData, encoder: Encoder, *, k: int = 10, chunk: ChunkSettings = ChunkSettings(),
-                   doc_score: str = "max", show_progress: bool | None = None) -> dict[str, list[str]]:
+def score_rankings(rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]],
+                   k_values: Sequence[int] = K_VALUES) -> dict[str, float]:
+    """nDCG@10, MRR@10 and Recall@k (BEIR conventions, by ir-measures) averaged over queries with a relevant document.
+
+    A judged query missing from ``rankings`` (or with an empty ranking) scores 0 and counts in the mean.
+    """
+    ir_measures, named = _measures(k_values)
+    judged = {q: {d: int(g) for d, g in rel.items()} for q, rel in qrels.items() if any(g > 0 for g in rel.values())}
+    run = {q: {d: float(len(ranked) - i) for i, d in enumerate(dict.fromkeys(ranked))}  # strictly decreasing
+           for q, ranked in rankings.items() if q in judged and ranked}
+    per_query: dict[str, dict[str, float]] = {name: {} for name in named}
+    by_measure = {m: name for name, m in named.items()}
+    if run:
+        for metric in ir_measures.iter_calc(list(named.values()), judged, run):
+            per_query[by_measure[metric.measure]][metric.query_id] = float(metric.value)
+    n = max(len(judged), 1)
+    return {name: float(sum(vals.values()) / n) if judged else 0.0 for name, vals in per_query.items()}
+
+
+def build_index(data: BeirData, encoder: Encoder, *, chunk: ChunkSettings = ChunkSettings(),
+                show_progress: bool | None = None) -> Index:
+    """The corpus of ``data`` indexed in memory (dense + BM25), once for every mode."""
     docs = [Document(cid, text, title or None, source=cid) for cid, (title, text) in data.corpus.items()]
-    index = Index.build(docs, encoder, chunk=chunk, ann="none", show_progress=show_progress)
+    return Index.build(docs, encoder, chunk=chunk, ann="none", show_progress=show_progress)
+
+
+def rankings(data: BeirData, index: Index, *, mode: str, k: int = 10, doc_score: str = "max",
+             fusion: str = DEFAULT_FUSION) -> dict[str, list[str]]:
+    """Document ids ranked for every query of ``data`` by ``index`` in ``mode``."""
     qids = list(data.queries)
-    hits = index.search([data.queries[q] for q in qids], k=k, doc_score=doc_score, mode="exact")
+    hits = index.search([data.queries[q] for q in qids], k=k, mode=mode, doc_score=doc_score, ann="exact",
+                        fusion=fusion)
     return {q: [h.id for h in hs] for q, hs in zip(qids, hits)}
 
 
-def bm25_rankings(data: BeirData, *, k: int = 10) -> dict[str, list[str]]:
-    """Okapi BM25 from ``bm25s`` over title + text, English stopwords, default k1/b."""
-    from textemb.errors import require
+class RetrievalResults(list):
+    """The :class:`EvalResult` of each mode, in order; :meth:`to_markdown` gives them as one table."""
 
-    bm25s = require("bm25s", extra="search", feature="the BM25 baseline")
-    ids = list(data.corpus)
-    texts = [f"{t}\n{x}" if t else x for t, x in (data.corpus[i] for i in ids)]
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
-    qids = list(data.queries)
-    tokens = bm25s.tokenize([data.queries[q] for q in qids], stopwords="en", show_progress=False)
-    docs, _ = retriever.retrieve(tokens, k=min(k, len(ids)), show_progress=False)
-    return {q: [ids[j] for j in row] for q, row in zip(qids, docs)}
+    def to_markdown(self) -> str:
+        return to_markdown_table(self)
 
 
-def evaluate_retrieval(data: BeirData, encoder: Encoder, *, bm25: bool = True, chunk: ChunkSettings = ChunkSettings(),
-                       doc_score: str = "max", show_progress: bool | None = None) -> RetrievalResult:
-    """Dense retrieval with ``encoder`` (and BM25 alongside) on ``data``; returns the metrics of both."""
+def evaluate_retrieval(data: BeirData, encoder: Encoder, *, modes: Sequence[str] = MODES,
+                       chunk: ChunkSettings = ChunkSettings(), doc_score: str = "max", fusion: str = DEFAULT_FUSION,
+                       index: Index | None = None, show_progress: bool | None = None) -> RetrievalResults:
+    """One :class:`EvalResult` per mode (dense, bm25, hybrid), all searching one index of ``data``'s corpus."""
+    for mode in modes:
+        if mode not in MODES:
+            raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     t0 = time.perf_counter()
-    metrics = {f"textemb ({encoder.spec or encoder.name})": score_rankings(
-        dense_rankings(data, encoder, chunk=chunk, doc_score=doc_score, show_progress=show_progress), data.qrels)}
-    dense_s = time.perf_counter() - t0
-    settings = {"dataset": data.name, "documents": len(data.corpus), "queries": len(data.qrels),
-                "encoder": encoder.spec or encoder.name, "chunk": dataclasses.asdict(chunk),
-                "doc_score": doc_score, "dense_seconds": round(dense_s, 2)}
-    if bm25:
-        t0 = time.perf_counter()
-        metrics["bm25s (BM25, en stopwords)"] = score_rankings(bm25_rankings(data), data.qrels)
-        settings["bm25_seconds"] = round(time.perf_counter() - t0, 2)
-        import bm25s
+    index = index or build_index(data, encoder, chunk=chunk, show_progress=show_progress)
+    build_s = time.perf_counter() - t0
+    import bm25s
+    import ir_measures
 
-        settings["bm25s_version"] = getattr(bm25s, "__version__", "?")
-    return RetrievalResult(metrics, settings)
+    spec = encoder.spec or encoder.name
+    results = RetrievalResults()
+    for mode in modes:
+        t0 = time.perf_counter()
+        metrics = score_rankings(rankings(data, index, mode=mode, doc_score=doc_score, fusion=fusion), data.qrels)
+        settings = {"method": mode if mode != "hybrid" else f"hybrid, {fusion}", "mode": mode,
+                    "queries": sum(1 for rel in data.qrels.values() if any(g > 0 for g in rel.values())),
+                    "documents": len(data.corpus), "chunk": dataclasses.asdict(index.chunk), "doc_score": doc_score,
+                    "index_seconds": round(build_s, 2), "search_seconds": round(time.perf_counter() - t0, 2),
+                    "metrics_by": f"ir-measures {ir_measures.__version__} (pytrec_eval; BEIR conventions)",
+                    "bm25": f"bm25s {getattr(bm25s, '__version__', '?')} (k1=1.5, b=0.75, en stopwords, passages)",
+                    "versions": library_versions()}
+        results.append(EvalResult("retrieval", data.name, spec, metrics, "nDCG@10", settings=settings))
+    return results
+
+
+def to_markdown_table(results: Sequence[EvalResult]) -> str:
+    """``| mode | nDCG@10 | MRR@10 | Recall@1 | ... |`` for results of :func:`evaluate_retrieval`."""
+    names = list(results[0].metrics)
+    lines = ["| mode | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for r in results:
+        lines.append(f"| {r.settings.get('method', r.task)} | " + " | ".join(f"{r.metrics[n]:.3f}" for n in names) + " |")
+    return "\n".join(lines)

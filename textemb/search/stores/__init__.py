@@ -1,5 +1,9 @@
 """Where an index's vectors live, named by one string (``--store`` / ``-o`` / ``--index`` on the CLI).
 
+Stores (each a :class:`~textemb.search.stores.base.VectorStore`): :mod:`.memory` (numpy, in this process),
+:mod:`.folder` (a memory store saved as an index folder; layout and lock in :mod:`.folder_files`) and
+:mod:`.milvus` (a Milvus server or a milvus-lite file).
+
 Grammar:
 
 =====================================  =====================================================
@@ -14,25 +18,24 @@ key) is read from the ``MILVUS_TOKEN`` environment variable, never from the URL:
 credentials (``milvus://user:pass@host...``) is refused, and every message shows it masked
 (:func:`mask_url`).
 
->>> from textemb.search.stores import open_store
->>> with open_store("milvus-lite:wiki.db/wiki") as store:
-...     store.search("a nocturnal burrowing animal that eats termites", k=3)
+>>> from textemb.search import Index
+>>> Index.open("milvus-lite:wiki.db/wiki").search("a nocturnal burrowing animal that eats termites", k=3)
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from textemb.encoders.base import Encoder
 from textemb.errors import InputError
-from textemb.search.index import ChunkSettings
-from textemb.search.stores.base import VectorStore, check_encoder, describe, plan_sync
+from textemb.search.chunking import ChunkSettings
+from textemb.search.stores.base import VectorStore
 
-__all__ = ["StoreURL", "VectorStore", "check_encoder", "create_store", "describe", "is_store_url", "mask_url",
-           "open_store", "parse_store_url", "plan_sync"]
+__all__ = ["StoreURL", "VectorStore", "create_store", "drop_store", "is_store_url", "mask_url", "open_store",
+           "parse_store_url"]
 
 _MILVUS = re.compile(r"^milvus(\+https?)?://(?P<host>[^/:?]+)(:(?P<port>\d+))?/(?P<coll>[^/?]+)(\?(?P<query>.*))?$")
 _LITE = re.compile(r"^milvus-lite:(?P<path>.+\.db)/(?P<coll>[^/?]+)$")
@@ -89,7 +92,8 @@ def parse_store_url(text: str | Path) -> StoreURL:
         query = dict(p.split("=", 1) for p in (m.group("query") or "").split("&") if "=" in p)
         unknown = set(query) - {"db"}
         if unknown:
-            raise InputError(f"unknown option(s) {mask_url(', '.join(sorted(unknown)))} in {mask_url(text)!r}: only ?db=NAME is read "
+            raise InputError(f"unknown option(s) {mask_url(', '.join(sorted(unknown)))} in {mask_url(text)!r}: "
+                             "only ?db=NAME is read "
                              "(put a token in the MILVUS_TOKEN environment variable)")
         uri = f"{scheme}://{m.group('host')}:{m.group('port') or 19530}"
         return StoreURL("milvus", uri, m.group("coll"), query.get("db", ""), text=text)
@@ -105,59 +109,75 @@ def _milvus_client(url: StoreURL):
     return MilvusStore.connect(url.target, token=os.environ.get("MILVUS_TOKEN", ""), db_name=url.db_name)
 
 
-def open_store(url: str | Path | StoreURL, *, encoder: Encoder | None = None, device: str = "cpu",
-               writable: bool = False) -> VectorStore:
-    """Open an existing store for searching (or, ``writable``, for ``add``/``remove``/``sync``)."""
+def sidecar_dir(url: StoreURL) -> Path:
+    """Where a Milvus store keeps its sidecar files: ``FILE.db.textemb/`` beside milvus-lite, else the cache."""
+    if url.kind == "milvus-lite":
+        db = Path(url.target).resolve()
+        return db.with_name(db.name + ".textemb")
+    from textemb.io.cache import cache_root
+
+    key = f"{url.target}|{url.db_name}"
+    return cache_root() / "milvus" / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def open_store(url: str | Path | StoreURL, *, device: str = "cpu", writable: bool = False,
+               verify: bool | None = None) -> VectorStore:
+    """Open an existing store for searching (or, ``writable``, for ``add``/``remove``/``flush``)."""
     url = url if isinstance(url, StoreURL) else parse_store_url(url)
     if url.kind == "folder":
         from textemb.search.stores.folder import FolderStore
 
-        return FolderStore.open(url.target, encoder=encoder, device=device, writable=writable)
+        return FolderStore.open(url.target, device=device, writable=writable, verify=verify)
     from textemb.search.stores.milvus import MilvusStore
 
     client = _milvus_client(url)
     try:
-        return MilvusStore.open(client, url.collection, url=str(url), encoder=encoder, device=device)
+        return MilvusStore.open(client, url.collection, url=str(url), sidecar_dir=sidecar_dir(url))
     except BaseException:
         client.close()
         raise
 
 
 def create_store(url: str | Path | StoreURL, *, encoder_spec: str, dim: int, chunk: ChunkSettings = ChunkSettings(),
-                 dtype: str = "float32", ann: str = "auto", encoder: Encoder | None = None,
-                 device: str = "cpu", fresh: bool = False) -> VectorStore:
-    """Open a store for writing, creating it with this manifest if it does not exist yet.
-
-    An existing store built with another encoder or chunking is an :class:`InputError`. ``fresh``
-    replaces an existing folder index at the first flush (a Milvus collection must be dropped first).
-    """
+                 dtype: str = "float32", ann: str = "auto", device: str = "cpu", fresh: bool = False) -> VectorStore:
+    """Open a store for writing, creating it with this manifest if it does not exist yet (an existing one keeps
+    its own manifest: the façade checks it). ``fresh`` replaces an existing folder index at the first flush
+    (a Milvus collection is dropped first with :func:`drop_store`)."""
     url = url if isinstance(url, StoreURL) else parse_store_url(url)
     if url.kind == "folder":
         from textemb.search.stores.folder import FolderStore
 
-        store = FolderStore.create(url.target, encoder_spec=encoder_spec, dim=dim, chunk=chunk, dtype=dtype,
-                                   ann=ann, device=device, fresh=fresh)
-    else:
-        from textemb.search.stores.milvus import MilvusStore
+        return FolderStore.create(url.target, encoder_spec=encoder_spec, dim=dim, chunk=chunk, dtype=dtype,
+                                  ann=ann, device=device, fresh=fresh)
+    from textemb.search.stores.milvus import MilvusStore
 
-        client = _milvus_client(url)
-        try:
-            store = MilvusStore.create(client, url.collection, url=str(url), encoder_spec=encoder_spec, dim=dim,
-                                       chunk=chunk, dtype=dtype, device=device)
-        except BaseException:
-            client.close()
-            raise
+    client = _milvus_client(url)
     try:
-        want = describe(encoder_spec, dim, chunk, dtype)
-        if store.manifest["encoder"].get("key") not in (None, want["encoder"]["key"]) or store.dim != dim:
-            raise InputError(f"{url} was built with encoder {store.encoder_spec!r} ({store.dim}-d), not "
-                             f"{encoder_spec!r} ({dim}-d); pass --rebuild or use another store")
-        if store.chunk != chunk:
-            raise InputError(f"{url} was built with chunking {store.manifest['chunk']}, not {want['chunk']}; "
-                             "pass --rebuild or use another store")
-        if encoder is not None:
-            store.use_encoder(encoder)
+        return MilvusStore.create(client, url.collection, url=str(url), encoder_spec=encoder_spec, dim=dim,
+                                  chunk=chunk, dtype=dtype, sidecar_dir=sidecar_dir(url))
     except BaseException:
-        store.close()
+        client.close()
         raise
-    return store
+
+
+def drop_store(url: str | StoreURL) -> None:
+    """Empty a Milvus store before a rebuild (drop the collection and its sidecar files); a folder is instead
+    replaced by its next generation."""
+    import contextlib
+
+    url = url if isinstance(url, StoreURL) else parse_store_url(url)
+    if url.kind == "folder":
+        return
+    client = _milvus_client(url)
+    try:
+        if client.has_collection(url.collection):
+            client.drop_collection(url.collection)
+    finally:
+        client.close()
+    side = sidecar_dir(url) / url.collection
+    if side.is_dir() and not side.is_symlink():
+        for p in side.glob("lexical.*"):  # only the files textemb writes there
+            with contextlib.suppress(OSError):
+                p.unlink()
+        with contextlib.suppress(OSError):
+            side.rmdir()

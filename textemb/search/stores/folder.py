@@ -1,100 +1,161 @@
-"""textemb's own index folder (see :mod:`textemb.search.store`) behind the :class:`VectorStore` interface."""
+"""textemb's own index folder: a :class:`MemoryStore` saved as crash-safe generations (see :mod:`.folder_files`).
+
+Opened ``writable`` it holds the folder's lock until :meth:`FolderStore.close`; :meth:`FolderStore.flush`
+writes a new generation (readers keep seeing the old one until the manifest swap).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
-from textemb.encoders.base import Encoder
-from textemb.search.index import ChunkSettings, Hit, Index
-from textemb.search.store import IndexLock
-from textemb.search.stores.base import VectorStore, describe
+from textemb.errors import FormatError, InputError
+from textemb.search.chunking import ChunkSettings
+from textemb.search.compat import check_vectors, chunk_from_manifest, encoder_key
+from textemb.search.stores import folder_files as files
+from textemb.search.stores.memory import MemoryStore
+
+#: ``open(verify=None)`` checks the sha256 of indexes up to this size (bigger ones: sizes only)
+VERIFY_AUTO_BYTES = 64 * 1024**2
 
 
-class FolderStore(VectorStore):
-    """An :class:`Index` folder: vectors memory-mapped, exact search by matrix multiply, saved crash-safely.
+class FolderStore(MemoryStore):
+    """An index folder: vectors memory-mapped, exact or HNSW search, saved crash-safely under a lock."""
 
-    Opened ``writable`` it holds the folder's lock until :meth:`close`; :meth:`flush` saves a new
-    generation (readers keep seeing the old one until the manifest swap).
-    """
-
-    def __init__(self, index: Index, *, encoder: Encoder | None = None) -> None:
-        self.index = index
-        self.url = str(index.path)
-        manifest = describe(index.encoder_spec, index.dim, index.chunk, index.dtype)
-        manifest.update({k: index.manifest[k] for k in ("metric", "normalize") if k in index.manifest})
-        super().__init__(manifest, encoder=encoder, device=index.device)
+    def __init__(self, path: str | Path, **kwargs) -> None:
+        super().__init__(url=str(path), **kwargs)
+        self.path = Path(path)
+        self.root: str | None = None
+        self._lock: files.IndexLock | None = None
+        self._sidecar_files: dict[str, Path] = {}
         self._dirty = False
 
     @classmethod
-    def open(cls, path: str | Path, *, encoder: Encoder | None = None, device: str = "cpu",
-             writable: bool = False) -> "FolderStore":
-        """Open an existing index folder."""
-        return cls(Index.open(path, device=device, writable=writable), encoder=encoder)
-
-    @classmethod
     def create(cls, path: str | Path, *, encoder_spec: str, dim: int, chunk: ChunkSettings = ChunkSettings(),
-               dtype: str = "float32", ann: str = "auto", encoder: Encoder | None = None, device: str = "cpu",
-               fresh: bool = False) -> "FolderStore":
+               dtype: str = "float32", ann: str = "auto", device: str = "cpu", fresh: bool = False) -> FolderStore:
         """Open ``path`` for writing; a new (or, ``fresh``, replaced) index lives in memory until :meth:`flush`.
 
         Nothing is written before the first flush, so a build that fails leaves the folder as it was.
         """
         path = Path(path)
         if not fresh and (path / "manifest.json").is_file():
-            return cls.open(path, encoder=encoder, device=device, writable=True)
-        with IndexLock(path):  # fail now, not after encoding, when another process is writing there
-            pass
-        index = Index(dim=dim, encoder_spec=encoder_spec, chunk=chunk, dtype=dtype, ann=ann, device=device)
-        index.path = path
-        store = cls(index, encoder=encoder)
+            return cls.open(path, device=device, writable=True)
+        store = cls(path, encoder_spec=encoder_spec, dim=dim, chunk=chunk, dtype=dtype, ann=ann, device=device)
+        store._lock = files.IndexLock(path).acquire()  # fail now, not after encoding, when another process writes
         store._dirty = True
         return store
 
-    def indexed_sources(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for d in self.index.docs:
-            out.setdefault(d.get("source", ""), d.get("source_hash", ""))
-        return out
+    @classmethod
+    def open(cls, path: str | Path, *, device: str = "cpu", verify: bool | None = None,
+             writable: bool = False) -> FolderStore:
+        """Open an index folder (vectors memory-mapped); ``verify`` checks every file's sha256 (None: small ones)."""
+        path = Path(path)
+        lock = files.IndexLock(path).acquire() if writable else None
+        try:
+            manifest, loaded = _read_generation(path, verify)
+            check_vectors(manifest, path)
+            try:
+                s = manifest.get("settings", {})
+                store = cls(path, encoder_spec=str(manifest["encoder"]["spec"]), dim=int(manifest["dim"]),
+                            chunk=chunk_from_manifest(s.get("chunk"), path), dtype=manifest.get("dtype", "float32"),
+                            ann=s.get("ann", "auto"), device=device)
+            except (KeyError, TypeError, AttributeError, ValueError, OverflowError, InputError) as exc:
+                raise FormatError(f"manifest.json is damaged ({type(exc).__name__}: {exc}); re-index", path=path) from None
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store.vectors, store.passages, store.docs, store._hnsw_file = loaded
+        store.manifest.update(manifest)
+        store.root, store._lock = manifest.get("root"), lock
+        store._sidecar_files = files.sidecar_paths(path, manifest)
+        return store
 
-    def document_ids(self) -> list[str]:
-        return [d["id"] for d in self.index.docs]
+    def read_sidecar(self, name: str) -> dict[str, bytes] | None:
+        if name in self.sidecars:
+            return self.sidecars[name]
+        paths = {role: p for role, p in self._sidecar_files.items() if role.split(".")[0] == name}
+        if not paths:
+            return None
+        try:
+            return {role.split(".", 1)[1]: p.read_bytes() for role, p in paths.items()}
+        except OSError as exc:  # a newer writer removed this generation: the caller rebuilds it
+            raise FormatError(f"{name} files are missing or unreadable ({exc.strerror or exc})", path=self.path) from None
 
-    def document_ids_for_sources(self, sources: set[str]) -> list[str]:
-        return [d["id"] for d in self.index.docs if d.get("source", "") in sources]
-
-    def passage_count(self) -> int:
-        return int(len(self.index.passages))
-
-    def add_encoded(self, part: Index) -> int:
-        idx = self.index
-        replaced = {d["id"] for d in idx.docs} & {d["id"] for d in part.docs}
-        if replaced:
-            idx.remove(replaced)
-        rows = np.array(part.passages, dtype=np.int64, copy=True)
-        rows[:, 0] += len(idx.docs)
-        idx.docs.extend(part.docs)
-        vecs = np.asarray(part.vectors, dtype=np.float32)
-        idx.vectors = np.concatenate([np.asarray(idx.vectors, dtype=np.float32), vecs]) if len(idx.vectors) else vecs
-        idx.passages = np.concatenate([idx.passages, rows]) if len(idx.passages) else rows
-        idx._invalidate_ann()  # the HNSW graph (if any) no longer covers every vector
+    def write_sidecar(self, name: str, data: dict[str, bytes]) -> None:
+        super().write_sidecar(name, data)
         self._dirty = True
-        return int(len(rows))
 
-    def remove(self, ids: Iterable[str]) -> int:
-        n = self.index.remove(ids)
+    def add(self, docs, passages, vectors) -> int:
+        self._dirty = True
+        return super().add(docs, passages, vectors)
+
+    def remove(self, ids) -> int:
+        n = super().remove(ids)
         self._dirty = self._dirty or n > 0
         return n
 
-    def search_vectors(self, q_vecs: np.ndarray, k: int) -> list[list[Hit]]:
-        return self.index.search_vectors(q_vecs, k, doc_score="max", mode="exact")
-
     def flush(self) -> None:
-        if self._dirty:
-            self.index.save()
-            self._dirty = False
+        """Write a new generation if anything changed (under the lock: taken now when not held)."""
+        if not self._dirty:
+            return
+        if self._lock is not None:
+            self._save_locked()
+        else:
+            with files.IndexLock(self.path):
+                self._save_locked()
+        self._dirty = False
+
+    def _save_locked(self) -> None:
+        hnsw = None
+        if self.wants_ann() and len(self.passages):
+            import faiss
+
+            hnsw = faiss.serialize_index(self.graph()).tobytes()
+        on_disk = np.asarray(self.vectors, dtype=np.float16 if self.dtype == "float16" else np.float32)
+        manifest = {
+            "format": files.FORMAT, "format_version": files.FORMAT_VERSION,
+            "generation": files.next_generation(self.path),
+            "dim": self.dim, "metric": "cosine", "normalize": "l2",  # rows are L2-normalised: inner product = cosine
+            "dtype": self.dtype,
+            "counts": {"documents": len(self.docs), "passages": len(self.passages),
+                       "sources": len({d.get("source", "") for d in self.docs})},
+            "encoder": {"spec": self.encoder_spec, "key": encoder_key(self.encoder_spec), "dim": self.dim},
+            "settings": {"chunk": dataclasses.asdict(self.chunk), "ann": self.ann,
+                         "hnsw": {"m": 32, "ef_construction": 80} if hnsw is not None else None},
+            "root": self.root,
+        }
+        sidecars = {f"{name}.{suffix}": data for name, group in self.sidecars.items() for suffix, data in group.items()}
+        written = files.write_generation(self.path, manifest, on_disk, self.passages, self.docs, hnsw, sidecars)
+        self.manifest.update(written)
+        self._sidecar_files = files.sidecar_paths(self.path, written)
 
     def close(self) -> None:
-        self.index.close()
+        """Release the write lock (if held)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _read_generation(path: Path, verify: bool | None):
+    """The manifest and its files; retried while a writer swaps generations under us."""
+    for attempt in range(50):
+        manifest = files.read_manifest(path)
+        try:
+            return manifest, files.load_files(path, manifest, verify=_verify(manifest, verify))
+        except FormatError:
+            if attempt == 49 or files.read_manifest(path).get("generation") == manifest.get("generation"):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _verify(manifest: dict, verify: bool | None) -> bool:
+    if verify is not None:
+        return bool(verify)
+    found = manifest.get("files")
+    if not isinstance(found, dict):
+        return True  # load_files reports the damage
+    total = sum(f.get("size", 0) for f in found.values() if isinstance(f, dict) and isinstance(f.get("size"), int))
+    return total <= VERIFY_AUTO_BYTES

@@ -3,10 +3,11 @@
 One row per passage: a deterministic int64 primary key (from the document id and the passage's
 position), the document fields a hit shows (id, title, source, source hash, meta), the passage text
 and offsets, and the L2-normalised vector. The vector index is ``FLAT`` with metric ``IP`` (exact
-inner product = cosine); a search takes the best passage of each document (see :meth:`MilvusStore.search_vectors`):
-the same ranking as textemb's folder index. The manifest (encoder spec, dim,
-metric, normalisation, chunking) is stored as the collection property ``textemb.manifest``.
-Collections are created with ``Strong`` consistency, so a search sees what was just added.
+inner product = cosine); :meth:`MilvusStore.top_passages` returns the best passages and the façade ranks
+documents from them exactly as for the folder store. The manifest (encoder spec, dim, metric, normalisation,
+chunking) is stored as the collection property ``textemb.manifest``. Collections are created with ``Strong``
+consistency, so a search sees what was just added. Sidecar files (the BM25 index) live beside the collection:
+next to a milvus-lite ``.db`` (``FILE.db.textemb/COLLECTION/``) or, for a server, in the cache.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 
-from textemb.encoders.base import Encoder
 from textemb.errors import FormatError, InputError, TextembError, require
-from textemb.search.index import ChunkSettings, Hit, Index
-from textemb.search.stores.base import VectorStore, describe
+from textemb.io.atomic import atomic_open
+from textemb.io.cache import check_format
+from textemb.search.chunking import ChunkSettings, passage_text
+from textemb.search.compat import check_vectors, chunk_from_manifest, describe
+from textemb.search.ranking import PassageMatches
 
 FORMAT = "textemb-milvus"
 FORMAT_VERSION = 1
@@ -55,14 +59,28 @@ def _clip(text: str | None, limit: int = VARCHAR_MAX) -> str:
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", errors="ignore")
 
 
-class MilvusStore(VectorStore):
+class MilvusStore:
     """Passages of a textemb index in one Milvus collection (see the module docstring)."""
 
-    def __init__(self, client, collection: str, manifest: dict, *, url: str, encoder: Encoder | None = None,
-                 device: str = "cpu") -> None:
-        self.url = url
-        self.client, self.collection = client, collection
-        super().__init__(manifest, encoder=encoder, device=device)
+    max_top = TOPK_MAX
+
+    def __init__(self, client, collection: str, manifest: dict, *, url: str, sidecar_dir: Path | None = None) -> None:
+        if not isinstance(manifest, dict):
+            raise FormatError("the store's manifest is not a JSON object; it is damaged: re-index", path=url)
+        check_vectors(manifest, url)
+        self.url, self.client, self.collection, self.manifest = url, client, collection, manifest
+        try:  # the manifest is data (a collection property): a damaged one is a FormatError
+            self.encoder_spec: str = str(manifest["encoder"]["spec"])
+            self.dim = int(manifest["dim"])
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise FormatError(f"the store's manifest is damaged ({type(exc).__name__}: {str(exc)[:80]}); re-index",
+                              path=url) from None
+        if self.dim < 1:
+            raise FormatError(f"the store's manifest says dim {self.dim}; it is damaged: re-index", path=url)
+        self.chunk = chunk_from_manifest(manifest.get("chunk"), url)
+        self.dtype = manifest.get("dtype", "float32")
+        self.sidecar_dir = sidecar_dir
+        self._pending: dict[str, dict[str, bytes]] = {}
 
     # ------------------------------------------------------------------ connecting
     @staticmethod
@@ -89,8 +107,7 @@ class MilvusStore(VectorStore):
             raise MilvusError(f"cannot connect to Milvus at {mask_url(uri)}: {mask_url(reason)} ({hint})") from None
 
     @classmethod
-    def open(cls, client, collection: str, *, url: str, encoder: Encoder | None = None,
-             device: str = "cpu") -> "MilvusStore":
+    def open(cls, client, collection: str, *, url: str, sidecar_dir: Path | None = None) -> "MilvusStore":
         """Open an existing textemb collection."""
         _check_name(collection)
         if not client.has_collection(collection):
@@ -103,12 +120,7 @@ class MilvusStore(VectorStore):
             manifest = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise FormatError(f"the {PROPERTY} property is not valid JSON ({exc})", path=url) from None
-        if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT
-                or not isinstance(manifest.get("format_version"), int)):
-            raise FormatError(f"collection {collection!r} does not hold a {FORMAT} index", path=url)
-        if manifest["format_version"] > FORMAT_VERSION:
-            raise FormatError(f"index format version {manifest['format_version']} is newer than this textemb reads "
-                              f"({FORMAT_VERSION}); upgrade textemb", path=url)
+        check_format(manifest, FORMAT, FORMAT_VERSION, url)
         vec_dim = next((f.get("params", {}).get("dim") for f in info.get("fields", []) if f.get("name") == "vec"), None)
         if vec_dim is not None and str(vec_dim) != str(manifest.get("dim")):
             raise FormatError(f"the vector field is {vec_dim}-d but the manifest says {manifest.get('dim')}-d", path=url)
@@ -116,16 +128,16 @@ class MilvusStore(VectorStore):
             client.load_collection(collection)
         except Exception as exc:
             raise MilvusError(f"{url}: cannot load collection {collection!r}: {exc}") from None
-        return cls(client, collection, manifest, url=url, encoder=encoder, device=device)
+        return cls(client, collection, manifest, url=url, sidecar_dir=sidecar_dir)
 
     @classmethod
     def create(cls, client, collection: str, *, url: str, encoder_spec: str, dim: int,
-               chunk: ChunkSettings = ChunkSettings(), dtype: str = "float32", encoder: Encoder | None = None,
-               device: str = "cpu") -> "MilvusStore":
+               chunk: ChunkSettings = ChunkSettings(), dtype: str = "float32",
+               sidecar_dir: Path | None = None) -> "MilvusStore":
         """Open ``collection``, first creating it (FLAT / IP, manifest property) if it does not exist."""
         _check_name(collection)
         if client.has_collection(collection):
-            return cls.open(client, collection, url=url, encoder=encoder, device=device)
+            return cls.open(client, collection, url=url, sidecar_dir=sidecar_dir)
         pymilvus = _pymilvus()
         DataType = pymilvus.DataType
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **describe(encoder_spec, dim, chunk, dtype)}
@@ -145,7 +157,7 @@ class MilvusStore(VectorStore):
                                      consistency_level="Strong", properties={PROPERTY: json.dumps(manifest)})
         except Exception as exc:
             raise MilvusError(f"{url}: cannot create collection {collection!r}: {exc}") from None
-        return cls.open(client, collection, url=url, encoder=encoder, device=device)
+        return cls.open(client, collection, url=url, sidecar_dir=sidecar_dir)
 
     # ------------------------------------------------------------------ reading
     def _scan(self, fields: list[str], filter: str = "") -> Iterable[dict]:
@@ -181,17 +193,17 @@ class MilvusStore(VectorStore):
         return int(res[0]["count(*)"])
 
     # ------------------------------------------------------------------ writing
-    def add_encoded(self, part: Index) -> int:
-        ids = [d["id"] for d in part.docs]
+    def add(self, docs: Sequence[dict], passages: np.ndarray, vectors: np.ndarray) -> int:
+        ids = [d["id"] for d in docs]
         if ids:
             self.remove(ids)
-        vecs = np.asarray(part.vectors, dtype=np.float32)
-        if vecs.shape[1:] != (self.dim,):
-            raise InputError(f"vectors are {vecs.shape[1:]}, {self.url} holds {self.dim}-d vectors")
-        seq = np.zeros(len(part.docs), dtype=np.int64)
+        vecs = np.asarray(vectors, dtype=np.float32)
+        if vecs.shape[1:] != (self.dim,) or len(vecs) != len(passages):
+            raise InputError(f"got {vecs.shape} vectors for {len(passages)} passages; {self.url} holds {self.dim}-d vectors")
+        seq = np.zeros(len(docs), dtype=np.int64)
         rows = []
-        for i, (drow, s, e) in enumerate(np.asarray(part.passages, dtype=np.int64)):
-            d = part.docs[int(drow)]
+        for i, (drow, s, e) in enumerate(np.asarray(passages, dtype=np.int64).reshape(-1, 3)):
+            d = docs[int(drow)]
             n, seq[drow] = int(seq[drow]), seq[drow] + 1
             rows.append({"pid": passage_key(d["id"], n), "doc_id": d["id"], "title": _clip(d.get("title")),
                          "source": _clip(d.get("source")), "source_hash": d.get("source_hash") or "",
@@ -228,56 +240,93 @@ class MilvusStore(VectorStore):
             self.client.flush(self.collection)
         except Exception as exc:
             raise MilvusError(f"{self.url}: flush failed: {exc}") from None
+        for name, group in self._pending.items():
+            folder = self._sidecar_folder(name)
+            folder.mkdir(parents=True, exist_ok=True)
+            for suffix, data in group.items():
+                with atomic_open(folder / f"{name}.{suffix}") as fh:
+                    fh.write(data)
+        self._pending.clear()
+
+    # ------------------------------------------------------------------ sidecar files (beside the collection)
+    def _sidecar_folder(self, name: str) -> Path:
+        if self.sidecar_dir is None:
+            raise InputError(f"{self.url}: no folder for sidecar files was given")
+        return self.sidecar_dir / self.collection
+
+    def read_sidecar(self, name: str) -> dict[str, bytes] | None:
+        if name in self._pending:
+            return self._pending[name]
+        if self.sidecar_dir is None:
+            return None
+        folder = self._sidecar_folder(name)
+        found = {p.name.split(".", 1)[1]: p for p in folder.glob(f"{name}.*") if p.is_file() and not p.is_symlink()}
+        try:
+            return {suffix: p.read_bytes() for suffix, p in found.items()} or None
+        except OSError:
+            return None
+
+    def write_sidecar(self, name: str, files: dict[str, bytes]) -> None:
+        self._pending[name] = dict(files)
+
+    def iter_passages(self) -> Iterator[tuple[str, list[str]]]:
+        by_doc: dict[str, list[tuple[int, str]]] = {}
+        for r in self._scan(["doc_id", "seq", "title", "passage"]):
+            by_doc.setdefault(r["doc_id"], []).append((int(r["seq"]), passage_text(r["title"] or None, r["passage"], self.chunk)))
+        for doc_id in sorted(by_doc):
+            yield doc_id, [t for _, t in sorted(by_doc[doc_id])]
 
     def close(self) -> None:
         self.client.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # ------------------------------------------------------------------ search
-    def search_vectors(self, q_vecs: np.ndarray, k: int) -> list[list[Hit]]:
-        """Exact top passages (FLAT, IP), then the best passage per document, as the folder index ranks.
-
-        Milvus' own ``group_by_field`` over-fetches a fixed multiple of ``k`` and may return fewer groups,
-        so, like :meth:`Index.search_vectors`, this asks for ``max(4k, 32)`` passages and asks again for 4x
-        more while fewer than ``k`` distinct documents came back (up to Milvus' top-k cap of 16,384).
-        """
+    def top_passages(self, q_vecs: np.ndarray, n: int, *, ann: str = "exact", ef_search: int = 128) -> list[PassageMatches]:
+        """Exact top passages (FLAT index, inner product); ``ann="ann"`` is refused (there is no graph here)."""
+        if ann == "ann":
+            raise InputError(f"{self.url} searches exactly (a FLAT index): drop --ann / ann='ann'")
         q_vecs = np.atleast_2d(np.asarray(q_vecs, dtype=np.float32))
-        if q_vecs.shape[1] != self.dim:
-            raise InputError(f"query vectors are {q_vecs.shape[1]}-d, {self.url} holds {self.dim}-d vectors")
-        n_pass = self.passage_count()
-        want = min(n_pass, max(4 * k, 32), TOPK_MAX)
-        if want == 0:
-            return [[] for _ in q_vecs]
-        first = self._search(q_vecs, want)
-        out = []
-        for q, rows in zip(q_vecs, first):
-            hits, w = _best_per_doc(rows, k), want
-            while len(hits) < k and w < min(n_pass, TOPK_MAX):
-                w = min(n_pass, w * 4, TOPK_MAX)
-                hits = _best_per_doc(self._search(q[None], w)[0], k)
-            out.append(hits)
-        return out
-
-    def _search(self, q_vecs: np.ndarray, limit: int) -> list:
+        total = self.passage_count()
+        n = min(int(n), total, TOPK_MAX)
+        if n == 0:
+            return [_matches([], True) for _ in q_vecs]
         try:
-            return self.client.search(self.collection, data=[q for q in q_vecs], limit=int(limit), anns_field="vec",
-                                      search_params={"metric_type": "IP"}, output_fields=_SCALARS)
+            found = self.client.search(self.collection, data=[q for q in q_vecs], limit=n, anns_field="vec",
+                                       search_params={"metric_type": "IP"}, output_fields=_SCALARS)
         except Exception as exc:
             raise MilvusError(f"{self.url}: search failed: {exc}") from None
+        return [_matches(list(rows), n == total) for rows in found]
+
+    def fetch(self, refs: Sequence[tuple[str, int]]) -> list[dict | None]:
+        keys = {passage_key(d, int(s)): (d, int(s)) for d, s in refs}
+        got: dict[tuple[str, int], dict] = {}
+        pids = sorted(keys)
+        for i in range(0, len(pids), FILTER_BATCH):
+            try:
+                rows = self.client.query(self.collection, filter=f"pid in {pids[i:i + FILTER_BATCH]}", output_fields=_SCALARS)
+            except Exception as exc:
+                raise MilvusError(f"{self.url}: query failed: {exc}") from None
+            for r in rows:
+                got[(r["doc_id"], int(r["seq"]))] = _fields(r)
+        return [got.get((d, int(s))) for d, s in refs]
 
 
-def _best_per_doc(rows, k: int) -> list[Hit]:
-    hits: list[Hit] = []
-    seen: set[str] = set()
-    for h in rows:  # passages in descending score order
-        e = h["entity"]
-        if e["doc_id"] in seen:
-            continue
-        seen.add(e["doc_id"])
-        hits.append(Hit(len(hits) + 1, float(h["distance"]), e["doc_id"], e["title"] or None, e["source"],
-                        e["passage"], int(e["start"]), int(e["end"]), dict(e["meta"] or {})))
-        if len(hits) == k:
-            break
-    return hits
+def _fields(e: dict) -> dict:
+    return {"id": e["doc_id"], "title": e["title"] or None, "source": e["source"], "passage": e["passage"],
+            "start": int(e["start"]), "end": int(e["end"]), "meta": dict(e["meta"] or {})}
+
+
+def _matches(rows: list, complete: bool) -> PassageMatches:
+    """A search answer (hits best first) as :class:`PassageMatches` keyed by document id."""
+    docs = np.array([h["entity"]["doc_id"] for h in rows], dtype=object)
+    seqs = np.array([int(h["entity"]["seq"]) for h in rows], dtype=np.int64)
+    scores = np.array([float(h["distance"]) for h in rows], dtype=np.float32)
+    return PassageMatches(docs, seqs, scores, lambda i: _fields(rows[i]["entity"]), complete)
 
 
 def _in(field: str, values: Iterable[str]) -> str:

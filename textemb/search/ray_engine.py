@@ -1,15 +1,16 @@
-"""Distributed encoding on Ray Data (``textemb index DOCS -o INDEX --engine ray``).
+"""The Ray Data encoding engine (``textemb index DOCS -o INDEX --engine ray``): passage texts -> vectors.
 
-The driver reads and chunks the documents (textemb's own strict loaders, so ids and passages are
-exactly those of the single-process index), cuts the passages into fixed-size **shards** with
+The façade reads and chunks the documents (one chunker, see :mod:`textemb.search.chunking`) and hands
+the passage texts to :class:`RayEngine`, which cuts them into fixed-size **shards** with
 deterministic ids (position + sha256 of the encoder, settings and texts), and turns the shards not
 yet on disk into a Ray dataset. ``map_batches`` runs :class:`ShardEncoder`, a callable class, so
 each actor loads the model once and encodes one shard per call (``num_gpus`` per actor when the
 cluster has GPUs). Each finished shard comes back through Ray's object store and the driver writes it
 as ``shard-ID.npy`` plus ``shard-ID.json`` (rows, dim, sha256), both atomically. A crashed or
 interrupted run is resumed by running the same command: shards whose file matches its checksum
-are skipped. The shards are then concatenated in order into an in-memory :class:`Index`, which is
-saved to a folder or pushed to another store exactly like a single-process build.
+are skipped. The shards are then concatenated in order and returned to the façade, which stores them
+exactly like vectors from :class:`~textemb.search.engines.LocalEngine` (same groups, same batch size,
+same :func:`~textemb.search.engines.prepare_vectors`: bit-identical).
 
 Without ``address`` a local Ray runtime is started (``num_cpus`` CPUs, no dashboard, usage stats
 off, nothing reached over the network) and shut down afterwards; with ``address`` (``auto`` or the
@@ -38,15 +39,14 @@ from pathlib import Path
 
 import numpy as np
 
-from textemb.encoders.base import l2_normalize
 from textemb.errors import FormatError, InputError, TextembError, require
 from textemb.io.atomic import atomic_open
 from textemb.io.cache import sha256_file
-from textemb.search.documents import Document, chunk_spans
-from textemb.search.index import ChunkSettings, Index, encoder_key
+from textemb.search.compat import encoder_key
+from textemb.search.engines import GROUP_SIZE, prepare_vectors
 
-#: passages per shard (one ``map_batches`` call, one file)
-SHARD_SIZE = 1024
+#: passages per shard (one ``map_batches`` call, one file): the local engine's encode group
+SHARD_SIZE = GROUP_SIZE
 SHARD_FORMAT = 1
 _SHARD_FILE = re.compile(r"^\.?shard-\d{5,}-[0-9a-f]{16}\.(npy|json)(\.[A-Za-z0-9_]+\.tmp)?$")
 
@@ -78,19 +78,6 @@ class RayReport:
 
 
 # --------------------------------------------------------------------------- planning (driver, no Ray)
-def chunk_documents(documents: list[Document], chunk: ChunkSettings, tokenizer=None) -> tuple[list[str], np.ndarray]:
-    """Passage texts and ``(doc row, start, end)`` rows, exactly as :meth:`Index.add` chunks them."""
-    texts: list[str] = []
-    rows: list[tuple[int, int, int]] = []
-    for i, doc in enumerate(documents):
-        spans = chunk_spans(doc.text, size=chunk.size, overlap=chunk.overlap, unit=chunk.unit, tokenizer=tokenizer)
-        prefix = f"{doc.title}\n" if chunk.title and doc.title else ""
-        for s, e in spans:
-            texts.append(prefix + doc.text[s:e])
-            rows.append((i, s, e))
-    return texts, np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-
-
 def plan_shards(texts: list[str], *, key: str, shard_size: int = SHARD_SIZE) -> list[Shard]:
     """Consecutive shards of ``shard_size`` passages; an id changes when its texts or ``key`` change."""
     if shard_size < 1:
@@ -145,7 +132,7 @@ def write_shard(folder: Path, shard: Shard, vectors: np.ndarray, encoder_spec: s
 
 def read_shard(folder: Path, shard: Shard, dim: int | None = None) -> np.ndarray:
     """The shard's vectors, checked against its checksum record (and, with ``dim``, its header before loading)."""
-    from textemb.search.store import check_npy_header
+    from textemb.search.stores.folder_files import check_npy_header
 
     if not shard_done(folder, shard, dim):
         raise FormatError(f"shard {shard.id} is missing or does not match its sha256; re-run to re-encode it",
@@ -176,19 +163,22 @@ def clean_shards(folder: Path) -> None:
 class ShardEncoder:
     """``map_batches`` callable: loads the encoder once per actor, encodes one shard per row."""
 
-    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 64, dtype: str = "float32") -> None:
+    def __init__(self, spec: str, device: str = "cpu", batch_size: int = 64, dtype: str = "float32",
+                 torch_threads: int | None = None) -> None:
         from textemb import load_encoder
 
+        if torch_threads:  # the driver's intra-op thread count: float sums in the same order, bit-identical vectors
+            import torch
+
+            torch.set_num_threads(torch_threads)
         self.encoder = load_encoder(spec, device=device)
         self.batch_size, self.dtype = batch_size, dtype
 
     def __call__(self, batch: dict) -> dict:
         ids, blobs, rows = [], [], []
         for sid, texts in zip(batch["shard"], batch["texts"]):
-            vecs = l2_normalize(self.encoder.encode([str(t) for t in texts], batch_size=self.batch_size,
-                                                    show_progress=False))
-            if self.dtype == "float16":  # rounded as the single-process index rounds them
-                vecs = vecs.astype(np.float16).astype(np.float32)
+            vecs = prepare_vectors(self.encoder.encode([str(t) for t in texts], batch_size=self.batch_size,
+                                                       show_progress=False), self.dtype)
             ids.append(str(sid))
             blobs.append(np.ascontiguousarray(vecs, dtype=np.float32).tobytes())
             rows.append(vecs.shape[0])
@@ -279,52 +269,48 @@ def ray_runtime(address: str | None = None, num_cpus: int = 2, timeout: float | 
         ray.shutdown()
 
 
-def encode_with_ray(
-    documents: list[Document],
-    encoder_spec: str,
-    *,
-    dim: int,
-    shard_dir: str | Path,
-    chunk: ChunkSettings = ChunkSettings(),
-    dtype: str = "float32",
-    address: str | None = None,
-    num_cpus: int = 2,
-    actors: int | None = None,
-    gpus_per_actor: float | None = None,
-    device: str = "cpu",
-    batch_size: int = 64,
-    shard_size: int = SHARD_SIZE,
-    tokenizer=None,
-    show_progress: bool = False,
-    timeout: float | None = None,
-) -> tuple[Index, RayReport]:
-    """Chunk ``documents`` and encode their passages on Ray; returns an in-memory (unsaved) :class:`Index`.
+@dataclass
+class RayEngine:
+    """An encoding engine on Ray Data: ``engine(texts) -> vectors``; what it did is in :attr:`report`.
 
     Shards already in ``shard_dir`` with a matching checksum are reused, so re-running after a
     crash encodes only what is missing. ``actors`` defaults to the cluster's GPUs (one each) or
     to ``num_cpus`` for a local runtime (one CPU each).
     """
-    t0 = time.perf_counter()
-    shard_dir = Path(shard_dir)
-    texts, rows = chunk_documents(documents, chunk, tokenizer)
-    shards = plan_shards(texts, key=shard_key(encoder_spec, dtype), shard_size=shard_size)
-    report = RayReport(shards=len(shards), passages=len(texts), shard_dir=str(shard_dir),
-                       ray_address=address or "local", shard_ids=[s.id for s in shards])
-    todo = [s for s in shards if not shard_done(shard_dir, s, dim)]
-    report.reused = len(shards) - len(todo)
-    if todo:
-        shard_dir.mkdir(parents=True, exist_ok=True)
-        _run_ray(todo, texts, encoder_spec, shard_dir, report, dim=dim, address=address, num_cpus=num_cpus,
-                 actors=actors, gpus_per_actor=gpus_per_actor, device=device, batch_size=batch_size, dtype=dtype,
-                 show_progress=show_progress, timeout=timeout)
-    vecs = [read_shard(shard_dir, s, dim) for s in shards]
-    idx = Index(dim=dim, encoder_spec=encoder_spec, chunk=chunk, dtype=dtype, ann="none", device="cpu")
-    idx.docs = [{"id": d.id, "title": d.title, "source": d.source, "source_hash": d.source_hash, "text": d.text,
-                 "meta": d.meta} for d in documents]
-    idx.vectors = np.concatenate(vecs) if vecs else np.zeros((0, dim), dtype=np.float32)
-    idx.passages = rows
-    report.seconds = time.perf_counter() - t0
-    return idx, report
+
+    encoder_spec: str
+    dim: int
+    shard_dir: Path
+    dtype: str = "float32"
+    address: str | None = None
+    num_cpus: int = 2
+    actors: int | None = None
+    gpus_per_actor: float | None = None
+    device: str = "cpu"
+    batch_size: int = 64
+    shard_size: int = SHARD_SIZE
+    show_progress: bool = False
+    timeout: float | None = None  # seconds to wait for a Ray cluster at ``address``
+    report: RayReport = field(default_factory=RayReport)
+
+    def __call__(self, texts) -> np.ndarray:
+        t0 = time.perf_counter()
+        texts = list(texts)
+        shard_dir = Path(self.shard_dir)
+        shards = plan_shards(texts, key=shard_key(self.encoder_spec, self.dtype), shard_size=self.shard_size)
+        self.report = report = RayReport(shards=len(shards), passages=len(texts), shard_dir=str(shard_dir),
+                                         ray_address=self.address or "local", shard_ids=[s.id for s in shards])
+        todo = [s for s in shards if not shard_done(shard_dir, s, self.dim)]
+        report.reused = len(shards) - len(todo)
+        if todo:
+            shard_dir.mkdir(parents=True, exist_ok=True)
+            _run_ray(todo, texts, self.encoder_spec, shard_dir, report, dim=self.dim, address=self.address,
+                     num_cpus=self.num_cpus, actors=self.actors, gpus_per_actor=self.gpus_per_actor, device=self.device,
+                     batch_size=self.batch_size, dtype=self.dtype, show_progress=self.show_progress,
+                     timeout=self.timeout)
+        vecs = [read_shard(shard_dir, s, self.dim) for s in shards]
+        report.seconds = time.perf_counter() - t0
+        return np.concatenate(vecs) if vecs else np.zeros((0, self.dim), dtype=np.float32)
 
 
 def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, report: RayReport, *, dim: int,
@@ -359,7 +345,7 @@ def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, re
                                  override_num_blocks=len(todo))
         out = ds.map_batches(ShardEncoder, batch_size=1, batch_format="numpy",
                              fn_constructor_kwargs={"spec": spec, "device": device, "batch_size": batch_size,
-                                                    "dtype": dtype},
+                                                    "dtype": dtype, "torch_threads": _torch_threads()},
                              compute=ActorPoolStrategy(size=actors), num_cpus=cpus_per_actor,
                              num_gpus=gpus_per_actor or None)
         try:
@@ -372,6 +358,14 @@ def _run_ray(todo: list[Shard], texts: list[str], spec: str, shard_dir: Path, re
             raise TextembError(f"Ray encoding failed after {report.encoded} of {len(todo)} shards: "
                                f"{lines[-1] if lines else type(exc).__name__}; the finished shards are kept in "
                                f"{shard_dir}: run the same command again to resume") from exc
+
+
+def _torch_threads() -> int | None:
+    """torch's thread count in this process, if torch is loaded (a local engine here encodes with it)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else None
 
 
 def _write_batch(batch: dict, by_id: dict, shard_dir: Path, spec: str, dim: int, report: RayReport) -> None:

@@ -7,6 +7,7 @@ Layout of an index folder (generation ``G`` = the manifest's ``generation``)::
     passages-G.npy       int64 (n, 3): document row, start and end character offsets
     docs-G.jsonl         one JSON object per document: id, title, source, source_hash, text, meta
     hnsw-G.faiss         optional faiss HNSW graph over vectors-G
+    lexical-G.npz/.json  optional sidecar files (the BM25 index: numeric arrays + JSON, no pickle)
     lock                 flock()ed by the one writer
     .textemb-index       ownership marker, written when textemb creates the folder
 
@@ -33,13 +34,13 @@ import numpy as np
 
 from textemb.errors import FormatError, InputError, TextembError
 from textemb.io.atomic import atomic_open, fsync_dir
-from textemb.io.cache import sha256_file
+from textemb.io.cache import check_format, sha256_file
 
 FORMAT = "textemb-index"
 FORMAT_VERSION = 1
-_DATA = re.compile(r"^(vectors|passages|docs|hnsw)-(\d+)\.(npy|jsonl|faiss)$")
+_DATA = re.compile(r"^(vectors|passages|docs|hnsw|lexical)-(\d+)\.(npy|jsonl|faiss|npz|json)$")
 #: temp files atomic_open leaves beside our own files (".vectors-000003.npy.k2j4_x.tmp")
-_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw)-\d+\.(npy|jsonl|faiss)|manifest\.json|\.textemb-index)\.[A-Za-z0-9_]+\.tmp$")
+_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw|lexical)-\d+\.(npy|jsonl|faiss|npz|json)|manifest\.json|\.textemb-index)\.[A-Za-z0-9_]+\.tmp$")
 MARKER = ".textemb-index"
 
 
@@ -159,20 +160,18 @@ def read_manifest(folder: Path) -> dict:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"manifest.json is not valid JSON ({exc})", path=folder) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise FormatError(f"manifest.json does not describe a {FORMAT} folder", path=folder)
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise FormatError(f"index format version {version!r} is newer than this textemb reads ({FORMAT_VERSION}); upgrade textemb", path=folder)
-    return manifest
+    return check_format(manifest, FORMAT, FORMAT_VERSION, folder)
 
 
 def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages: np.ndarray,
-                     docs: list[dict], hnsw: bytes | None) -> dict:
-    """Write generation ``manifest['generation']`` and swap the manifest in. Caller holds the lock."""
+                     docs: list[dict], hnsw: bytes | None, sidecars: dict[str, bytes] | None = None) -> dict:
+    """Write generation ``manifest['generation']`` and swap the manifest in. Caller holds the lock.
+
+    ``sidecars`` maps a file name pattern ``lexical-{gen}.npz`` (role = the name up to the dash plus the
+    suffix, e.g. ``lexical.npz``) to its bytes."""
     gen = manifest["generation"]
     try:
-        manifest = _write_files(folder, manifest, gen, vectors, passages, docs, hnsw)
+        manifest = _write_files(folder, manifest, gen, vectors, passages, docs, hnsw, sidecars or {})
     except OSError as exc:
         _remove_generation(folder, gen)  # no half-written generation and no temp files stay behind
         reason = exc.strerror or str(exc)
@@ -184,7 +183,7 @@ def write_generation(folder: Path, manifest: dict, vectors: np.ndarray, passages
 
 
 def _write_files(folder: Path, manifest: dict, gen: int, vectors: np.ndarray, passages: np.ndarray,
-                 docs: list[dict], hnsw: bytes | None) -> dict:
+                 docs: list[dict], hnsw: bytes | None, sidecars: dict[str, bytes]) -> dict:
     names = {"vectors": f"vectors-{gen:06d}.npy", "passages": f"passages-{gen:06d}.npy", "docs": f"docs-{gen:06d}.jsonl"}
     with atomic_open(folder / names["vectors"]) as fh:
         np.save(fh, np.ascontiguousarray(vectors), allow_pickle=False)
@@ -197,6 +196,11 @@ def _write_files(folder: Path, manifest: dict, gen: int, vectors: np.ndarray, pa
         names["hnsw"] = f"hnsw-{gen:06d}.faiss"
         with atomic_open(folder / names["hnsw"]) as fh:
             fh.write(hnsw)
+    for role, data in sidecars.items():  # role "lexical.npz" -> file lexical-G.npz
+        stem, suffix = role.split(".", 1)
+        names[role] = f"{stem}-{gen:06d}.{suffix}"
+        with atomic_open(folder / names[role]) as fh:
+            fh.write(data)
     manifest = dict(manifest)
     manifest["files"] = {
         role: {"name": name, "size": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
@@ -337,3 +341,9 @@ def check_npy_header(path: Path, shape: tuple[int, ...], dtype, role: str = "arr
     if offset + int(np.prod(shape, dtype=object)) * want.itemsize != size:
         raise FormatError(f"{path.name} is {size:,} bytes, not what its {tuple(shape)} {want} array needs; the "
                           "index is damaged: re-index", path=path.parent)
+
+
+def sidecar_paths(folder: Path, manifest: dict) -> dict[str, Path]:
+    """``role -> path`` of the sidecar files (``lexical.npz`` ...) a checked manifest names."""
+    files = manifest.get("files") or {}
+    return {role: folder / info["name"] for role, info in files.items() if "." in role}
