@@ -171,42 +171,63 @@ def _real_sif():
 # --------------------------------------------------------------------------- vector stores
 @dataclass(frozen=True)
 class StoreFx:
-    """A store case: ``url(tmp)`` names a fresh store of that kind in a temp folder.
+    """A store case: ``url(tmp)`` names a fresh store of that kind in a temp folder (None: an in-memory
+    store, built by :func:`store_create` and not reopened).
 
-    The store API is driven through the four helpers below (create / reopen / add / top), so a change
-    of the store interface is adapted here once, for every store.
+    Every store is driven through the :class:`~textemb.search.Index` façade (which chunks, encodes and
+    searches), through the helpers below, so a change of the interface is adapted here once.
     """
 
-    url: Callable[[Path], str]
+    url: Callable[[Path], str] | None
     needs: tuple[str, ...] = ()
 
 
-def store_create(url: str, encoder):
-    """An empty writable store at ``url`` for ``encoder``'s vectors."""
-    from textemb.search.index import ChunkSettings
+def _chunk():
+    from textemb.search.chunking import ChunkSettings
+
+    return ChunkSettings(size=20, overlap=5)
+
+
+def store_create(fx: StoreFx, tmp: Path, encoder):
+    """An empty writable store of ``fx``'s kind for ``encoder``'s vectors, behind an Index."""
+    from textemb.search import Index
     from textemb.search.stores import create_store
+    from textemb.search.stores.memory import MemoryStore
 
-    return create_store(url, encoder_spec=encoder.spec, dim=encoder.dim, chunk=ChunkSettings(size=20, overlap=5),
-                        encoder=encoder)
+    if fx.url is None:
+        store = MemoryStore(encoder_spec=encoder.spec, dim=encoder.dim, chunk=_chunk())
+    else:
+        store = create_store(fx.url(tmp), encoder_spec=encoder.spec, dim=encoder.dim, chunk=_chunk())
+    return Index(store, encoder=encoder)
 
 
-def store_reopen(url: str, encoder):
+def store_reopen(fx: StoreFx, tmp: Path, encoder, previous):
+    """The same store opened again from where it lives (an in-memory store is its own reopening)."""
+    from textemb.search import Index
     from textemb.search.stores import open_store
 
-    return open_store(url, encoder=encoder)
+    if fx.url is None:
+        return previous
+    return Index(open_store(fx.url(tmp)), encoder=encoder)
 
 
-def store_add(store, docs) -> int:
-    return store.add(docs)
+def store_persist(fx: StoreFx, index) -> None:
+    """Make the writes durable: a new generation / a flushed collection (an in-memory store just flushes)."""
+    if fx.url is None:
+        index.store.flush()
+    else:
+        index.save()
 
 
-def store_top(store, query: str, k: int) -> list[str]:
-    return [h.id for h in store.search(query, k=k)]
+def store_top(index, query: str, k: int) -> list[str]:
+    """Dense top-k document ids (the store answers the top-k; BM25 is the façade's)."""
+    return [h.id for h in index.search(query, k=k, mode="dense")]
 
 
 STORES: dict[str, StoreFx] = {
     "FolderStore": StoreFx(lambda tmp: str(tmp / "idx")),
     "MilvusStore": StoreFx(lambda tmp: f"milvus-lite:{tmp / 'm.db'}/contract", needs=("pymilvus", "milvus_lite")),
+    "MemoryStore": StoreFx(None),
 }
 
 

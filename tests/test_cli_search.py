@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from textemb_cli.commands.search import excerpt, highlight, query_words
 from textemb_cli.main import main
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textemb_cli.main import main
 
 from textemb.errors import FormatError
 from textemb.search import ChunkSettings, Index, load_documents
 from textemb.search.chunking import chunk_documents
 from textemb.search.ray_engine import plan_shards, read_shard, shard_done, shard_key, write_shard
-from textemb_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"

@@ -15,7 +15,6 @@ import pytest
 
 from textemb.errors import FormatError, InputError
 from textemb.search import ChunkSettings, Document, Index, IndexLockedError, load_documents
-from textemb.search.stores.folder_files import IndexLock
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "wikipedia-sample" / "corpus.jsonl"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textemb_cli.main import main
 
 from textemb.errors import FormatError, InputError, TextembError
 from textemb.search import ChunkSettings, Document, Index
 from textemb.search.stores import create_store, open_store, parse_store_url
 from textemb.vectors import WordVectors
-from textemb_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"

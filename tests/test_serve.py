@@ -113,14 +113,18 @@ def test_search_passes_doc_score_and_mode_to_the_index(client, tiny_index, avg_e
 
     idx = Index.open(tiny_index, encoder=avg_encoder)
     for doc_score in ("max", "mean"):
-        want = idx.search("frogs eat insects", k=4, doc_score=doc_score, mode="exact")
+        want = idx.search("frogs eat insects", k=4, doc_score=doc_score, mode="dense", ann="exact")
         got = client.post("/search", json={"query": "frogs eat insects", "k": 4, "doc_score": doc_score,
-                                           "mode": "exact"}).json()
-        assert got["doc_score"] == doc_score and got["mode"] == "exact"
+                                           "mode": "dense", "vector_search": "exact"}).json()
+        assert got["doc_score"] == doc_score and got["mode"] == "dense" and got["vector_search"] == "exact"
         assert [h["id"] for h in got["hits"]] == [h.id for h in want]
         assert [h["score"] for h in got["hits"]] == pytest.approx([h.score for h in want], abs=1e-5)
-    mx = client.post("/search", json={"query": "frogs eat insects", "k": 1, "doc_score": "max"}).json()["hits"][0]
-    mean = client.post("/search", json={"query": "frogs eat insects", "k": 1, "doc_score": "mean"}).json()["hits"][0]
+    for mode in ("hybrid", "bm25"):  # every mode of the index is reachable and agrees with the library
+        got = client.post("/search", json={"query": "frogs eat insects", "k": 4, "mode": mode}).json()
+        assert [h["id"] for h in got["hits"]] == [h.id for h in idx.search("frogs eat insects", k=4, mode=mode)]
+    body = {"query": "frogs eat insects", "k": 1, "mode": "dense"}
+    mx = client.post("/search", json={**body, "doc_score": "max"}).json()["hits"][0]
+    mean = client.post("/search", json={**body, "doc_score": "mean"}).json()["hits"][0]
     assert mx["score"] > mean["score"]  # the frog document has several passages; the mean is lower than the best
 
 
@@ -129,7 +133,8 @@ def test_search_passes_doc_score_and_mode_to_the_index(client, tiny_index, avg_e
     ({"query": "frog", "k": 21}, 422, "too_large"),
     ({"query": "frog", "k": 0}, 422, "invalid"),
     ({"query": "   "}, 422, "invalid"),
-    ({"query": "frog", "mode": "bm25-not-yet"}, 422, "invalid"),
+    ({"query": "frog", "mode": "sparse"}, 422, "invalid"),
+    ({"query": "frog", "vector_search": "ivf"}, 422, "invalid"),
     ({"query": "frog", "doc_score": "sum"}, 422, "invalid"),
     ({"query": "frog", "path": "/etc/passwd"}, 422, "invalid"),
     ({"query": 12}, 422, "invalid"),
@@ -146,7 +151,7 @@ def test_get_search_errors_are_json_too(client):
 
 
 def test_ann_mode_without_a_graph_is_refused_not_built(client):
-    assert "HNSW" in err(client.post("/search", json={"query": "frog", "mode": "ann"}), 422, "invalid")
+    assert "HNSW" in err(client.post("/search", json={"query": "frog", "vector_search": "ann"}), 422, "invalid")
 
 
 def test_ann_mode_uses_the_saved_graph(tmp_path, avg_encoder, glove20k):
@@ -157,8 +162,9 @@ def test_ann_mode_uses_the_saved_graph(tmp_path, avg_encoder, glove20k):
     Index.build(load_documents(write_docs(tmp_path / "docs")), avg_encoder, path=path, ann="hnsw")
     c = make_client(path, avg_encoder, glove20k)
     assert c.get("/health").status_code == 200
-    got = [c.post("/search", json={"query": "capital of france", "k": 2, "mode": m}).json() for m in ("ann", "exact")]
-    assert got[0]["mode"] == "ann" and got[0]["hits"][0]["source"] == "places/paris.txt"
+    got = [c.post("/search", json={"query": "capital of france", "k": 2, "mode": "dense", "vector_search": m}).json()
+           for m in ("ann", "exact")]
+    assert got[0]["vector_search"] == "ann" and got[0]["hits"][0]["source"] == "places/paris.txt"
     assert [h["id"] for h in got[0]["hits"]] == [h["id"] for h in got[1]["hits"]]
 
 
@@ -290,7 +296,9 @@ def test_openapi_describes_every_endpoint(client):
     spec = client.get("/openapi.json").json()
     assert {"/search", "/encode", "/neighbors", "/analogy", "/similarity", "/pca", "/health"} <= set(spec["paths"])
     mode = spec["components"]["schemas"]["SearchRequest"]["properties"]["mode"]
-    assert mode["enum"] == ["auto", "exact", "ann"]
+    assert mode["enum"] == ["hybrid", "dense", "bm25"]
+    vector = spec["components"]["schemas"]["SearchRequest"]["properties"]["vector_search"]
+    assert vector["enum"] == ["auto", "exact", "ann"]
     assert client.get("/docs").status_code == 200
 
 

@@ -85,7 +85,8 @@ def _add_retrieval(tasks) -> None:
     r.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"],
                    help="modes to run (repeat; default: all three)")
     r.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted", help="hybrid fusion (default weighted)")
-    r.add_argument("--doc-score", choices=["max", "mean"], default="max")
+    r.add_argument("--doc-score", choices=["max", "mean"], default="max",
+                   help="a document's score: its best passage (default) or the mean of its passages")
     _common(r)
 
 

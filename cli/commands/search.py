@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 from textemb_cli.commands.index import add_index_args, chunk_from_args, json_safe, notes
 from textemb_cli.output import print_json
 
+from textemb.search.highlight import excerpt, query_words, word_pattern
+
 BOLD, RESET = "\033[1m", "\033[0m"
 #: seconds a one-step 'textemb search QUERY DOCS' waits for another process updating the same cached index
 LOCK_WAIT = 600.0
-_STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was were what "
-                  "which who with how do does did when where why there their".split())
 
 
 def add_parser(sub):
@@ -107,32 +106,9 @@ def _index_for_folder(args):
     return idx
 
 
-def query_words(query: str) -> list[str]:
-    """The words worth highlighting: lower-cased, without stopwords and one-letter tokens."""
-    from textemb.text import tokenize
-
-    return sorted({w for w in tokenize(query) if len(w) > 1 and w not in _STOP and re.search(r"\w", w)}, key=lambda w: (-len(w), w))
-
-
-def excerpt(passage: str, words: list[str], width: int) -> str:
-    """About ``width`` characters of the passage (whitespace collapsed), around the first query word."""
-    text = " ".join(passage.split())
-    if len(text) <= width:
-        return text
-    m = _pattern(words).search(text) if words else None
-    start = 0 if m is None else max(0, m.start() - width // 3)
-    start = text.rfind(" ", 0, start) + 1 if start else 0
-    piece = text[start : start + width].rsplit(" ", 1)[0]
-    return ("..." if start else "") + piece + "..."
-
-
 def highlight(text: str, words: list[str], *, tty: bool) -> str:
     """Query words in bold: ANSI on a terminal, ``**word**`` otherwise (case-insensitive, whole words)."""
     if not words:
         return text
     on, off = (BOLD, RESET) if tty else ("**", "**")
-    return _pattern(words).sub(lambda m: f"{on}{m.group(0)}{off}", text)
-
-
-def _pattern(words: list[str]) -> re.Pattern:
-    return re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+    return word_pattern(words).sub(lambda m: f"{on}{m.group(0)}{off}", text)

@@ -239,7 +239,8 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
             try:
                 text = data.decode("utf-8-sig", errors=errors)
             except UnicodeDecodeError as exc:
-                skipped.append((rel, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8, or in Python load_documents(..., errors='replace')"))
+                skipped.append((rel, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8, "
+                                     "or in Python load_documents(..., errors='replace')"))
                 return
             found = _parse_text(text, suffix, rel, text_column, skipped)
     except _Skip as exc:

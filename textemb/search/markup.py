@@ -77,7 +77,8 @@ _BLOCK_CLOSE = {name: re.compile(r"</" + name + r"[ \t]*>", re.IGNORECASE) for n
 _NESTED = [(re.compile(r"\{\{[^{}]*\}\}"), ""), (re.compile(r"\{\|[^{}]*?\|\}", re.DOTALL), "")]
 _WIKI_SUBS = [
     (re.compile(r"<[^<>\n]+>"), ""),
-    (re.compile(r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):[^\[\]]*(?:\[\[[^\[\]]*\]\][^\[\]]*)*\]\]", re.IGNORECASE), ""),
+    (re.compile(r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):"
+                r"[^\[\]]*(?:\[\[[^\[\]]*\]\][^\[\]]*)*\]\]", re.IGNORECASE), ""),
     (re.compile(r"\[\[[^\[\]|]*\|([^\[\]]*)\]\]"), r"\1"),
     (re.compile(r"\[\[([^\[\]]*)\]\]"), r"\1"),
     (re.compile(r"\[https?://[^\s\[\]]+ ([^\[\]]*)\]"), r"\1"),

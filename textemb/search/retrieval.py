@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from textemb.encoders.base import Encoder
 from textemb.errors import FormatError, InputError, require
 from textemb.evaluation.result import EvalResult, library_versions
@@ -50,7 +48,8 @@ def _read_jsonl(path: Path) -> list[dict]:
                         obj = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise FormatError(f"not JSON ({exc.msg})", path=path, line=n) from None
-                    if not isinstance(obj, dict) or ("_id" not in obj and "id" not in obj) or not isinstance(obj.get("text"), str):
+                    has_id = isinstance(obj, dict) and ("_id" in obj or "id" in obj)
+                    if not has_id or not isinstance(obj.get("text"), str):
                         raise FormatError("expected an object with '_id' (or 'id') and a string 'text'", path=path, line=n)
                     rows.append(obj)
     except OSError as exc:
@@ -72,7 +71,8 @@ def load_beir(folder: str | Path | None = None, *, corpus: str | Path | None = N
                 return base / name
         raise InputError(f"no {names[0]} in {base}; pass it explicitly")
 
-    c_path, q_path, r_path = pick(corpus, "corpus.jsonl"), pick(queries, "queries.jsonl"), pick(qrels, "qrels.tsv", "qrels/test.tsv")
+    c_path, q_path = pick(corpus, "corpus.jsonl"), pick(queries, "queries.jsonl")
+    r_path = pick(qrels, "qrels.tsv", "qrels/test.tsv")
     corp = {str(o.get("_id", o.get("id"))): (str(o.get("title") or ""), o["text"]) for o in _read_jsonl(c_path)}
     qs = {str(o.get("_id", o.get("id"))): o["text"] for o in _read_jsonl(q_path)}
     rels: dict[str, dict[str, int]] = {}

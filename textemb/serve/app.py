@@ -24,6 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
 
 from textemb.errors import InputError, OOVError, TextembError
+from textemb.search.highlight import query_words
 from textemb.serve import schemas
 from textemb.serve.config import ServeConfig
 from textemb.serve.guard import (
@@ -35,7 +36,7 @@ from textemb.serve.guard import (
     error_body,
     positive,
 )
-from textemb.serve.results import clean, finite, hit_json, pca_2d, query_words
+from textemb.serve.results import clean, finite, hit_json, pca_2d
 from textemb.serve.state import IndexHolder, NoWordVectorsError, WordsHolder, searching
 from textemb.text import excerpt
 
@@ -136,11 +137,11 @@ def _add_search_routes(app, holder: IndexHolder, config: ServeConfig, api) -> No
         return _search(holder, limits, req)
 
     @app.get("/search", dependencies=[api], summary="Top-k documents for a query (query-string form)")
-    def search_get(q: str, k: int = 10, mode: str = "auto", doc_score: str = "max") -> dict:
+    def search_get(q: str, k: int = 10, mode: str = "hybrid", doc_score: str = "max", vector_search: str = "auto") -> dict:
         from pydantic import ValidationError
 
         try:
-            req = schemas.SearchRequest(query=q, k=k, mode=mode, doc_score=doc_score)
+            req = schemas.SearchRequest(query=q, k=k, mode=mode, doc_score=doc_score, vector_search=vector_search)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ApiError(422, "invalid", f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
@@ -178,13 +179,14 @@ def _search(holder: IndexHolder, limits, req: schemas.SearchRequest) -> dict:
     cap(req.k, limits.max_k, "k")
     t0 = time.perf_counter()
     snap = holder.current()
-    if req.mode == "ann" and not snap.has_ann:  # never let a request build a graph over the whole index
-        raise ApiError(422, "invalid", "mode ann needs an HNSW graph and this index has none: use mode exact, "
-                                       "or re-index with 'textemb index ... --ann hnsw'")
-    with searching(snap, req.mode):
-        hits = snap.index.search(req.query, k=req.k, mode=req.mode, doc_score=req.doc_score)
+    if req.vector_search == "ann" and req.mode != "bm25" and not snap.has_ann:  # never build a graph per request
+        raise ApiError(422, "invalid", "vector_search ann needs an HNSW graph and this index has none: use "
+                                       "vector_search exact, or re-index with 'textemb index ... --ann hnsw'")
+    with searching(snap, "exact" if req.mode == "bm25" else req.vector_search):
+        hits = snap.index.search(req.query, k=req.k, mode=req.mode, ann=req.vector_search, doc_score=req.doc_score)
     words = query_words(req.query)
-    return {"query": clean(req.query), "k": req.k, "mode": req.mode, "doc_score": req.doc_score,
+    return {"query": clean(req.query), "k": req.k, "mode": req.mode, "vector_search": req.vector_search,
+            "doc_score": req.doc_score,
             "generation": snap.generation, "documents": len(snap.index), "words": words,
             "took_ms": round(1000 * (time.perf_counter() - t0), 2), "hits": [hit_json(h, words) for h in hits]}
 

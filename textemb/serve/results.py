@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from textemb.errors import InputError
+from textemb.search.highlight import excerpt, highlight_spans
 
 #: characters of the best passage shown in a result
 EXCERPT_CHARS = 320
@@ -33,26 +34,8 @@ def finite(x: float) -> float | None:
     return round(x, 6) if math.isfinite(x) else None
 
 
-def query_words(query: str) -> list[str]:
-    """The query words worth highlighting (shared with ``textemb search``)."""
-    from textemb_cli.commands.search import query_words as words
-
-    return words(query)
-
-
-def highlight_spans(text: str, words: list[str]) -> list[list[int]]:
-    """``[start, end)`` spans of whole-word, case-insensitive matches of ``words`` in ``text``."""
-    if not words:
-        return []
-    from textemb_cli.commands.search import _pattern
-
-    return [[m.start(), m.end()] for m in _pattern(words).finditer(text)]
-
-
 def hit_json(hit, words: list[str], width: int = EXCERPT_CHARS) -> dict:
     """One search hit for the API: score, where it came from, the best passage and its excerpt."""
-    from textemb_cli.commands.search import excerpt
-
     text = clean(excerpt(hit.passage, words, width))
     return {"rank": hit.rank, "score": finite(hit.score), "id": clean(hit.id),
             "title": None if hit.title is None else clean(hit.title), "source": clean(hit.source),

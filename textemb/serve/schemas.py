@@ -11,7 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 #: search modes the API accepts; a new Index mode (bm25, hybrid) is one more name here
-SEARCH_MODES = ("auto", "exact", "ann")
+SEARCH_MODES = ("hybrid", "dense", "bm25")  # textemb.search.index.MODES, the index default first
+VECTOR_SEARCH = ("auto", "exact", "ann")
 DOC_SCORES = ("max", "mean")
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
 
@@ -25,7 +26,9 @@ class SearchRequest(_Body):
 
     query: str = Field(description="the text to search for")
     k: int = Field(10, description="documents to return (at most the server's max_k)")
-    mode: Literal[SEARCH_MODES] = Field("auto", description="exact, ann (faiss HNSW) or auto")
+    mode: Literal[SEARCH_MODES] = Field("hybrid", description="hybrid (dense + BM25, fused), dense (vectors) or bm25")
+    vector_search: Literal[VECTOR_SEARCH] = Field(
+        "auto", description="how the dense part searches: exact, ann (faiss HNSW) or auto (HNSW when the index has one)")
     doc_score: Literal[DOC_SCORES] = Field("max", description="document score: best passage or mean of passages")
 
 

@@ -40,7 +40,8 @@ FORMAT = "textemb-index"
 FORMAT_VERSION = 1
 _DATA = re.compile(r"^(vectors|passages|docs|hnsw|lexical)-(\d+)\.(npy|jsonl|faiss|npz|json)$")
 #: temp files atomic_open leaves beside our own files (".vectors-000003.npy.k2j4_x.tmp")
-_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw|lexical)-\d+\.(npy|jsonl|faiss|npz|json)|manifest\.json|\.textemb-index)\.[A-Za-z0-9_]+\.tmp$")
+_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw|lexical)-\d+\.(npy|jsonl|faiss|npz|json)|manifest\.json|\.textemb-index)"
+                   r"\.[A-Za-z0-9_]+\.tmp$")
 MARKER = ".textemb-index"
 
 
@@ -155,7 +156,8 @@ def _flock(fh) -> None:
 def read_manifest(folder: Path) -> dict:
     mpath = folder / "manifest.json"
     if not mpath.is_file():
-        raise FormatError(f"not a textemb index: {mpath} is missing (build one with 'textemb index DOCS -o {folder}')", path=folder)
+        raise FormatError(f"not a textemb index: {mpath} is missing (build one with 'textemb index DOCS -o {folder}')",
+                          path=folder)
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -258,9 +260,11 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
                 raise FormatError(f"{info['name']} is missing; the index is damaged: re-index", path=folder)
             size = p.stat().st_size
             if size != info["size"]:
-                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or replaced); the index is damaged: re-index", path=folder)
+                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or "
+                                  "replaced); the index is damaged: re-index", path=folder)
             if verify and sha256_file(p) != info["sha256"]:
-                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted); the index is damaged: re-index", path=folder)
+                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted); "
+                                  "the index is damaged: re-index", path=folder)
         except OSError as exc:  # removed while we looked (a writer swapped generations) or unreadable
             raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
     n_pass, dim = _manifest_shape(manifest, folder)
@@ -291,7 +295,8 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
     hnsw = folder / files["hnsw"]["name"] if "hnsw" in files else None  # read only when ANN search is used
     counts = manifest.get("counts", {})
     if vectors.ndim != 2 or vectors.shape != (counts.get("passages"), manifest.get("dim")):
-        raise FormatError(f"vectors are {vectors.shape}, the manifest says ({counts.get('passages')}, {manifest.get('dim')})", path=folder)
+        raise FormatError(f"vectors are {vectors.shape}, the manifest says ({counts.get('passages')}, "
+                          f"{manifest.get('dim')})", path=folder)
     if passages.shape != (vectors.shape[0], 3) or len(docs) != counts.get("documents"):
         raise FormatError("passage table or document list does not match the manifest counts", path=folder)
     if vectors.dtype not in (np.float32, np.float16) or passages.dtype != np.int64:

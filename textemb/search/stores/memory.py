@@ -63,7 +63,8 @@ class MemoryStore:
 
     def iter_passages(self) -> Iterator[tuple[str, list[str]]]:
         first = self._first_rows()
-        counts = np.bincount(self.passages[:, 0], minlength=len(self.docs)) if len(self.passages) else np.zeros(len(self.docs), int)
+        n_docs = len(self.docs)
+        counts = np.bincount(self.passages[:, 0], minlength=n_docs) if len(self.passages) else np.zeros(n_docs, int)
         for drow, d in enumerate(self.docs):
             rows = self.passages[first[drow]:first[drow] + counts[drow]]
             yield d["id"], [passage_text(d.get("title"), d["text"][s:e], self.chunk) for _, s, e in rows]
