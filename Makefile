@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TEXTEMB_CACHE ?= $(CURDIR)/.cache/textemb
 
-.PHONY: setup demo test test-fast bench clean browser serve
+.PHONY: setup demo test test-fast lint bench clean browser serve
 
 setup: $(VENV)/.installed browser
 
@@ -28,11 +28,16 @@ demo: setup
 	$(VENV)/bin/textemb search "a nocturnal African burrowing mammal that eats termites" --index out/wiki.idx -k 3
 	@echo "open out/analogy-report.html for the report with plots"
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -m "slow or not slow" -q
 
-test-fast: setup
+test-fast: setup lint
 	$(PY) -m pytest -m "not slow" -q
+
+# ruff (pyflakes, pycodestyle, imports, bugbear, complexity, docstrings) and mypy on the public API (pyproject.toml)
+lint: setup
+	$(PY) -m ruff check textemb cli tests bench
+	$(PY) -m mypy
 
 # a real headless browser for tests/test_serve_browser.py: Debian's chromium + chromium-driver (apt-get, as root
 # or through sudo); does nothing when both are already there
