@@ -152,3 +152,60 @@ def test_search_wikipedia_with_minilm(tmp_path, capsys, monkeypatch):
     result = evaluate_retrieval(data, load_encoder("all-MiniLM-L6-v2"), modes=["dense"])
     dense = next(r.metrics for r in result if r.settings["mode"] == "dense")
     assert dense["Recall@10"] >= 0.9 and dense["nDCG@10"] >= 0.7
+
+
+def test_several_queries_in_one_process_from_a_file(folder, tmp_path, capsys):
+    out = tmp_path / "idx"
+    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    queries = tmp_path / "queries.txt"
+    queries.write_text("a frog near the pond\n\n   \ninterest on loans\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["search", "--queries", str(queries), "--index", str(out), "-k", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [q["query"] for q in data["queries"]] == ["a frog near the pond", "interest on loans"]  # blank lines skipped
+    for q in data["queries"]:  # the same answer as one query per process
+        assert main(["search", q["query"], "--index", str(out), "-k", "1", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["hits"][0]["id"] == q["hits"][0]["id"]
+    assert main(["search", "--queries", str(queries), "--index", str(out), "-k", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "== a frog near the pond" in text and "== interest on loans" in text and "money.html" in text
+    assert main(["search", "--queries", str(queries), str(folder), "--encoder", "glove-6b-50d", "-k", "1"]) == 0
+    assert "animals/frog.md" in capsys.readouterr().out  # with DOCS as the one positional
+
+
+def test_search_without_a_query_prompts_on_a_terminal_and_refuses_elsewhere(folder, tmp_path, capsys):
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "idx"
+    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    capsys.readouterr()
+    assert main(["search", "--index", str(out)]) == 1  # stdin is not a terminal under pytest
+    assert "--queries FILE" in capsys.readouterr().err
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "textemb_cli", "search", "--index", str(out), "-k", "1"],
+                            stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    os.write(leader, b"a frog near the pond\n\n")
+    seen, deadline = b"", time.monotonic() + 120
+    while time.monotonic() < deadline:  # bounded: never block on a read
+        ready, _, _ = select.select([leader], [], [], 1.0)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=30)
+    os.close(leader)
+    assert proc.returncode == 0, seen
+    assert b"query> " in seen and b"animals/frog.md" in seen

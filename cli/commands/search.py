@@ -20,9 +20,12 @@ def add_parser(sub):
         description="Print the k best documents for QUERY: rank, score, path relative to the indexed folder, title, "
                     "and the best passage with the query words highlighted. With DOCS instead of --index, the folder "
                     "is indexed into the cache ($TEXTEMB_CACHE/indexes/) and re-used (only changed files are "
-                    "re-encoded).")
-    p.add_argument("query", metavar="QUERY")
+                    "re-encoded). Several queries in one process: --queries FILE, or no QUERY on a terminal for a "
+                    "prompt (the model is loaded once).")
+    p.add_argument("query", nargs="?", metavar="QUERY",
+                   help="what to search for (leave it out with --queries, or on a terminal for a prompt)")
     p.add_argument("docs", nargs="?", metavar="DOCS", help="folder or file to search (indexed on the fly)")
+    p.add_argument("--queries", metavar="FILE", help="a UTF-8 text file, one query a line (blank lines skipped)")
     p.add_argument("--index", "-i", "--store", metavar="INDEX",
                    help="an index folder built by 'textemb index', or a store (milvus://HOST:PORT/COLLECTION, "
                         "milvus-lite:FILE.db/COLLECTION)")
@@ -47,13 +50,12 @@ def run(args) -> int:
     from textemb import load_encoder
     from textemb.errors import InputError
     from textemb.search import DEFAULT_MODE, Index
-    from textemb.search.index import DEFAULT_FUSION, is_blank
+    from textemb.search.index import DEFAULT_FUSION
     from textemb.search.stores import mask_url
-    from textemb.text import printable
 
-    if is_blank(args.query):
-        raise InputError("empty query: give some words to search for (control characters and spaces alone are not "
-                         "a query)")
+    if args.queries and args.query is not None and args.docs is None:
+        args.query, args.docs = None, args.query  # 'search --queries FILE DOCS': the one positional is DOCS
+    queries = _queries(args)
     if args.k < 1:
         raise InputError(f"-k must be at least 1, got {args.k}")
     if args.width < 1:
@@ -65,16 +67,72 @@ def run(args) -> int:
         idx = Index.open(args.index, device=args.device, encoder=encoder)
     else:
         idx = _index_for_folder(args)
-    with idx, notes():  # library warnings (e.g. "no in-vocabulary token") as one-line notes, not raw warnings
-        hits = idx.search(args.query, k=args.k, mode=args.mode, doc_score=args.doc_score, ann=args.vector_search,
-                          fusion=args.fusion or DEFAULT_FUSION)
-        empty = len(idx) == 0
+    with idx:
+        answers = []
+        for query in queries if queries is not None else _prompt():
+            with notes():  # library warnings (e.g. "no in-vocabulary token") as one-line notes, not raw warnings
+                hits = idx.search(query, k=args.k, mode=args.mode, doc_score=args.doc_score, ann=args.vector_search,
+                                  fusion=args.fusion or DEFAULT_FUSION)
+            if args.json:
+                answers.append({"query": query, "hits": [h.to_dict() for h in hits]})
+            else:
+                _print_hits(query, hits, len(idx) == 0, args.width, multi=queries is None or len(queries) > 1)
     if args.json:
-        print_json(json_safe({"query": args.query, "index": mask_url(idx.path), "encoder": idx.encoder_spec,
-                              "root": idx.root, "mode": args.mode or DEFAULT_MODE, "hits": [h.to_dict() for h in hits]}))
-        return 0
+        head = {"index": mask_url(idx.path), "encoder": idx.encoder_spec, "root": idx.root,
+                "mode": args.mode or DEFAULT_MODE}
+        body = answers[0] if args.queries is None and len(answers) == 1 else {"queries": answers}
+        print_json(json_safe({**body, **head} if "hits" in body else {**head, **body}))
+    return 0
+
+
+def _queries(args) -> list[str] | None:
+    """The queries to run: QUERY, the lines of --queries FILE, or None for an interactive prompt."""
+    from textemb.errors import InputError
+    from textemb.io.bounded import read_text_lines
+    from textemb.search.index import is_blank
+
+    if args.query is not None and args.queries:
+        raise InputError("give QUERY or --queries FILE, not both")
+    if args.queries:
+        found = [q.strip() for q in read_text_lines(args.queries, what="queries file") if not is_blank(q)]
+        if not found:
+            raise InputError(f"{args.queries}: no queries in the file (one query a line)")
+        return found
+    if args.query is None:
+        if not sys.stdin.isatty() or args.json:
+            raise InputError("give a QUERY, or --queries FILE (one query a line); "
+                             "run on a terminal without QUERY for a prompt")
+        return None
+    if is_blank(args.query):
+        raise InputError("empty query: give some words to search for (control characters and spaces alone are not "
+                         "a query)")
+    return [args.query]
+
+
+def _prompt():
+    """Queries typed at a ``query>`` prompt until an empty line, EOF or Ctrl-C."""
+    from textemb.search.index import is_blank
+
+    print("type a query and press Enter; an empty line ends", file=sys.stderr)
+    while True:
+        try:
+            line = input("query> ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return
+        if is_blank(line):
+            return
+        yield line.strip()
+
+
+def _print_hits(query: str, hits, empty: bool, width: int, *, multi: bool) -> None:
+    """The ranked documents for one query, every string from the documents escaped."""
+    from textemb.text import printable
+
     tty = sys.stdout.isatty()
-    words = query_words(args.query)
+    words = query_words(query)
+    if multi:
+        print(f"\n== {printable(query)}")
     if not hits:
         print("no documents in the index" if empty else "no results: no query word is known to the index")
     for h in hits:  # every string below comes from the documents: escaped before it reaches the terminal
@@ -82,8 +140,7 @@ def run(args) -> int:
         where = source if h.id == h.source else f"{source} [{printable(h.id.rsplit('#', 1)[-1])}]"
         title = f"  {printable(h.title)}" if h.title else ""
         print(f"{h.rank:>2}. {h.score:.4f}  {where or ident}{title}")
-        print("    " + highlight(excerpt(printable(" ".join(h.passage.split())), words, args.width), words, tty=tty))
-    return 0
+        print("    " + highlight(excerpt(printable(" ".join(h.passage.split())), words, width), words, tty=tty))
 
 
 def _index_for_folder(args):
@@ -95,11 +152,17 @@ def _index_for_folder(args):
     with notes():
         encoder = load_encoder(args.encoder, device=args.device) if args.encoder else default_encoder(args.device)
     out = cached_index_path(args.docs, encoder.spec or encoder.name, chunk_from_args(args) or ChunkSettings())
+    if not args.quiet and not args.json:
+        from textemb.progress import announce
+        from textemb.text import printable
+
+        state = "updating" if out.exists() else "indexing (first time: every file is encoded)"
+        announce(f"{state} {printable(args.docs)} with {printable(encoder.spec or encoder.name)} into {out}")
     with notes():
         idx, _, found, _ = index_documents(
             args.docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
             text_column=args.text_column, batch_size=args.batch_size,
-            show_progress=not args.quiet and sys.stderr.isatty(), device=args.device,
+            show_progress=not args.quiet and not args.json, device=args.device,
             lock_wait=LOCK_WAIT)  # another 'textemb search' may be updating the same cached index: wait, never fail
     if found.skipped and not args.json and not args.quiet:
         print(f"(skipped {len(found.skipped)} files; 'textemb index' lists them)", file=sys.stderr)
