@@ -60,17 +60,28 @@ def _png(fig) -> bytes:
 
 def pca_2d(x: np.ndarray) -> np.ndarray:
     """First two principal components of the rows of ``x`` (numpy SVD, signs made deterministic)."""
+    return pca_project(x)[0]
+
+
+def pca_project(x: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """The rows of ``x`` on their first two principal components, and the variance ratio each explains.
+
+    numpy only (no plotting library), so the report plots and ``textemb serve``'s scatter share it.
+    """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or len(x) < 2:
         raise InputError(f"need at least 2 vectors to project, got shape {x.shape}")
     xc = x - x.mean(axis=0)
-    u, s, vt = np.linalg.svd(xc, full_matrices=False)
+    _, s, vt = np.linalg.svd(xc, full_matrices=False)
     comps = vt[:2]
     signs = np.sign(comps[np.arange(len(comps)), np.argmax(np.abs(comps), axis=1)])
     out = xc @ (comps * signs[:, None]).T
     if out.shape[1] < 2:
         out = np.hstack([out, np.zeros((len(out), 2 - out.shape[1]))])
-    return out
+    var = s**2
+    total = float(var.sum()) or 1.0
+    ratios = [float(v / total) for v in var[:2]] + [0.0] * (2 - len(var[:2]))
+    return out, ratios
 
 
 def project(x: np.ndarray, method: str = "pca", *, seed: int = 0) -> np.ndarray:

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 
-from textemb.errors import InputError
 from textemb.search.highlight import excerpt, highlight_spans
 
 #: characters of the best passage shown in a result
@@ -45,16 +44,7 @@ def hit_json(hit, words: list[str], width: int = EXCERPT_CHARS) -> dict:
 
 def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, list[float]]:
     """Project rows onto their first two principal components; returns points and explained-variance ratios."""
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or len(x) < 2:
-        raise InputError(f"a 2-D scatter needs at least 2 known words, got {len(x)}")
-    x = x - x.mean(axis=0)
-    _, s, vt = np.linalg.svd(x, full_matrices=False)
-    comps = vt[:2]
-    if comps.shape[0] < 2:  # 1-d vectors: pad the second axis
-        comps = np.vstack([comps, np.zeros_like(comps)])
-    points = x @ comps.T
-    var = s**2
-    total = float(var.sum()) or 1.0
-    ratios = [float(v / total) for v in var[:2]] + [0.0] * (2 - len(var[:2]))
+    from textemb.evaluation.plots import pca_project
+
+    points, ratios = pca_project(vectors)
     return points.astype(np.float32), ratios
