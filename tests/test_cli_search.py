@@ -209,3 +209,11 @@ def test_search_without_a_query_prompts_on_a_terminal_and_refuses_elsewhere(fold
     os.close(leader)
     assert proc.returncode == 0, seen
     assert b"query> " in seen and b"animals/frog.md" in seen
+
+
+def test_index_shows_progress_in_a_log_not_only_on_a_terminal(folder, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TEXTEMB_PROGRESS_INTERVAL", "0")  # every update prints a line (stderr here is not a tty)
+    assert main(["index", str(folder), "-o", str(tmp_path / "idx"), "--encoder", "glove-6b-50d"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("indexing ") and "glove-6b-50d" in err
+    assert any(line.split(":")[0] in ("encoding", "indexing") and "/" in line for line in err.splitlines()[1:]), err

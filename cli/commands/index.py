@@ -62,11 +62,17 @@ def build(args, docs: str, out):
     from textemb.search.indexing import index_documents
 
     encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
+    if not args.quiet:
+        from textemb.progress import announce
+        from textemb.text import printable
+
+        spec = printable(args.encoder or "the default encoder")
+        announce(f"indexing {printable(docs)} with {spec} (only new or changed files are encoded; progress follows)")
     with notes():
         return index_documents(docs, out, encoder=encoder, engine=args.engine, ray=ray_options(args),
                                chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
                                text_column=args.text_column, batch_size=args.batch_size,
-                               show_progress=not args.quiet and sys.stderr.isatty(),
+                               show_progress=not args.quiet,  # a bar on a terminal, periodic lines in a log
                                rebuild=getattr(args, "rebuild", False), device=args.device)
 
 
