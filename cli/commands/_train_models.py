@@ -64,7 +64,8 @@ def _common(p, *, tokenizer: str, lowercase: bool, multi: bool = False) -> None:
     p.add_argument("--seed", type=int, default=1, help="random seed (with --workers 1: the same model on every run)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--force", action="store_true",
-                   help="replace an existing output folder that textemb wrote (a folder it did not write is never replaced)")
+                   help="replace an existing output folder that textemb wrote (a folder it did not write is never replaced) "
+                        "or an existing .bin file")
 
 
 def _word_training(p, *, epochs: int = 5, min_count: int = 5, sg: bool = False) -> None:
@@ -86,13 +87,15 @@ def run(args) -> int:
     from textemb_cli.output import print_json
 
     from textemb.corpus import Corpus
-    from textemb.io.ownership import check_replaceable
+    from textemb.io.ownership import check_file_replaceable, check_replaceable
     from textemb.text import printable
 
     corpus = Corpus(args.corpus, kind=args.kind, errors=args.errors)
     outputs = args.output if isinstance(args.output, list) else [args.output]
     for out in outputs:  # refuse before training, not after it
-        if not str(out).lower().endswith(".bin"):
+        if str(out).lower().endswith(".bin"):
+            check_file_replaceable(out, overwrite=args.force)
+        else:
             check_replaceable(out, overwrite=args.force)
     t0 = time.perf_counter()
     saved, summary = _TRAINERS[args.model](corpus, args, outputs)

@@ -19,6 +19,19 @@ def add_json_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON for machines")
 
 
+def add_force_arg(p: argparse.ArgumentParser, what: str = "the output file") -> None:
+    p.add_argument("--force", action="store_true",
+                   help=f"replace {what} even when it exists and textemb cannot tell it wrote it "
+                        "(reports and plots textemb wrote are replaced without it)")
+
+
+def check_output_file(path: str, force: bool) -> None:
+    """Refuse, before any work, an existing output file that textemb did not write (unless --force)."""
+    from textemb.io.ownership import check_file_replaceable
+
+    check_file_replaceable(path, overwrite=force)
+
+
 def load_word_vectors(args: argparse.Namespace):
     """The encoder named by ``--encoder`` as word vectors.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from textemb_cli.commands.common import add_encoder_args, add_json_arg
+from textemb_cli.commands.common import add_encoder_args, add_force_arg, add_json_arg
 from textemb_cli.output import print_json, table
 
 from textemb.text import printable
@@ -24,6 +24,7 @@ def add_parser(sub):
                         "e.g. out/vectors.npy")
     p.add_argument("--tokens", action="store_true",
                    help="contextual encoders: print one vector per word and cross-text similarities of shared words")
+    add_force_arg(p, "the --output file")
     add_encoder_args(p)
     add_json_arg(p)
     return p
@@ -45,13 +46,15 @@ def _texts(args) -> list[str]:
 
 
 def run(args) -> int:
-    from textemb_cli.commands.common import load
+    from textemb_cli.commands.common import check_output_file, load
 
     from textemb.encoders.capabilities import token_embedder_of
     from textemb.errors import InputError
 
     if args.output and not args.output.lower().endswith(".npy"):
         raise InputError(f"--output {args.output!r}: give a .npy file name (e.g. out/vectors.npy)")
+    if args.output:
+        check_output_file(args.output, args.force)
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     texts = _texts(args)

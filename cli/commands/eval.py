@@ -18,6 +18,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", "-o", metavar="FILE",
                    help="also write a report, its format from the extension: .html (with plots), .md or .json "
                         "(checked before anything runs; e.g. out/report.html)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the --report file even when textemb cannot tell it wrote it (reports textemb "
+                        "wrote are replaced without it)")
     p.add_argument("--restrict-vocab", type=int, default=300_000, metavar="N",
                    help="only the N most frequent words count as known and as answers; questions or pairs with "
                         "another word are skipped (default 300000, as gensim; 0 = the whole vocabulary)")
@@ -194,7 +197,10 @@ def _check_args(args, specs: list[str], jobs: list[_Job]) -> None:
     from textemb.evaluation.report import format_for
 
     if args.report:
+        from textemb_cli.commands.common import check_output_file
+
         format_for(args.report)
+        check_output_file(args.report, args.force)
     if getattr(args, "columns", None):
         _columns(args)
     kinds = {"analogy": "analogy", "word-pairs": "word-pairs", "documents": "documents", "sentences": "sentence-pairs"}

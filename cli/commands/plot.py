@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textemb_cli.commands.common import add_encoder_args
+from textemb_cli.commands.common import add_encoder_args, add_force_arg
 
 
 def add_parser(sub):
@@ -18,6 +18,7 @@ def add_parser(sub):
                    help="output PNG (default out/plot.png; its folder is created)")
     p.add_argument("--seed", type=int, default=0, help="random seed for t-SNE/UMAP (default 0)")
     p.add_argument("--title", default=None, metavar="TEXT", help="title above the picture (default: encoder and method)")
+    add_force_arg(p, "the output PNG")
     add_encoder_args(p)
     return p
 
@@ -25,7 +26,7 @@ def add_parser(sub):
 def run(args) -> int:
     from pathlib import Path
 
-    from textemb_cli.commands.common import load
+    from textemb_cli.commands.common import check_output_file, load
 
     from textemb.errors import InputError
     from textemb.evaluation.plots import plot_texts
@@ -35,6 +36,7 @@ def run(args) -> int:
 
     if Path(args.output).suffix.lower() != ".png":
         raise InputError(f"--output {args.output!r}: give a .png file name (e.g. out/plot.png)")
+    check_output_file(args.output, args.force)
     texts = list(args.words)
     if args.file:
         texts += [line.strip() for line in read_text_lines(args.file) if line.strip()]

@@ -26,7 +26,8 @@ def add_parser(sub):
     w.add_argument("-o", "--output", action="append", required=True, metavar="PATH",
                    help="where to save: .bin, .txt/.vec or a folder, e.g. out/model.bin (repeat for several formats)")
     w.add_argument("--force", action="store_true",
-                   help="replace an output folder textemb wrote before (a folder it did not write is never replaced)")
+                   help="replace existing outputs: a folder textemb wrote before (a folder it did not write is never "
+                        "replaced), or an existing .bin/.txt file and its .vocab.txt")
     w.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
     w.add_argument("--epochs", type=int, default=5, help="passes over the corpus (default 5)")
     arch = w.add_mutually_exclusive_group()
@@ -123,13 +124,17 @@ def run(args) -> int:
 
 
 def _check_outputs(outputs: list[str], force: bool) -> None:
-    """Refuse an output folder that may not be replaced before training, not after it."""
-    from textemb.io.ownership import check_replaceable
+    """Refuse an output folder or file that may not be replaced before training, not after it."""
+    from textemb.corpus import counts_path
+    from textemb.io.ownership import check_file_replaceable, check_replaceable
     from textemb.training import output_format
 
     for out in outputs:
         if output_format(out) == "folder":
             check_replaceable(out, overwrite=force)
+        else:  # the vector file and its word-count sidecar (model.vocab.txt)
+            check_file_replaceable(out, overwrite=force)
+            check_file_replaceable(counts_path(out), overwrite=force)
 
 
 def _name(path: str) -> str:

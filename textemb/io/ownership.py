@@ -9,6 +9,9 @@ existed, when its ``manifest.json`` is a textemb vector manifest). The rule of t
 * a folder that is ours is replaced only on request (``overwrite=True``, CLI ``--force``), and only
   while it holds nothing but the entries textemb wrote (a ``NOTES.md`` added later is kept, so the
   request is refused);
+* a single output file (a report, a plot, vectors) replaces an existing file only when that file
+  carries textemb's signature (:data:`FILE_SIGNATURES`, reports and plots do) or on request
+  (``--force``); a link, folder or device at that path is never replaced;
 * a temp folder of ours left by a killed process is stale once its process is gone (same host) or
   it is older than :data:`STALE_AFTER_S`; only then may a cleaner remove it.
 """
@@ -33,6 +36,11 @@ STALE_AFTER_S = 6 * 3600
 _LEGACY = {"textemb-vectors": {"manifest.json", "vectors.npy", "words.json", "vocab.txt"}}
 #: files textemb adds beside a folder's content after it is written (the word counts of trained vectors)
 _SIDECARS = {"vectors": {"vocab.txt"}}
+#: what textemb writes near the start of the single files it can recognise later (HTML/Markdown/JSON
+#: reports, PNG plots); a file without one was not written by textemb, or textemb cannot tell
+FILE_SIGNATURES = (b'<meta name="generator" content="textemb', b"<!-- generator: textemb", b'"generator": "textemb',
+                   b"Software\x00textemb", b"<title>textemb evaluation report", b"# textemb evaluation report\n")
+_SNIFF_BYTES = 1 << 16
 _TEMP_NAME = re.compile(r"^\..+\.(tmp|old-\d+)$")
 _MAX_MARKER_BYTES = 1 << 16
 
@@ -120,6 +128,43 @@ def check_replaceable(path: str | Path, *, overwrite: bool) -> None:
     if not overwrite:
         raise InputError(f"{shown} already holds a folder textemb wrote; pass overwrite=True "
                          "(CLI: --force) to replace it, or choose another folder")
+
+
+def file_is_ours(path: str | Path) -> bool:
+    """True when ``path`` is a regular file (not a link) whose first bytes carry textemb's signature."""
+    from textemb.io.bounded import open_regular
+
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open_regular(path) as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except (OSError, InputError):
+        return False
+    return any(sig in head for sig in FILE_SIGNATURES)
+
+
+def check_file_replaceable(path: str | Path, *, overwrite: bool) -> None:
+    """Raise unless ``path`` may be (re)written as one file: absent, ours, or a regular file and ``overwrite``.
+
+    A link, folder, device or FIFO at ``path`` is refused even with ``overwrite``: replacing it would
+    destroy something that is not a file of output.
+    """
+    from textemb.text import printable
+
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    shown = printable(path)
+    if path.is_symlink() or not path.is_file():
+        kind = "a link" if path.is_symlink() else "a folder" if path.is_dir() else "not a regular file"
+        raise InputError(f"{shown} exists and is {kind}; refusing to replace it with an output file "
+                         "(choose another output file name)")
+    if overwrite or file_is_ours(path):
+        return
+    raise InputError(f"{shown} already exists and textemb did not write it (or cannot tell); refusing to replace it: "
+                     "pass --force to replace it, or choose another output file name")
 
 
 def _pid_alive(pid: object) -> bool:
