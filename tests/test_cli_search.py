@@ -83,7 +83,7 @@ def test_one_step_search_of_a_folder_uses_the_cache(folder, capsys, monkeypatch,
     first = json.loads(capsys.readouterr().out)
     assert first["hits"][0]["source"] == "royal.txt"
     assert Path(first["index"]).parent == tmp_path / "cache" / "indexes"
-    assert not (folder / ".textemb-index").exists()
+    assert not (folder / ".textemb-owner.json").exists() and not (folder / ".textemb-index").exists()
     assert main(["search", "royal family", str(folder), "--encoder", "glove-6b-50d", "-k", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["index"] == first["index"]  # reused
 

@@ -116,7 +116,7 @@ def test_item2_cache_clear_deletes_only_textemb_entries(tiny_glove, capsys):
     (base / "stray.txt").write_text("x")
     assert main(["cache", "clear"]) == 0
     out = capsys.readouterr().out
-    assert "removed 1 cached vector folders" in out and "kept my-stuff" in out
+    assert "removed 1 cache entries" in out and "kept my-stuff" in out
     _assert_untouched(mine)
     assert (base / "stray.txt").read_text() == "x"
     assert sorted(p.name for p in base.iterdir()) == ["my-stuff", "stray.txt"]

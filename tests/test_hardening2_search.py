@@ -201,7 +201,7 @@ def test_item2_empty_folder_is_taken_and_marked(tmp_path, tiny_encoder):
     Index.build(DOCS, tiny_encoder, path=out)
     from textemb.search.stores.folder_files import is_index_folder
 
-    assert is_index_folder(out) and (out / ".textemb-index").is_file()
+    assert is_index_folder(out) and (out / ".textemb-owner.json").is_file()
 
 
 # --------------------------------------------------------------------------- item 3: no hang on hostile documents

@@ -95,3 +95,58 @@ def test_train_refuses_existing_bin_and_its_vocab_sidecar(tmp_path, capsys):
     assert main(args) == 0 and out.is_file()
     assert main(args) == 1 and "--force" in capsys.readouterr().err  # textemb cannot mark a .bin as its own
     assert main(args + ["--force"]) == 0
+
+
+# ------------------------------------------------------------------ one ownership marker for every folder kind
+def test_index_folders_carry_the_one_marker_and_old_ones_still_count(tmp_path, tiny_glove):
+    import json
+
+    from textemb import load_encoder
+    from textemb.io import ownership
+    from textemb.search import Document, Index
+    from textemb.search.stores.folder_files import NotAnIndexFolderError, claim_folder, is_index_folder
+
+    enc = load_encoder(f"glove:{tiny_glove}")
+    out = tmp_path / "idx"
+    Index.build([Document("a", "the king spoke to the queen")], enc, path=out)
+    record = json.loads((out / ownership.MARKER).read_text())
+    assert record["written_by"] == "textemb" and record["kind"] == "index"
+    assert ownership.kind_of(out) == "index" and is_index_folder(out) and ownership.foreign_entries(out) == []
+    (out / "NOTES.md").write_text("mine")
+    assert ownership.foreign_entries(out) == ["NOTES.md"]
+    # an index written by an older textemb (.textemb-index marker) is still ours
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / ".textemb-index").write_text(json.dumps({"format": "textemb-index"}))
+    assert is_index_folder(old)
+    claim_folder(old)
+    # a folder of user files is refused before anything is written there
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "thesis.tex").write_text("x")
+    with pytest.raises(NotAnIndexFolderError, match="is not a textemb index"):
+        claim_folder(user)
+    assert [p.name for p in user.iterdir()] == ["thesis.tex"]
+
+
+def test_cache_clear_removes_one_step_indexes_but_not_user_files(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path / "cache"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "royal.txt").write_text("The king and the queen live in the palace.")
+    assert main(["search", "royal family", str(docs), "--encoder", "glove-6b-50d?limit=20000", "-k", "1"]) == 0
+    indexes = tmp_path / "cache" / "indexes"
+    (built,) = list(indexes.iterdir())
+    user = indexes / "my-notes"
+    user.mkdir()
+    (user / "a.txt").write_text("keep me")
+    capsys.readouterr()
+    assert main(["cache", "info", "--json"]) == 0
+    import json
+
+    info = json.loads(capsys.readouterr().out)
+    assert info["entries"] == [built.name] and info["kinds"] == ["indexes"]
+    assert main(["cache", "clear"]) == 0
+    out = capsys.readouterr().out
+    assert "kept my-notes" in out and not built.exists()
+    assert (user / "a.txt").read_text() == "keep me" and (docs / "royal.txt").exists()

@@ -131,7 +131,7 @@ def test_add_remove_and_generations(glove50, tmp_path):
         assert idx.remove(["king", "nope"]) == 1
         idx.save()
     files = sorted(p.name for p in path.iterdir())
-    assert files == [".textemb-index", "docs-000002.jsonl", "lexical-000002.json", "lexical-000002.npz", "lock",
+    assert files == [".textemb-owner.json", "docs-000002.jsonl", "lexical-000002.json", "lexical-000002.npz", "lock",
                      "manifest.json", "passages-000002.npy", "vectors-000002.npy"]
     reopened = Index.open(path, encoder=glove50)
     assert sorted(d["id"] for d in reopened.docs) == ["bank", "frog", "paris"]

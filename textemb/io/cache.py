@@ -212,27 +212,40 @@ def store(source: str | Path, options: dict, words: list[str], vectors: np.ndarr
         return None
 
 
+#: the cache's sub-folders textemb lists and clears: vector parses, and the indexes of one-step searches
+CACHE_KINDS = ("vectors", "indexes")
+
+
 def entries(root: Path | None = None) -> list[Path]:
     """The cache entries textemb wrote (temp folders, and anything not textemb's, are left out)."""
     from textemb.io.ownership import is_ours
 
-    base = (root or cache_root()) / "vectors"
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.iterdir() if not p.name.startswith(".") and is_ours(p))
+    found: list[Path] = []
+    for kind in CACHE_KINDS:
+        base = (root or cache_root()) / kind
+        if base.is_dir():
+            found += sorted(p for p in base.iterdir() if not p.name.startswith(".") and is_ours(p))
+    return found
 
 
 def clear(root: Path | None = None) -> tuple[int, list[Path]]:
-    """Remove the cached vector folders textemb wrote, and its stale temp folders.
+    """Remove the cached vector folders and search indexes textemb wrote, and its stale temp folders.
 
     Returns (how many entries were removed, what was kept because textemb did not write it, or it
     holds files textemb did not write). Nothing that is not provably textemb's is deleted.
     """
+    removed, kept = 0, []
+    for kind in CACHE_KINDS:
+        n, k = _clear_folder((root or cache_root()) / kind)
+        removed, kept = removed + n, kept + k
+    return removed, kept
+
+
+def _clear_folder(base: Path) -> tuple[int, list[Path]]:
     import shutil
 
     from textemb.io.ownership import clean_stale_temps, foreign_entries, is_ours
 
-    base = (root or cache_root()) / "vectors"
     if not base.is_dir():
         return 0, []
     clean_stale_temps(base)

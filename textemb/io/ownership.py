@@ -36,6 +36,22 @@ STALE_AFTER_S = 6 * 3600
 _LEGACY = {"textemb-vectors": {"manifest.json", "vectors.npy", "words.json", "vocab.txt"}}
 #: files textemb adds beside a folder's content after it is written (the word counts of trained vectors)
 _SIDECARS = {"vectors": {"vocab.txt"}}
+#: a search index's data files, one set per generation G (see textemb.search.stores.folder_files)
+INDEX_DATA = re.compile(r"^(vectors|passages|docs|hnsw|lexical)-(\d+)\.(npy|jsonl|faiss|npz|json)$")
+#: the marker of index folders written before this one marker existed
+LEGACY_INDEX_MARKER = ".textemb-index"
+#: the temp files atomic_open leaves beside an index's own files (".vectors-000003.npy.k2j4_x.tmp")
+INDEX_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw|lexical)-\d+\.(npy|jsonl|faiss|npz|json)|manifest\.json|"
+                        r"\.textemb-index|\.textemb-owner\.json)\.[A-Za-z0-9_]+\.tmp$")
+_INDEX_FIXED = {"manifest.json", "lock", LEGACY_INDEX_MARKER}
+
+
+def _index_entry(name: str) -> bool:
+    return name in _INDEX_FIXED or bool(INDEX_DATA.match(name) or INDEX_TEMP.match(name))
+
+
+#: folders whose entries change as textemb updates them in place: kind -> which names textemb writes there
+_KIND_ENTRIES = {"index": _index_entry}
 #: what textemb writes near the start of the single files it can recognise later (HTML/Markdown/JSON
 #: reports, PNG plots); a file without one was not written by textemb, or textemb cannot tell
 FILE_SIGNATURES = (b'<meta name="generator" content="textemb', b"<!-- generator: textemb", b'"generator": "textemb',
@@ -80,21 +96,84 @@ def _legacy_files(folder: Path) -> set[str] | None:
     return _LEGACY.get(fmt) if isinstance(fmt, str) else None
 
 
+def _legacy_index(folder: Path) -> bool:
+    """An index folder written before the one marker: its old marker or manifest says ``textemb-index``."""
+    for name in (LEGACY_INDEX_MARKER, "manifest.json"):
+        f = folder / name
+        try:
+            if f.is_symlink() or not f.is_file() or f.stat().st_size > 16 * 1024**2:
+                continue
+            data = json.loads(f.read_bytes().decode("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("format") == "textemb-index":
+            return True
+    return False
+
+
+def kind_of(folder: str | Path) -> str | None:
+    """The kind of folder textemb wrote at ``folder`` ("vectors", "index" ...), or None when it is not ours."""
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    record = read_marker(folder)
+    if record is not None:
+        return str(record.get("kind"))
+    if _legacy_files(folder) is not None:
+        return "vectors"
+    return "index" if _legacy_index(folder) else None
+
+
 def owned_entries(folder: str | Path) -> set[str] | None:
     """The top-level names textemb wrote in ``folder``; None when the folder is not ours."""
     folder = Path(folder)
+    kind = kind_of(folder)
+    if kind is None:
+        return None
+    if kind in _KIND_ENTRIES:
+        ours = _KIND_ENTRIES[kind]
+        return {p.name for p in folder.iterdir() if ours(p.name)} | {MARKER}
     record = read_marker(folder)
-    if record is not None:
-        files = record.get("files")
-        owned = {str(f) for f in files} if isinstance(files, list) else set()
-        return owned | {MARKER} | _SIDECARS.get(str(record.get("kind")), set())
-    return _legacy_files(folder)
+    if record is None:
+        return _legacy_files(folder)
+    files = record.get("files")
+    owned = {str(f) for f in files} if isinstance(files, list) else set()
+    return owned | {MARKER} | _SIDECARS.get(kind, set())
+
+
+def claim(folder: str | Path, kind: str, *, what: str) -> None:
+    """Make ``folder`` a folder of ``kind`` that textemb updates in place: create it, or take an empty one,
+    and mark it ours; a folder that is already ours as ``kind`` is fine as it is.
+
+    Anything else (a file, or a folder holding entries that is not ours as ``kind``) is refused with
+    :class:`InputError` before anything is created, truncated or deleted there. ``what`` names the folder
+    in the message ("the index").
+    """
+    from textemb.io.atomic import atomic_write_bytes
+    from textemb.text import excerpt, printable
+
+    folder = Path(folder)
+    if kind_of(folder) == kind:
+        return
+    try:
+        entries = sorted(e.name for e in os.scandir(folder))
+    except FileNotFoundError:
+        entries = []
+    except NotADirectoryError:
+        raise InputError(f"{printable(folder)} exists and is not a folder: give a new or empty folder for {what}") from None
+    if entries:
+        raise InputError(
+            f"{printable(folder)} exists and is not {what} (it holds {len(entries)} entries, e.g. "
+            f"{excerpt(entries[0])!r}); textemb never writes into a folder it did not create: give a new or empty "
+            f"folder for {what}")
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {**new_record(kind), "state": "complete", "files": []}
+    atomic_write_bytes(folder / MARKER, json.dumps(record, indent=1).encode("utf-8"))
 
 
 def is_ours(folder: str | Path) -> bool:
     """True when ``folder`` is a real folder (not a link) that textemb wrote."""
-    folder = Path(folder)
-    return folder.is_dir() and not folder.is_symlink() and owned_entries(folder) is not None
+    return kind_of(folder) is not None
 
 
 def foreign_entries(folder: str | Path) -> list[str]:

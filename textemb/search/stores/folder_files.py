@@ -9,7 +9,8 @@ Layout of an index folder (generation ``G`` = the manifest's ``generation``)::
     hnsw-G.faiss         optional faiss HNSW graph over vectors-G
     lexical-G.npz/.json  optional sidecar files (the BM25 index: numeric arrays + JSON, no pickle)
     lock                 flock()ed by the one writer
-    .textemb-index       ownership marker, written when textemb creates the folder
+    .textemb-owner.json  ownership marker (kind index), written when textemb creates the folder
+                         (textemb.io.ownership; indexes from older versions carry .textemb-index)
 
 textemb writes only into a folder that is new, empty, or already a textemb index (its manifest or
 marker says so): a non-empty folder of someone else's files is refused before anything is created or
@@ -26,23 +27,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import time
 from pathlib import Path
 
 import numpy as np
 
 from textemb.errors import FormatError, InputError, TextembError
+from textemb.io import ownership
 from textemb.io.atomic import atomic_open, fsync_dir
 from textemb.io.cache import check_format, sha256_file
 
 FORMAT = "textemb-index"
 FORMAT_VERSION = 1
-_DATA = re.compile(r"^(vectors|passages|docs|hnsw|lexical)-(\d+)\.(npy|jsonl|faiss|npz|json)$")
-#: temp files atomic_open leaves beside our own files (".vectors-000003.npy.k2j4_x.tmp")
-_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw|lexical)-\d+\.(npy|jsonl|faiss|npz|json)|manifest\.json|\.textemb-index)"
-                   r"\.[A-Za-z0-9_]+\.tmp$")
-MARKER = ".textemb-index"
+_DATA = ownership.INDEX_DATA
+_TEMP = ownership.INDEX_TEMP
+MARKER = ownership.MARKER
 
 
 class NotAnIndexFolderError(InputError):
@@ -50,19 +49,9 @@ class NotAnIndexFolderError(InputError):
 
 
 def is_index_folder(folder: str | Path) -> bool:
-    """Whether ``folder`` is textemb's: its manifest.json or its ownership marker says ``textemb-index``."""
-    folder = Path(folder)
-    for name in ("manifest.json", MARKER):
-        p = folder / name
-        try:
-            if not p.is_file() or p.stat().st_size > 16 * 1024**2:
-                continue
-            data = json.loads(p.read_bytes().decode("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and data.get("format") == FORMAT:
-            return True
-    return False
+    """Whether ``folder`` is a textemb index: its ownership marker (or, from older versions, its
+    manifest.json or ``.textemb-index`` marker) says so."""
+    return ownership.kind_of(folder) == "index"
 
 
 def claim_folder(folder: str | Path) -> None:
@@ -71,26 +60,12 @@ def claim_folder(folder: str | Path) -> None:
     A folder that holds anything and is not already a textemb index is refused with
     :class:`NotAnIndexFolderError` before anything is created, truncated or deleted there.
     """
-    from textemb.text import excerpt, printable
-
-    folder = Path(folder)
-    if is_index_folder(folder):
-        return
     try:
-        entries = sorted(e.name for e in os.scandir(folder))
-    except FileNotFoundError:
-        entries = []
-    except NotADirectoryError:
-        raise NotAnIndexFolderError(f"{printable(folder)} exists and is not a folder: give a new or empty folder "
-                                    "for the index") from None
-    if entries:
-        raise NotAnIndexFolderError(
-            f"{printable(folder)} exists and is not a textemb index (it holds {len(entries)} entries, e.g. "
-            f"{excerpt(entries[0])!r}); textemb never writes into a folder it did not create: give a new or empty "
-            "folder for the index")
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_open(folder / MARKER) as fh:
-        fh.write(json.dumps({"format": FORMAT, "note": "this folder is a textemb search index"}).encode("utf-8"))
+        ownership.claim(folder, "index", what="a textemb index")
+    except NotAnIndexFolderError:
+        raise
+    except InputError as exc:
+        raise NotAnIndexFolderError(str(exc)) from None
 
 
 class IndexLockedError(TextembError):
