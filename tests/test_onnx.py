@@ -120,3 +120,49 @@ def test_bert_backend_onnx_matches_torch(onnx_cache, monkeypatch):
     enc = load_encoder("bert:all-MiniLM-L6-v2?layers=-2..-1&backend=onnx")
     assert "backend=onnx" in enc.spec
     assert _cos(ref, enc.encode(TEXTS)).min() >= 0.999
+
+
+# --------------------------------------------------------------------------- queries on an sbert index skip torch
+def test_runtime_options_do_not_change_the_encoder_key():
+    from textemb.search.compat import encoder_key
+
+    plain = encoder_key("all-MiniLM-L6-v2")
+    assert plain == encoder_key("sbert:all-MiniLM-L6-v2") == encoder_key("sbert:all-MiniLM-L6-v2?backend=onnx")
+    assert plain == encoder_key("all-MiniLM-L6-v2?backend=onnx&threads=2") == encoder_key("sbert:all-MiniLM-L6-v2?backend=torch")
+    assert encoder_key("sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8") != plain  # int8 vectors differ
+    assert encoder_key("sbert:all-MiniLM-L6-v2?max_length=64") != plain
+
+
+@pytest.mark.slow
+def test_cli_search_on_an_sbert_index_uses_the_cached_onnx_export(onnx_encoders, onnx_cache, torch_sbert, tmp_path,
+                                                                  monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    from textemb_cli.main import main
+
+    from textemb.search import Index
+    from textemb.search.compat import query_spec
+
+    monkeypatch.setenv("TEXTEMB_CACHE", str(onnx_cache))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in {"aardvark.txt": "The aardvark is a nocturnal burrowing mammal that eats ants and termites.",
+                       "bank.txt": "The central bank raised interest rates again this quarter.",
+                       "frog.txt": "A small green frog sat on a log by the pond."}.items():
+        (docs / name).write_text(text)
+    out = tmp_path / "idx"
+    assert main(["index", str(docs), "-o", str(out), "--encoder", "all-MiniLM-L6-v2"]) == 0
+    assert "fast queries:" in capsys.readouterr().out  # the fp32 export is there (the fixture made it)
+    assert query_spec("sbert:all-MiniLM-L6-v2") == "sbert:all-MiniLM-L6-v2?backend=onnx"
+    with Index.open(out) as onnx_idx, Index.open(out, encoder=torch_sbert) as torch_idx:
+        assert "backend=onnx" in onnx_idx.encoder.spec
+        query = "an animal that eats termites at night"
+        fast, ref = onnx_idx.search(query, k=3, mode="dense"), torch_idx.search(query, k=3, mode="dense")
+        assert [h.id for h in fast] == [h.id for h in ref] and fast[0].source == "aardvark.txt"
+        np.testing.assert_allclose([h.score for h in fast], [h.score for h in ref], atol=2e-3)
+    code = ("import sys; from textemb_cli.main import main; rc = main(['search', 'termites', '--index', sys.argv[1], "
+            "'-k', '1', '--json']); assert 'torch' not in sys.modules, 'torch imported'; sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["hits"][0]["source"] == "aardvark.txt"

@@ -135,4 +135,31 @@ def run(args) -> int:
               f"{rr.actors} actor(s) at {printable(rr.ray_address)}")
     if found.skipped:
         print(found.summary().split("\n", 1)[1] if "\n" in found.summary() else "")
+    _prepare_fast_queries(idx.encoder_spec, args)
     return 0
+
+
+def _prepare_fast_queries(spec: str, args) -> None:
+    """Export a sentence-transformers model to ONNX once (cached), so each later CLI query skips torch."""
+    from textemb.encoders.onnx_export import cached_model_folder_export
+    from textemb.errors import TextembError
+    from textemb.progress import announce
+    from textemb.search.compat import export_for_queries, onnx_query_model
+    from textemb.text import printable
+
+    model = onnx_query_model(spec, args.device)
+    if model is None:
+        return  # not a plain sbert index on the CPU (or no onnxruntime): queries run as the index was built
+    try:
+        path = cached_model_folder_export(model)
+        if path is None:
+            if not args.quiet:
+                announce(f"exporting {printable(model)} to ONNX once (cached), so later searches skip torch "
+                         "(about 1 s instead of 8-13 s of CPU a query)")
+            path = export_for_queries(model)
+    except (TextembError, OSError, RuntimeError, ValueError) as exc:
+        print(f"textemb: note: no ONNX export for fast queries ({printable(exc)}); searches use PyTorch",
+              file=sys.stderr)
+        return
+    if path is not None and not args.quiet and not args.json:
+        print(f"  fast queries: the same model on ONNX Runtime ({printable(path.parent.name)})")

@@ -63,8 +63,16 @@ def run(args) -> int:
     if (args.index is None) == (args.docs is None):
         raise InputError("give either a DOCS folder/file to search or --index INDEX (not both)")
     if args.index:
-        encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
-        idx = Index.open(args.index, device=args.device, encoder=encoder)
+        idx = Index.open(args.index, device=args.device)
+        if args.encoder:  # the model check on specs first: a wrong --encoder is refused before it loads
+            from textemb.search.compat import check_encoder_spec
+
+            try:
+                check_encoder_spec(args.encoder, idx.encoder_spec, "the index")
+                idx.use_encoder(load_encoder(args.encoder, device=args.device))
+            except BaseException:
+                idx.close()
+                raise
     else:
         idx = _index_for_folder(args)
     with idx:

@@ -55,6 +55,22 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
     return entry / "model.onnx"
 
 
+def cached_model_folder_export(model: str, *, quantize: str | None = None) -> Path | None:
+    """The valid cached export of a sentence-transformers model (named or a folder), or None; exports nothing."""
+    from textemb.encoders.contextual import locate_model
+    from textemb.encoders.onnx_sbert import read_pipeline
+
+    try:
+        path, _, is_folder = locate_model(model)
+        if not is_folder:
+            return None
+        weights = read_pipeline(Path(path))["transformer"] / "model.safetensors"
+        entry = _entry(weights, "last", quantize)
+        return entry / "model.onnx" if weights.is_file() and _valid(entry, weights) else None
+    except (OSError, InputError, FormatError):
+        return None
+
+
 def read_manifest(model_file: str | Path) -> dict:
     """The manifest written beside a cached ONNX file."""
     path = Path(model_file).parent / "manifest.json"

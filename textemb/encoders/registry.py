@@ -122,7 +122,7 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
         check_untrusted_spec(spec, source=from_data if isinstance(from_data, str) else "a file")
     prefix, arg, spec_options = parse_spec(spec)
     if prefix is None:
-        name, named_options = _split_named(arg, spec)
+        name, named_options = split_named(arg, spec)
         named = models.get(name)
         if named is None:
             raise UnknownEncoderError(f"unknown encoder {spec!r}{_did_you_mean(name)}; "
@@ -192,7 +192,7 @@ def backend_of(spec: str) -> Backend | None:
     try:
         prefix, arg, _ = parse_spec(spec)
         if prefix is None:
-            named = models.get(_split_named(arg, spec)[0])
+            named = models.get(split_named(arg, spec)[0])
             if named is None:
                 return None
             prefix = parse_spec(named.spec)[0]
@@ -213,7 +213,7 @@ def check_word_vectors(spec: str) -> None:
                      f"use a word-vector model such as glove-6b-50d, glove:FILE or word2vec:FILE{hint}")
 
 
-def _split_named(arg: str, spec: str) -> tuple[str, dict[str, str]]:
+def split_named(arg: str, spec: str) -> tuple[str, dict[str, str]]:
     """``NAME?key=value`` -> (NAME, options): named models take the options of their backend."""
     name, q, query = arg.partition("?")
     if not q:
@@ -269,7 +269,7 @@ def _untrusted_reason(spec: str, depth: int) -> str | None:
     try:
         prefix, arg, options = parse_spec(spec)
         if prefix is None:  # a named model may carry options too (glove-6b-50d?limit=1000)
-            arg, options = _split_named(arg, spec)
+            arg, options = split_named(arg, spec)
     except UnknownEncoderError:
         return None  # load_encoder reports the bad spec itself
     for key, value in options.items():

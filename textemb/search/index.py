@@ -160,9 +160,11 @@ class Index:
         """The encoder (loaded from the stored spec on first use)."""
         if self._encoder is None:
             from textemb import load_encoder
+            from textemb.search.compat import query_spec
 
             where = f"the manifest of {self.path}" if self.path is not None else "the index"
-            self.use_encoder(load_encoder(self.encoder_spec, device=self.device, from_data=where))  # data never opts in
+            spec = query_spec(self.encoder_spec, self.device)  # the same model run by ONNX Runtime when exported
+            self.use_encoder(load_encoder(spec, device=self.device, from_data=where))  # data never opts in
         return self._encoder
 
     def use_encoder(self, encoder: Encoder) -> Index:
