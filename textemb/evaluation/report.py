@@ -69,6 +69,26 @@ def to_json(results: EvalResult | Iterable[EvalResult]) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False, default=_default)
 
 
+def load_results(path: str | Path, *, max_bytes: int = 256 * 1024**2) -> list[EvalResult]:
+    """The results in a saved ``.json`` report (or one :meth:`EvalResult.to_json`, or a list of them).
+
+    ``write_report(load_results("run.json"), "run.html")`` gives the report the live results gave,
+    plots included (they are drawn from each result's serialised ``figures``).
+    """
+    from textemb.io.bounded import open_regular, read_capped
+
+    with open_regular(path, what="results file") as fh:
+        raw = read_capped(fh, max_bytes, path)
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{str(path)!r} is not a JSON results file ({exc}); write one with a .json --report") from None
+    items = payload.get("results", [payload]) if isinstance(payload, dict) else payload
+    if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
+        raise InputError(f"{str(path)!r}: expected a .json report (with 'results'), one result or a list of them")
+    return _as_list(EvalResult.from_dict(d) for d in items)
+
+
 def _default(obj):
     import numpy as np
 
@@ -311,10 +331,10 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
                     + _img(png, "per-section accuracy") + "</section>")
     pictured = set()
     for r in analogy:
-        vecs = r.extra.get("pair_vectors")
-        if vecs and r.encoder not in pictured:
+        groups = r.figures.get("analogy_pairs")
+        if groups and r.encoder not in pictured:
             pictured.add(r.encoder)
-            png = _plot(plots.analogy_pairs_png, vecs, title=f"{r.encoder}: PCA of analogy pairs")
+            png = _plot(plots.analogy_pairs_png, groups, title=f"{r.encoder}: PCA of analogy pairs")
             body.append(f'<section class="card"><h2>Analogy pairs in 2-D (PCA): {html.escape(r.encoder)}</h2>'
                         '<p class="muted">Each arrow joins a word to its partner; parallel arrows of similar '
                         "length are what makes vector-offset analogies work.</p>"
@@ -329,8 +349,9 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
         if r.task == "analogy":
             cols = _section_columns(r)
             parts.append("<h3>Sections</h3>" + _html_table(cols, [[s.get(c) for c in cols] for s in r.sections]))
-        elif "gold" in r.extra and "model" in r.extra:
-            parts.append(_img(_plot(plots.correlation_png, r.extra["gold"], r.extra["model"],
+        elif r.figures.get("correlation"):
+            points = r.figures["correlation"]
+            parts.append(_img(_plot(plots.correlation_png, points["gold"], points["model"],
                                     title=f"{r.dataset}: human vs. model"), "correlation"))
         if r.misses:
             head, mrows = _miss_rows(r)

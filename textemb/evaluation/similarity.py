@@ -21,6 +21,7 @@ from textemb.evaluation.datasets import (
     read_word_pairs,
     resolve_dataset,
 )
+from textemb.evaluation.figure_data import correlation_figure
 from textemb.evaluation.result import (
     SIMILARITY_FUNCTION,
     EvalResult,
@@ -93,7 +94,8 @@ def evaluate_word_pairs(
                 "encoder": encoder_spec(wv), "model": encoder_identity(wv), "device": getattr(wv, "device", "cpu"),
                 "versions": library_versions(), "elapsed_s": round(time.perf_counter() - t0, 4)}
     res = EvalResult("word-similarity", ref.name, encoder_spec(wv), metrics, "spearman",
-                     [_section(ref.name, metrics)], _rank_misses(used, gold_arr, model_sims, misses), settings)
+                     [_section(ref.name, metrics)], _rank_misses(used, gold_arr, model_sims, misses), settings,
+                     {"correlation": correlation_figure(gold_arr, model_sims)})
     res.extra.update(gold=gold_arr, model=model_sims, pairs=used)
     return res
 
@@ -119,7 +121,8 @@ def evaluate_documents(encoder, dataset: str | Path = "lee", *, batch_size: int 
                 "batch_size": batch_size, "versions": library_versions(),
                 "elapsed_s": round(time.perf_counter() - t0, 4)}
     res = EvalResult("document-similarity", ref.name, encoder_spec(encoder), metrics, "pearson",
-                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings)
+                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings,
+                     {"correlation": correlation_figure(gold, model)})
     res.extra.update(gold=gold, model=model)
     return res
 
@@ -164,7 +167,8 @@ def evaluate_sentence_pairs(
                 "elapsed_s": round(time.perf_counter() - t0, 4)}
     labels = [(a, b) for a, b, _ in pairs]
     res = EvalResult("sentence-similarity", ref.name, encoder_spec(encoder), metrics, "spearman",
-                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings)
+                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings,
+                     {"correlation": correlation_figure(gold, model)})
     res.extra.update(gold=gold, model=model)
     return res
 
