@@ -10,6 +10,7 @@ for that here instead of probing with ``hasattr``:
   chunk documents by model tokens.
 * :class:`WrapsWordVectors` — is built over word vectors it holds as ``wv``, with the ``settings`` that
   weight them (averaging encoders); :func:`held_word_vectors_of` reaches them without computing anything.
+* :class:`HasModelFolder` — was loaded from a model folder (``model_path``), whose weights identify it.
 
 >>> wv = word_vectors_of(load_encoder("glove-6b-50d"), "glove-6b-50d")
 """
@@ -57,6 +58,13 @@ class WrapsWordVectors(Protocol):
 
     wv: WordVectors
     settings: dict[str, Any]
+
+
+@runtime_checkable
+class HasModelFolder(Protocol):
+    """An encoder loaded from a model folder or Hugging Face name (``model_path``): ``bert:``, ``sbert:``."""
+
+    model_path: str
 
 
 def word_vectors_of(encoder: object, name: str | None = None, *, needed_by: str | None = None) -> WordVectors:

@@ -124,7 +124,7 @@ def encoder_identity(obj: object) -> dict[str, Any]:
     - averaged encoders: the inner vectors' hash plus the weighting settings (method, frequency
       source, ``a``, ``pc``, corpus).
     """
-    from textemb.encoders.capabilities import WrapsWordVectors, held_word_vectors_of
+    from textemb.encoders.capabilities import HasModelFolder, WrapsWordVectors, held_word_vectors_of
 
     out: dict[str, Any] = {"class": type(obj).__name__, "similarity": SIMILARITY_FUNCTION}
     if isinstance(obj, WrapsWordVectors) and isinstance(obj.settings, dict):
@@ -133,9 +133,8 @@ def encoder_identity(obj: object) -> dict[str, Any]:
     if held is not None:
         out["weights_sha256"] = _vectors_sha256(held)
         obj = held
-    path = getattr(obj, "model_path", None)
-    if path:
-        out.update(_folder_identity(path))
+    if isinstance(obj, HasModelFolder) and obj.model_path:
+        out.update(_folder_identity(obj.model_path))
     return out
 
 
