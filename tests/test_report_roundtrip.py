@@ -77,3 +77,20 @@ def test_evaluators_do_not_import_plotting(module):
             "print(','.join(bad))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+def test_figure_data_leaves_out_what_cannot_be_drawn():
+    from textemb.evaluation.figure_data import analogy_pairs_figure, correlation_figure
+
+    rng = np.random.default_rng(3)
+    vectors = {w: rng.standard_normal(4) for w in group_words()}
+    assert len(analogy_pairs_figure(vectors)) == 2
+    vectors["man"] = np.full(4, np.nan)
+    for w in group_words()[12:]:
+        if w not in ("france", "paris"):
+            vectors[w] = np.full(4, np.inf)
+    (group,) = analogy_pairs_figure(vectors)  # one pair short of a picture: country → capital left out
+    assert group["title"] == "male → female" and ["man", "woman"] not in group["pairs"] and len(group["pairs"]) == 5
+    points = correlation_figure(np.array([1.0, 2.0, np.nan]), np.array([0.5, np.inf, 0.1]))
+    assert points == {"gold": [1.0], "model": [0.5]}
+    json.dumps(points, allow_nan=False)

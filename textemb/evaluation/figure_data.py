@@ -55,17 +55,25 @@ def analogy_pairs_figure(vectors: Mapping[str, np.ndarray]) -> list[dict[str, An
     ``vectors`` maps group words to their vectors (words missing from it are left out); ``points``
     holds the 2-D PCA coordinates of the group's words in pair order (``a0, b0, a1, b1, ...``).
     """
+    usable = {w: np.asarray(v, dtype=np.float64) for w, v in vectors.items()}
+    usable = {w: v for w, v in usable.items() if v.ndim == 1 and np.isfinite(v).all()}  # broken rows: no point
     out = []
     for title, pairs in ANALOGY_GROUPS:
-        known = [(a, b) for a, b in pairs if a in vectors and b in vectors]
+        known = [(a, b) for a, b in pairs if a in usable and b in usable]
         if len(known) < 2:
             continue
         words = [w for pair in known for w in pair]
-        points = pca_project(np.stack([np.asarray(vectors[w], dtype=np.float64) for w in words]))[0]
+        try:
+            points = pca_project(np.stack([usable[w] for w in words]))[0]
+        except np.linalg.LinAlgError:  # SVD did not converge: no picture, the evaluation is unaffected
+            continue
         out.append({"title": title, "pairs": [list(p) for p in known], "points": _floats(points)})
     return out
 
 
 def correlation_figure(gold: np.ndarray, model: np.ndarray) -> dict[str, list[float]]:
-    """Human scores and model cosines, pair by pair, for the correlation scatter."""
-    return {"gold": _floats(gold), "model": _floats(model)}
+    """Human scores and model cosines, pair by pair, for the correlation scatter (finite pairs only,
+    so the JSON stays valid)."""
+    gold, model = np.asarray(gold, dtype=np.float64), np.asarray(model, dtype=np.float64)
+    finite = np.isfinite(gold) & np.isfinite(model)
+    return {"gold": _floats(gold[finite]), "model": _floats(model[finite])}
