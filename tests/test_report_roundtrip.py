@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 from textemb.errors import InputError
-from textemb.evaluation import EvalResult, evaluate_analogies, evaluate_word_pairs, write_report
+from textemb.evaluation import EvalResult, evaluate_analogies, evaluate_word_pairs, load_results, write_report
 from textemb.evaluation.analogy_groups import group_words
-from textemb.evaluation.report import load_results
 from textemb.vectors import WordVectors
 
 _IMG = re.compile(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"')
