@@ -51,6 +51,7 @@ def test_report_from_saved_json_is_the_same_report(tmp_path):
     assert [alt for alt, _ in plots_live] == ["per-section accuracy", "PCA of analogy pairs", "correlation"]
     assert plots_loaded == plots_live  # the same pictures, byte for byte
     assert "plot skipped" not in html_live and html_loaded == html_live
+    assert "<title>textemb evaluation report</title>" in html_live  # not the last card's heading
 
 
 def test_a_single_saved_result_loads_and_bad_files_are_refused(tmp_path):

@@ -309,17 +309,27 @@ def _plot(make, *args, **kwargs) -> bytes | None | _PlotFailed:
 
 
 def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb evaluation report") -> str:
+    """One self-contained page: how to read it, the summary, the analogy pictures, one card per result."""
     from textemb.evaluation import plots
 
     results = _as_list(results)
     comp = comparison(results)
-    encoders = comp["encoders"]
     head, rows, best = _summary(comp)
     body = ['<section class="card"><h2>How to read this report</h2><ul>'
             + "".join(f"<li>{html.escape(line)}</li>" for line in conventions(results)) + "</ul></section>",
             '<section class="card"><h2>Summary</h2>' + _html_table(head, rows, best) + "</section>"]
+    body += _analogy_cards([r for r in results if r.task == "analogy"], plots)
+    body += [_result_card(r, plots) for r in results]
+    subtitle = f"{len(results)} result(s) · encoders: {', '.join(comp['encoders'])}"
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
+            f"<main>{''.join(body)}</main></body></html>")
 
-    analogy = [r for r in results if r.task == "analogy"]
+
+def _analogy_cards(analogy: list[EvalResult], plots) -> list[str]:
+    """Per-section accuracy bars (encoders side by side per benchmark), then each encoder's pairs picture."""
+    cards = []
     by_bench: dict[str, dict[str, list[dict]]] = {}
     for r in analogy:
         if items_of(r) == "own" and r.encoder in by_bench.get(_benchmark(r), {}):
@@ -327,43 +337,39 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
         by_bench.setdefault(_benchmark(r), {})[r.encoder] = [s for s in r.sections if s["section"] != "Total accuracy"]
     for bench, sections in by_bench.items():
         png = _plot(plots.section_bars_png, sections, title=f"Per-section accuracy — {bench}")
-        body.append(f'<section class="card"><h2>Per-section accuracy: {html.escape(bench)}</h2>'
-                    + _img(png, "per-section accuracy") + "</section>")
+        cards.append(f'<section class="card"><h2>Per-section accuracy: {html.escape(bench)}</h2>'
+                     + _img(png, "per-section accuracy") + "</section>")
     pictured = set()
     for r in analogy:
         groups = r.figures.get("analogy_pairs")
         if groups and r.encoder not in pictured:
             pictured.add(r.encoder)
             png = _plot(plots.analogy_pairs_png, groups, title=f"{r.encoder}: PCA of analogy pairs")
-            body.append(f'<section class="card"><h2>Analogy pairs in 2-D (PCA): {html.escape(r.encoder)}</h2>'
-                        '<p class="muted">Each arrow joins a word to its partner; parallel arrows of similar '
-                        "length are what makes vector-offset analogies work.</p>"
-                        + _img(png, "PCA of analogy pairs") + "</section>")
+            cards.append(f'<section class="card"><h2>Analogy pairs in 2-D (PCA): {html.escape(r.encoder)}</h2>'
+                         '<p class="muted">Each arrow joins a word to its partner; parallel arrows of similar '
+                         "length are what makes vector-offset analogies work.</p>"
+                         + _img(png, "PCA of analogy pairs") + "</section>")
+    return cards
 
-    for r in results:
-        kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
-                       for k, v in list(r.metrics.items())[:6])
-        title = f"{r.encoder} — {_benchmark(r)} · items: {items_label(r)}"
-        parts = [f'<section class="card"><h2>{html.escape(title)}</h2>',
-                 f'<div class="kpis">{kpis}</div>']
-        if r.task == "analogy":
-            cols = _section_columns(r)
-            parts.append("<h3>Sections</h3>" + _html_table(cols, [[s.get(c) for c in cols] for s in r.sections]))
-        elif r.figures.get("correlation"):
-            points = r.figures["correlation"]
-            parts.append(_img(_plot(plots.correlation_png, points["gold"], points["model"],
-                                    title=f"{r.dataset}: human vs. model"), "correlation"))
-        if r.misses:
-            head, mrows = _miss_rows(r)
-            parts.append("<h3>Worst misses</h3>" + _html_table(head, mrows[:12]))
-        parts.append("<details><summary>All metrics and settings</summary>"
-                     + _html_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()])
-                     + _html_table(["setting", "value"], _settings_rows(r)) + "</details>")
-        parts.append("</section>")
-        body.append("".join(parts))
 
-    subtitle = f"{len(results)} result(s) · encoders: {', '.join(encoders)}"
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-            f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
-            f"<main>{''.join(body)}</main></body></html>")
+def _result_card(r: EvalResult, plots) -> str:
+    """One result: key metrics, its sections or correlation scatter, the worst misses, all settings."""
+    kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
+                   for k, v in list(r.metrics.items())[:6])
+    heading = f"{r.encoder} — {_benchmark(r)} · items: {items_label(r)}"
+    parts = [f'<section class="card"><h2>{html.escape(heading)}</h2>', f'<div class="kpis">{kpis}</div>']
+    if r.task == "analogy":
+        cols = _section_columns(r)
+        parts.append("<h3>Sections</h3>" + _html_table(cols, [[s.get(c) for c in cols] for s in r.sections]))
+    elif r.figures.get("correlation"):
+        points = r.figures["correlation"]
+        parts.append(_img(_plot(plots.correlation_png, points["gold"], points["model"],
+                                title=f"{r.dataset}: human vs. model"), "correlation"))
+    if r.misses:
+        head, mrows = _miss_rows(r)
+        parts.append("<h3>Worst misses</h3>" + _html_table(head, mrows[:12]))
+    parts.append("<details><summary>All metrics and settings</summary>"
+                 + _html_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()])
+                 + _html_table(["setting", "value"], _settings_rows(r)) + "</details>")
+    parts.append("</section>")
+    return "".join(parts)
