@@ -349,12 +349,9 @@ def _check_components(components: np.ndarray, dim: int) -> np.ndarray:
 
 
 def _word_vectors(encoder: Encoder, spec: str) -> WordVectors:
-    if isinstance(encoder, WordVectors):
-        return encoder
-    as_wv = getattr(encoder, "word_vectors", None)
-    if callable(as_wv):
-        return as_wv()
-    raise InputError(f"averaging needs word vectors; {spec!r} gives a {type(encoder).__name__}")
+    from textemb.encoders.capabilities import word_vectors_of
+
+    return word_vectors_of(encoder, spec, needed_by="averaging")
 
 
 def _inner(arg: str, device: str) -> WordVectors:

@@ -8,6 +8,9 @@ for that here instead of probing with ``hasattr``:
 * :class:`EmbedsTokens` — gives one vector per token of a text in context (``bert:``).
 * :class:`HasTokenizer` — carries a Hugging Face fast tokenizer (``bert:``, ``sbert:``), used to
   chunk documents by model tokens.
+* :class:`WrapsWordVectors` — is built over word vectors it holds as ``wv``, with the ``settings`` that
+  weight them (averaging encoders); :func:`held_word_vectors_of` reaches them without computing anything.
+* :class:`HasModelFolder` — was loaded from a model folder (``model_path``), whose weights identify it.
 
 >>> wv = word_vectors_of(load_encoder("glove-6b-50d"), "glove-6b-50d")
 """
@@ -49,8 +52,26 @@ class HasTokenizer(Protocol):
     tokenizer: Any
 
 
-def word_vectors_of(encoder: object, name: str | None = None) -> WordVectors:
-    """``encoder`` as word vectors, or :class:`InputError` saying which models have them."""
+@runtime_checkable
+class WrapsWordVectors(Protocol):
+    """An encoder built over word vectors it holds as ``wv``, weighted by its ``settings`` (averaging)."""
+
+    wv: WordVectors
+    settings: dict[str, Any]
+
+
+@runtime_checkable
+class HasModelFolder(Protocol):
+    """An encoder loaded from a model folder or Hugging Face name (``model_path``): ``bert:``, ``sbert:``."""
+
+    model_path: str
+
+
+def word_vectors_of(encoder: object, name: str | None = None, *, needed_by: str | None = None) -> WordVectors:
+    """``encoder`` as word vectors, or :class:`InputError` saying which models have them.
+
+    ``needed_by`` names what asked (``averaging``) at the start of the error message.
+    """
     from textemb.vectors import WordVectors
 
     if isinstance(encoder, WordVectors):
@@ -58,9 +79,22 @@ def word_vectors_of(encoder: object, name: str | None = None) -> WordVectors:
     if isinstance(encoder, HasWordVectors):
         return encoder.word_vectors()
     label = repr(name) if name else type(encoder).__name__
-    raise InputError(f"{label} has no word vectors ({type(encoder).__name__} encodes whole texts only): "
+    why = f"{needed_by} needs word vectors; " if needed_by else ""
+    raise InputError(f"{why}{label} has no word vectors ({type(encoder).__name__} encodes whole texts only): "
                      "use a word-vector model such as glove-6b-50d, word2vec:FILE, or a contextual model "
                      "bert:all-MiniLM-L6-v2 (word vectors from its vocabulary)")
+
+
+def held_word_vectors_of(encoder: object) -> WordVectors | None:
+    """The word vectors ``encoder`` is or holds (itself, an averaging encoder's ``wv``), computing nothing;
+    ``None`` for any other encoder (a contextual model's :meth:`word_vectors` is not called)."""
+    from textemb.vectors import WordVectors
+
+    if isinstance(encoder, WordVectors):
+        return encoder
+    if isinstance(encoder, WrapsWordVectors) and isinstance(encoder.wv, WordVectors):
+        return encoder.wv
+    return None
 
 
 def token_embedder_of(encoder: object, name: str | None = None) -> EmbedsTokens:

@@ -15,102 +15,44 @@ silently cut. ``truncate=True`` keeps only the first window and reports what it 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from textemb.encoders import contextual_words
 from textemb.encoders.base import Encoder, batches, progress
+from textemb.encoders.contextual_model import (
+    CONFIG_FILE,
+    DEFAULTS,
+    load_model,
+    locate_model,
+    model_limit,
+    quiet_transformers,
+    read_words,
+    resolve_model,
+    saved_options,
+    special_affixes,
+)
+from textemb.encoders.contextual_pooling import combine_layers, kept_tokens, piece_groups, pool_pieces
+from textemb.encoders.windows import Window, parse_layers, plan_windows
+from textemb.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from textemb.vectors import WordVectors
-from textemb.encoders.windows import Window, parse_layers, plan_windows
-from textemb.errors import FormatError, InputError, ModelNotInstalledError, require
+
+#: names other modules import from here (the model-loading helpers live in :mod:`.contextual_model`)
+__all__ = ["COMBINES", "CONFIG_FILE", "DTYPES", "POOLS", "SUBWORD_POOLS", "ContextualEncoder", "from_spec",
+           "locate_model", "quiet_transformers", "resolve_model"]
+_read_words = read_words  # kept for callers of the old private name
 
 POOLS = ("mean", "cls", "max")
 SUBWORD_POOLS = ("first", "mean", "last")
 COMBINES = ("mean", "sum", "concat")
 DTYPES = ("float32", "float16", "bfloat16")
-#: options saved next to a model by :meth:`ContextualEncoder.save`, read back as defaults
-CONFIG_FILE = "textemb_contextual.json"
-_DEFAULTS = {"layers": "last", "combine": "mean", "subword": "mean", "pool": "mean",
-             "max_length": None, "stride": None, "truncate": False, "dtype": "float32", "vocab": None}
-
-
-def locate_model(model: str | Path) -> tuple[str, str, bool]:
-    """``(folder or Hugging Face name, short name, is_folder)`` for a named model, a folder or a hub name."""
-    from textemb import models
-
-    text = str(model)
-    named = models.get(text)
-    if named is not None:
-        return str(named.locate()), named.name, True
-    folder = Path(text).expanduser()
-    if folder.is_dir():
-        return str(folder), folder.resolve().name, True
-    if re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not text.startswith("."):
-        return text, text.rsplit("/", 1)[-1], False
-    raise InputError(f"no model folder at {text!r} (and it is not a named model or a Hugging Face name)")
-
-
-def resolve_model(model: str | Path) -> tuple[str, str]:
-    """``(folder or Hugging Face name, short name)``; for a sentence-transformers folder whose
-    transformer lives in a sub-folder (``0_Transformer``), that sub-folder."""
-    path, short, is_folder = locate_model(model)
-    modules = Path(path) / "modules.json"
-    if is_folder and modules.is_file():
-        try:
-            entries = json.loads(modules.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise FormatError(f"unreadable modules.json ({exc})", path=modules) from None
-        for entry in entries:
-            if str(entry.get("type", "")).endswith("Transformer") and entry.get("path"):
-                path = str(Path(path) / entry["path"])
-    return path, short
-
-
-@contextmanager
-def quiet_transformers():
-    """Hide transformers' own progress bars (weights loading/writing) for the duration."""
-    from transformers.utils import logging as tf_logging
-
-    enabled = tf_logging.is_progress_bar_enabled()
-    tf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if enabled:
-            tf_logging.enable_progress_bar()
-
-
-def _load(path: str, dtype: str):
-    """Tokenizer (fast) and model, safetensors only, no remote code; errors say what to do."""
-    torch = require("torch", extra="contextual", feature="the bert backend")
-    transformers = require("transformers", extra="contextual", feature="the bert backend")
-    try:
-        with quiet_transformers():  # no "Loading weights" bar for a 6-layer model
-            tokenizer = transformers.AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
-            model = transformers.AutoModel.from_pretrained(
-                path, use_safetensors=True, trust_remote_code=False, dtype=getattr(torch, dtype)
-            )
-    except (OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelNotInstalledError(
-            f"cannot load a transformers model from {path!r}: {first[:300]} "
-            "(textemb loads safetensors weights only; offline, use a local folder or a named model such as "
-            "all-MiniLM-L6-v2)"
-        ) from None
-    if not getattr(tokenizer, "is_fast", False):
-        raise InputError(f"{path!r} has no fast tokenizer (tokenizer.json); word alignment needs one")
-    model.eval()
-    return tokenizer, model
-
 
 class ContextualEncoder(Encoder):
     """Contextual vectors from a BERT-family model.
@@ -151,10 +93,10 @@ class ContextualEncoder(Encoder):
         from textemb import kernels
 
         path, short = resolve_model(model)
-        saved = _saved_options(path)
+        saved = saved_options(path)
         given = dict(layers=layers, combine=combine, subword=subword, pool=pool, max_length=max_length,
                      stride=stride, truncate=truncate, dtype=dtype, vocab=vocab)
-        opts = {k: (v if v is not None else saved.get(k, _DEFAULTS[k])) for k, v in given.items()}
+        opts = {k: (v if v is not None else saved.get(k, DEFAULTS[k])) for k, v in given.items()}
         for key, allowed in (("combine", COMBINES), ("subword", SUBWORD_POOLS), ("pool", POOLS), ("dtype", DTYPES)):
             if opts[key] not in allowed:
                 raise InputError(f"{key}={opts[key]!r} is not one of {', '.join(allowed)}")
@@ -162,7 +104,7 @@ class ContextualEncoder(Encoder):
         self.model_path = path
         self.name = short
         self.device = kernels.resolve_device(device)
-        self.tokenizer, self.model = _load(path, opts["dtype"])
+        self.tokenizer, self.model = load_model(path, opts["dtype"])
         self.model.to(self.device)
         config = self.model.config
         self.n_layers = int(config.num_hidden_layers)
@@ -170,11 +112,11 @@ class ContextualEncoder(Encoder):
         self.combine, self.subword, self.pool = opts["combine"], opts["subword"], opts["pool"]
         self.truncate = bool(opts["truncate"])
         self.vocab = opts["vocab"]
-        limit = min(_model_limit(self.tokenizer, config), 1 << 20)
+        limit = min(model_limit(self.tokenizer, config), 1 << 20)
         self.max_length = int(opts["max_length"] or limit)
         if not 3 <= self.max_length <= limit:
             raise InputError(f"max_length must be between 3 and this model's limit {limit}, got {self.max_length}")
-        self._prefix, self._suffix = _special_affixes(self.tokenizer)
+        self._prefix, self._suffix = special_affixes(self.tokenizer)
         self.width = self.max_length - len(self._prefix) - len(self._suffix)
         self.stride = int(opts["stride"] or max(1, self.width // 2))
         if not 1 <= self.stride <= self.width:
@@ -194,7 +136,7 @@ class ContextualEncoder(Encoder):
         return self._hidden * (len(self.layers) if self.combine == "concat" else 1)
 
     def _canonical_spec(self, model: str | Path) -> str:
-        changed = {k: v for k, v in self.options.items() if v != _DEFAULTS[k]}
+        changed = {k: v for k, v in self.options.items() if v != DEFAULTS[k]}
         if "truncate" in changed:
             changed["truncate"] = "true"
         query = "&".join(f"{k}={v}" for k, v in changed.items())
@@ -270,16 +212,7 @@ class ContextualEncoder(Encoder):
                     ids[row, : lens[row]] = windows[i]
                     mask[row, : lens[row]] = 1
                 last, states = self._forward(ids, mask, need_all)
-                if not need_all:
-                    hidden = last
-                else:
-                    chosen = [states[j] for j in self.layers]
-                    if self.combine == "concat":
-                        hidden = torch.cat(chosen, dim=-1)
-                    else:
-                        hidden = torch.stack(chosen).float().sum(0)
-                        if self.combine == "mean":
-                            hidden = hidden / len(chosen)
+                hidden = combine_layers(states, self.layers, self.combine) if need_all else last
                 yield list(idx), hidden.float(), lens
 
     def _window_ids(self, ids: Sequence[int], w: Window) -> list[int]:
@@ -309,14 +242,9 @@ class ContextualEncoder(Encoder):
                 acc.index_add_(0, owner, hidden[:, 0])
                 counts.index_add_(0, owner, torch.ones(len(idx), device=self.device))
                 continue
-            lo = torch.as_tensor([p + plan[i][1].own_start - plan[i][1].start for i in idx], device=self.device)
-            hi = torch.as_tensor([p + plan[i][1].own_end - plan[i][1].start for i in idx], device=self.device)
-            end = torch.as_tensor(lens, device=self.device)
-            pos = torch.arange(hidden.shape[1], device=self.device)[None, :]
-            # owned content tokens, plus every special token of the window ([CLS] ... [SEP])
-            owned = (pos >= lo[:, None]) & (pos < hi[:, None])
-            suffix = (pos >= end[:, None] - len(self._suffix)) & (pos < end[:, None])
-            keep = owned | (pos < p) | suffix
+            own = ([p + plan[i][1].own_start - plan[i][1].start for i in idx],
+                   [p + plan[i][1].own_end - plan[i][1].start for i in idx])
+            keep = kept_tokens(hidden.shape[:2], own, lens, p, len(self._suffix), self.device)
             if self.pool == "mean":
                 acc.index_add_(0, owner, (hidden * keep[..., None]).sum(1))
                 counts.index_add_(0, owner, keep.sum(1).float())
@@ -369,43 +297,20 @@ class ContextualEncoder(Encoder):
 
     def _pool_words(self, text: str, vecs: np.ndarray, word_ids: list[int | None], spans) -> tuple[list[str], np.ndarray]:
         """Group consecutive pieces of the same word and pool them (first / mean / last)."""
-        groups: list[tuple[int, int]] = []
-        for k, wid in enumerate(word_ids):
-            if wid is None:
-                continue
-            if groups and word_ids[groups[-1][0]] == wid:
-                groups[-1] = (groups[-1][0], k + 1)
-            else:
-                groups.append((k, k + 1))
+        groups = piece_groups(word_ids)
         words = [text[spans[a][0] : spans[b - 1][1]] for a, b in groups]
         out = np.empty((len(groups), self.dim), dtype=np.float32)
         for r, (a, b) in enumerate(groups):
-            out[r] = self._pool_pieces(vecs[a:b])
+            out[r] = pool_pieces(vecs[a:b], self.subword)
         return words, out
 
     def _pool_pieces(self, pieces: np.ndarray) -> np.ndarray:
-        if self.subword == "first":
-            return pieces[0]
-        if self.subword == "last":
-            return pieces[-1]
-        return pieces.mean(axis=0)
+        return pool_pieces(pieces, self.subword)
 
     # ------------------------------------------------------------------ word vectors
     def default_vocab(self) -> list[str]:
         """The ``vocab=`` file's words if one was given, else the model vocabulary's whole words."""
-        if self.vocab:
-            return _read_words(self.vocab)
-        vocab = self.tokenizer.get_vocab()
-        special = set(self.tokenizer.all_special_tokens)
-        words, seen = [], set()
-        for piece, _ in sorted(vocab.items(), key=lambda kv: kv[1]):
-            if piece in special or piece.startswith("##") or (piece.startswith("[") and piece.endswith("]")):
-                continue
-            word = self.tokenizer.convert_tokens_to_string([piece]).strip()
-            if re.fullmatch(r"[^\W_]+", word) and word not in seen:
-                seen.add(word)
-                words.append(word)
-        return words
+        return contextual_words.default_vocab(self)
 
     def word_vectors(
         self,
@@ -429,92 +334,8 @@ class ContextualEncoder(Encoder):
             cache: keep isolated-word vectors of a local model in textemb's cache (keyed by the
                 weights file's size/mtime, the options and the word list), so the next call is instant.
         """
-        from textemb.vectors import WordVectors
-
-        if missing not in ("isolated", "drop"):
-            raise InputError(f"missing must be 'isolated' or 'drop', got {missing!r}")
-        if vocab is None:
-            words = self.default_vocab()
-        elif isinstance(vocab, (str, Path)):
-            words = _read_words(vocab)
-        else:
-            words = list(dict.fromkeys(w for w in vocab if isinstance(w, str) and w.strip()))
-        if not words:
-            raise InputError("word_vectors() needs at least one word")
-        if show_progress is None:
-            show_progress = len(words) >= 2_000
-        weights = Path(self.model_path) / "model.safetensors"
-        key = None
-        if cache and contexts is None and weights.is_file():
-            from textemb.io import cache as vector_cache
-
-            key = {"kind": "contextual-word-vectors", "layers": self.layers, "combine": self.combine,
-                   "subword": self.subword, "dtype": self.options["dtype"],
-                   "words": hashlib.sha256("\n".join(words).encode()).hexdigest()}
-            hit = vector_cache.lookup(weights, key)
-            if hit is not None:
-                wv = WordVectors(hit[0], hit[1], name=f"{self.name}-words", device=self.device)
-                wv.last_stats = {"words": len(words), "kept": len(hit[0]), "mode": "isolated", "cached": True}  # type: ignore[dict-item]
-                return wv
-        matrix = np.zeros((len(words), self.dim), dtype=np.float32)
-        found = np.zeros(len(words), dtype=bool)
-        mode = "isolated"
-        if contexts is not None:
-            mode = "contexts"
-            counts = self._accumulate_contexts(words, contexts, matrix, batch_size, show_progress)
-            found = counts > 0
-            matrix[found] /= counts[found, None]
-        todo = [i for i in range(len(words)) if not found[i]]
-        if todo and (contexts is None or missing == "isolated"):
-            self._embed_isolated(words, todo, matrix, batch_size, show_progress, cached=key is not None)
-            found[todo] = True
-        keep = np.flatnonzero(found)
-        stats = {"words": len(words), "kept": int(len(keep)), "mode": mode, "cached": False}
-        if key is not None:
-            vector_cache.store(weights, key, [words[i] for i in keep], matrix[keep], meta={"name": f"{self.name}-words"})
-        wv = WordVectors([words[i] for i in keep], matrix[keep], name=f"{self.name}-words", device=self.device)
-        wv.last_stats = stats  # type: ignore[assignment]
-        return wv
-
-    def _embed_isolated(self, words, todo, matrix, batch_size, show_progress, *, cached: bool) -> None:
-        """Each word of ``todo`` encoded alone; before a long run, one line saying how many words and about
-        how long (timed on a first batch), so a first analogy never waits silently."""
-        import time
-
-        from textemb.progress import announce, format_duration
-
-        def fill(rows, bar):
-            pooled = self.embed_tokens_batch([words[i] for i in rows], batch_size=batch_size, show_progress=bar)
-            for (_, vecs), i in zip(pooled, rows):  # the generator first, so it runs to its end (and final line)
-                matrix[i] = self._pool_pieces(vecs) if len(vecs) else 0.0
-
-        first = 0
-        if show_progress and len(todo) > 4 * batch_size:
-            t0 = time.perf_counter()
-            first = batch_size
-            fill(todo[:first], False)
-            left = (len(todo) - first) * (time.perf_counter() - t0) / first
-            where = "this CPU" if self.device == "cpu" else str(self.device)
-            announce(f"building word vectors for {len(todo):,} words with {self.spec or self.name} "
-                     f"(about {format_duration(left)} on {where}{'; cached afterwards' if cached else ''})")
-        fill(todo[first:], show_progress)
-
-    def _accumulate_contexts(self, words, contexts, matrix, batch_size, show_progress) -> np.ndarray:
-        index = {w: i for i, w in enumerate(words)}
-        lower = {}
-        for w, i in index.items():
-            lower.setdefault(w.lower(), i)
-        counts = np.zeros(len(words), dtype=np.float64)
-        texts = [c for c in contexts if isinstance(c, str)]
-        for ws, vecs in self.embed_tokens_batch(texts, batch_size=batch_size, show_progress=show_progress):
-            for w, v in zip(ws, vecs):
-                i = index.get(w)
-                if i is None:
-                    i = lower.get(w.lower())
-                if i is not None:
-                    matrix[i] += v
-                    counts[i] += 1
-        return counts
+        return contextual_words.word_vectors(self, vocab, contexts, batch_size=batch_size,
+                                             show_progress=show_progress, missing=missing, cache=cache)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, *, overwrite: bool = False) -> str:
@@ -533,47 +354,6 @@ class ContextualEncoder(Encoder):
                 opts["vocab"] = str(Path(opts["vocab"]).expanduser().resolve())
             (tmp / CONFIG_FILE).write_text(json.dumps(opts, indent=1), encoding="utf-8")
         return f"bert:{path.resolve()}"
-
-
-def _special_affixes(tokenizer) -> tuple[list[int], list[int]]:
-    """The special token ids a single sequence gets before and after its content ([CLS] / [SEP])."""
-    bare = tokenizer("hello", add_special_tokens=False)["input_ids"]
-    full = tokenizer("hello", add_special_tokens=True)["input_ids"]
-    for cut in range(len(full) - len(bare) + 1):
-        if full[cut : cut + len(bare)] == bare:
-            return list(full[:cut]), list(full[cut + len(bare) :])
-    raise InputError("cannot locate the content tokens between this tokenizer's special tokens")
-
-
-def _model_limit(tokenizer, config) -> int:
-    limits = [int(config.max_position_embeddings)] if getattr(config, "max_position_embeddings", None) else []
-    tml = getattr(tokenizer, "model_max_length", None)
-    if isinstance(tml, int) and tml < 1_000_000:
-        limits.append(tml)
-    return min(limits) if limits else 512
-
-
-def _saved_options(path: str) -> dict:
-    file = Path(path) / CONFIG_FILE
-    if not file.is_file():
-        return {}
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"unreadable options file ({exc})", path=file) from None
-    if not isinstance(data, dict) or set(data) - set(_DEFAULTS):
-        raise FormatError(f"expected an object with keys among {sorted(_DEFAULTS)}", path=file)
-    return data
-
-
-def _read_words(path: str | Path) -> list[str]:
-    from textemb.io.bounded import read_text_lines
-
-    lines = read_text_lines(Path(path).expanduser(), what="vocabulary file")  # regular files only, capped
-    words = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
-    if not words:
-        raise InputError(f"vocabulary file {path} has no words")
-    return words
 
 
 def from_spec(arg: str, options: dict[str, str], device: str) -> ContextualEncoder:

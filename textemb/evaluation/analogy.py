@@ -120,14 +120,10 @@ def _check_options(method: str, oov: str, restrict_vocab: int | None) -> None:
 
 # ------------------------------------------------------------------------------ vocabulary
 def as_word_vectors(obj):
-    """``obj`` itself if it has a vocabulary and vectors, else ``obj.word_vectors()`` (contextual models)."""
-    if hasattr(obj, "words") and hasattr(obj, "vectors"):
-        return obj
-    as_wv = getattr(obj, "word_vectors", None)
-    if callable(as_wv):
-        return as_wv()
-    raise InputError(f"{type(obj).__name__} has no word vectors: word-level benchmarks need a WordVectors "
-                     "or an encoder with a word_vectors() method")
+    """``obj`` itself if it is word vectors, else its ``word_vectors()`` (contextual models, averaging)."""
+    from textemb.encoders.capabilities import word_vectors_of
+
+    return word_vectors_of(obj, needed_by="a word-level benchmark")
 
 
 def ok_vocab(words: Sequence[str], n: int, case_insensitive: bool) -> dict[str, int]:

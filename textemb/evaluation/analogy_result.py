@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from textemb.evaluation.analogy_groups import group_words
+from textemb.evaluation.figure_data import analogy_pairs_figure
 from textemb.evaluation.result import EvalResult, encoder_spec, library_versions
 
 
@@ -31,9 +33,10 @@ def build_result(wv, ref, qs, known: np.ndarray, correct: np.ndarray, miss_rows:
                "skipped_lines": len(skipped_lines)}
     settings = {"dataset": ref.describe(), **settings, "encoder": encoder_spec(wv), "vocab_size": len(wv),
                 "versions": library_versions()}
-    res = EvalResult("analogy", ref.name, encoder_spec(wv), metrics, "accuracy", sections, miss_rows, settings)
+    figures = {"analogy_pairs": analogy_pairs_figure(pair_vectors(wv))}
+    res = EvalResult("analogy", ref.name, encoder_spec(wv), metrics, "accuracy", sections, miss_rows, settings,
+                     figures)
     res.extra["correct_mask"] = correct
-    res.extra["pair_vectors"] = pair_vectors(wv)
     res.extra["questions"] = qs.text
     return res
 
@@ -46,15 +49,12 @@ def _section(name: str, correct: np.ndarray, counted: np.ndarray, questions: int
 
 def pair_vectors(wv) -> dict[str, np.ndarray]:
     """Vectors of the words in the classic analogy pictures that ``wv`` knows (for reports)."""
-    from textemb.evaluation.plots import ANALOGY_GROUPS
-
     out = {}
-    for _, pairs in ANALOGY_GROUPS:
-        for word in (w for pair in pairs for w in pair):
-            for key in (word, word.capitalize(), word.upper()):
-                if key in wv:
-                    out[word] = np.asarray(wv[key], dtype=np.float32)
-                    break
+    for word in group_words():
+        for key in (word, word.capitalize(), word.upper()):
+            if key in wv:
+                out[word] = np.asarray(wv[key], dtype=np.float32)
+                break
     return out
 
 

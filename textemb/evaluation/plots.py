@@ -15,17 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from textemb.errors import InputError, MissingDependencyError
+from textemb.evaluation.analogy_groups import ANALOGY_GROUPS
+from textemb.evaluation.figure_data import pca_project
+
+__all__ = ["ANALOGY_GROUPS", "PROJECTIONS", "analogy_pairs_png", "correlation_png", "pca_2d", "pca_project", "plain",
+           "plot_texts", "project", "scatter_png", "section_bars_png"]
 
 PROJECTIONS = ("pca", "tsne", "umap")
 _PROJ_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-
-#: the classic analogy pictures: (title, [(from, to), ...])
-ANALOGY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("male → female", [("man", "woman"), ("king", "queen"), ("uncle", "aunt"), ("brother", "sister"),
-                       ("nephew", "niece"), ("actor", "actress")]),
-    ("country → capital", [("france", "paris"), ("italy", "rome"), ("germany", "berlin"), ("japan", "tokyo"),
-                           ("china", "beijing"), ("russia", "moscow"), ("greece", "athens"), ("egypt", "cairo")]),
-]
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
@@ -61,27 +58,6 @@ def _png(fig) -> bytes:
 def pca_2d(x: np.ndarray) -> np.ndarray:
     """First two principal components of the rows of ``x`` (numpy SVD, signs made deterministic)."""
     return pca_project(x)[0]
-
-
-def pca_project(x: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    """The rows of ``x`` on their first two principal components, and the variance ratio each explains.
-
-    numpy only (no plotting library), so the report plots and ``textemb serve``'s scatter share it.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or len(x) < 2:
-        raise InputError(f"need at least 2 vectors to project, got shape {x.shape}")
-    xc = x - x.mean(axis=0)
-    _, s, vt = np.linalg.svd(xc, full_matrices=False)
-    comps = vt[:2]
-    signs = np.sign(comps[np.arange(len(comps)), np.argmax(np.abs(comps), axis=1)])
-    out = xc @ (comps * signs[:, None]).T
-    if out.shape[1] < 2:
-        out = np.hstack([out, np.zeros((len(out), 2 - out.shape[1]))])
-    var = s**2
-    total = float(var.sum()) or 1.0
-    ratios = [float(v / total) for v in var[:2]] + [0.0] * (2 - len(var[:2]))
-    return out, ratios
 
 
 def project(x: np.ndarray, method: str = "pca", *, seed: int = 0) -> np.ndarray:
@@ -137,34 +113,39 @@ def plot_texts(encoder, texts: Sequence[str], path: str | Path, *, method: str =
     return path
 
 
-def analogy_pairs_png(vectors: dict[str, np.ndarray], *, title: str = "") -> bytes | None:
-    """The classic picture: PCA of word pairs with an arrow from each word to its partner."""
-    groups = [(name, [(a, b) for a, b in pairs if a in vectors and b in vectors]) for name, pairs in ANALOGY_GROUPS]
-    groups = [(n, p) for n, p in groups if len(p) >= 2]
+def analogy_pairs_png(groups: Sequence[dict], *, title: str = "") -> bytes | None:
+    """The classic picture: word pairs in 2-D with an arrow from each word to its partner.
+
+    ``groups`` is a result's ``figures["analogy_pairs"]`` (:func:`~textemb.evaluation.figure_data.analogy_pairs_figure`):
+    per group a title, its pairs and their projected points, computed when the evaluation ran.
+    """
     if not groups:
         return None
     fig = _figure(6.0 * len(groups), 5.0)
-    for g_i, (name, pairs) in enumerate(groups):
+    for g_i, group in enumerate(groups):
         ax = fig.add_subplot(1, len(groups), g_i + 1)
-        words = [w for pair in pairs for w in pair]
-        coords = pca_2d(np.stack([vectors[w] for w in words]))
-        labels = _spread_labels(coords, words)
-        for p_i, (a, b) in enumerate(pairs):
-            ca, cb = coords[2 * p_i], coords[2 * p_i + 1]
-            color = _COLORS[p_i % len(_COLORS)]
-            ax.annotate("", xy=cb, xytext=ca, arrowprops=dict(arrowstyle="->", color=color, lw=1.4, alpha=0.8))
-            ax.scatter([ca[0]], [ca[1]], color=color, s=22, marker="o")
-            ax.scatter([cb[0]], [cb[1]], color=color, s=22, marker="s")
-            for word, xy, bold in ((a, labels[2 * p_i], False), (b, labels[2 * p_i + 1], True)):
-                ax.annotate(plain(word), xy, xytext=(4, 2), textcoords="offset points", fontsize=9, color="#222",
-                            fontweight="bold" if bold else "normal")
-        ax.set_title(plain(name), fontsize=11)
+        _draw_pairs(ax, [tuple(p) for p in group["pairs"]], np.asarray(group["points"], dtype=np.float64))
+        ax.set_title(plain(group["title"]), fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.margins(0.12)
     if title:
         fig.suptitle(plain(title), fontsize=11)
     return _png(fig)
+
+
+def _draw_pairs(ax, pairs: Sequence[tuple[str, str]], coords: np.ndarray) -> None:
+    """Arrows from each pair's first word to its second, both labelled (the second in bold)."""
+    labels = _spread_labels(coords, [w for pair in pairs for w in pair])
+    for p_i, (a, b) in enumerate(pairs):
+        ca, cb = coords[2 * p_i], coords[2 * p_i + 1]
+        color = _COLORS[p_i % len(_COLORS)]
+        ax.annotate("", xy=cb, xytext=ca, arrowprops=dict(arrowstyle="->", color=color, lw=1.4, alpha=0.8))
+        ax.scatter([ca[0]], [ca[1]], color=color, s=22, marker="o")
+        ax.scatter([cb[0]], [cb[1]], color=color, s=22, marker="s")
+        for word, xy, bold in ((a, labels[2 * p_i], False), (b, labels[2 * p_i + 1], True)):
+            ax.annotate(plain(word), xy, xytext=(4, 2), textcoords="offset points", fontsize=9, color="#222",
+                        fontweight="bold" if bold else "normal")
 
 
 def _spread_labels(coords: np.ndarray, words: Sequence[str]) -> np.ndarray:

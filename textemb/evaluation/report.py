@@ -69,6 +69,26 @@ def to_json(results: EvalResult | Iterable[EvalResult]) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False, default=_default)
 
 
+def load_results(path: str | Path, *, max_bytes: int = 256 * 1024**2) -> list[EvalResult]:
+    """The results in a saved ``.json`` report (or one :meth:`EvalResult.to_json`, or a list of them).
+
+    ``write_report(load_results("run.json"), "run.html")`` gives the report the live results gave,
+    plots included (they are drawn from each result's serialised ``figures``).
+    """
+    from textemb.io.bounded import open_regular, read_capped
+
+    with open_regular(path, what="results file") as fh:
+        raw = read_capped(fh, max_bytes, path)
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{str(path)!r} is not a JSON results file ({exc}); write one with a .json --report") from None
+    items = payload.get("results", [payload]) if isinstance(payload, dict) else payload
+    if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
+        raise InputError(f"{str(path)!r}: expected a .json report (with 'results'), one result or a list of them")
+    return _as_list(EvalResult.from_dict(d) for d in items)
+
+
 def _default(obj):
     import numpy as np
 
@@ -289,17 +309,27 @@ def _plot(make, *args, **kwargs) -> bytes | None | _PlotFailed:
 
 
 def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb evaluation report") -> str:
+    """One self-contained page: how to read it, the summary, the analogy pictures, one card per result."""
     from textemb.evaluation import plots
 
     results = _as_list(results)
     comp = comparison(results)
-    encoders = comp["encoders"]
     head, rows, best = _summary(comp)
     body = ['<section class="card"><h2>How to read this report</h2><ul>'
             + "".join(f"<li>{html.escape(line)}</li>" for line in conventions(results)) + "</ul></section>",
             '<section class="card"><h2>Summary</h2>' + _html_table(head, rows, best) + "</section>"]
+    body += _analogy_cards([r for r in results if r.task == "analogy"], plots)
+    body += [_result_card(r, plots) for r in results]
+    subtitle = f"{len(results)} result(s) · encoders: {', '.join(comp['encoders'])}"
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
+            f"<main>{''.join(body)}</main></body></html>")
 
-    analogy = [r for r in results if r.task == "analogy"]
+
+def _analogy_cards(analogy: list[EvalResult], plots) -> list[str]:
+    """Per-section accuracy bars (encoders side by side per benchmark), then each encoder's pairs picture."""
+    cards = []
     by_bench: dict[str, dict[str, list[dict]]] = {}
     for r in analogy:
         if items_of(r) == "own" and r.encoder in by_bench.get(_benchmark(r), {}):
@@ -307,42 +337,39 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
         by_bench.setdefault(_benchmark(r), {})[r.encoder] = [s for s in r.sections if s["section"] != "Total accuracy"]
     for bench, sections in by_bench.items():
         png = _plot(plots.section_bars_png, sections, title=f"Per-section accuracy — {bench}")
-        body.append(f'<section class="card"><h2>Per-section accuracy: {html.escape(bench)}</h2>'
-                    + _img(png, "per-section accuracy") + "</section>")
+        cards.append(f'<section class="card"><h2>Per-section accuracy: {html.escape(bench)}</h2>'
+                     + _img(png, "per-section accuracy") + "</section>")
     pictured = set()
     for r in analogy:
-        vecs = r.extra.get("pair_vectors")
-        if vecs and r.encoder not in pictured:
+        groups = r.figures.get("analogy_pairs")
+        if groups and r.encoder not in pictured:
             pictured.add(r.encoder)
-            png = _plot(plots.analogy_pairs_png, vecs, title=f"{r.encoder}: PCA of analogy pairs")
-            body.append(f'<section class="card"><h2>Analogy pairs in 2-D (PCA): {html.escape(r.encoder)}</h2>'
-                        '<p class="muted">Each arrow joins a word to its partner; parallel arrows of similar '
-                        "length are what makes vector-offset analogies work.</p>"
-                        + _img(png, "PCA of analogy pairs") + "</section>")
+            png = _plot(plots.analogy_pairs_png, groups, title=f"{r.encoder}: PCA of analogy pairs")
+            cards.append(f'<section class="card"><h2>Analogy pairs in 2-D (PCA): {html.escape(r.encoder)}</h2>'
+                         '<p class="muted">Each arrow joins a word to its partner; parallel arrows of similar '
+                         "length are what makes vector-offset analogies work.</p>"
+                         + _img(png, "PCA of analogy pairs") + "</section>")
+    return cards
 
-    for r in results:
-        kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
-                       for k, v in list(r.metrics.items())[:6])
-        title = f"{r.encoder} — {_benchmark(r)} · items: {items_label(r)}"
-        parts = [f'<section class="card"><h2>{html.escape(title)}</h2>',
-                 f'<div class="kpis">{kpis}</div>']
-        if r.task == "analogy":
-            cols = _section_columns(r)
-            parts.append("<h3>Sections</h3>" + _html_table(cols, [[s.get(c) for c in cols] for s in r.sections]))
-        elif "gold" in r.extra and "model" in r.extra:
-            parts.append(_img(_plot(plots.correlation_png, r.extra["gold"], r.extra["model"],
-                                    title=f"{r.dataset}: human vs. model"), "correlation"))
-        if r.misses:
-            head, mrows = _miss_rows(r)
-            parts.append("<h3>Worst misses</h3>" + _html_table(head, mrows[:12]))
-        parts.append("<details><summary>All metrics and settings</summary>"
-                     + _html_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()])
-                     + _html_table(["setting", "value"], _settings_rows(r)) + "</details>")
-        parts.append("</section>")
-        body.append("".join(parts))
 
-    subtitle = f"{len(results)} result(s) · encoders: {', '.join(encoders)}"
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-            f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
-            f"<main>{''.join(body)}</main></body></html>")
+def _result_card(r: EvalResult, plots) -> str:
+    """One result: key metrics, its sections or correlation scatter, the worst misses, all settings."""
+    kpis = "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{html.escape(k)}</span></div>'
+                   for k, v in list(r.metrics.items())[:6])
+    heading = f"{r.encoder} — {_benchmark(r)} · items: {items_label(r)}"
+    parts = [f'<section class="card"><h2>{html.escape(heading)}</h2>', f'<div class="kpis">{kpis}</div>']
+    if r.task == "analogy":
+        cols = _section_columns(r)
+        parts.append("<h3>Sections</h3>" + _html_table(cols, [[s.get(c) for c in cols] for s in r.sections]))
+    elif r.figures.get("correlation"):
+        points = r.figures["correlation"]
+        parts.append(_img(_plot(plots.correlation_png, points["gold"], points["model"],
+                                title=f"{r.dataset}: human vs. model"), "correlation"))
+    if r.misses:
+        head, mrows = _miss_rows(r)
+        parts.append("<h3>Worst misses</h3>" + _html_table(head, mrows[:12]))
+    parts.append("<details><summary>All metrics and settings</summary>"
+                 + _html_table(["metric", "value"], [[k, v] for k, v in r.metrics.items()])
+                 + _html_table(["setting", "value"], _settings_rows(r)) + "</details>")
+    parts.append("</section>")
+    return "".join(parts)

@@ -7,6 +7,8 @@ import platform
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from textemb.errors import InputError
+
 
 @dataclass
 class EvalResult:
@@ -23,7 +25,11 @@ class EvalResult:
             pairs whose model rank is furthest from the human rank).
         settings: dataset files + sha256, vocabulary cutoff, case handling, OOV policy, method,
             library versions, device and elapsed seconds.
-        extra: data for plots that is not part of the JSON summary (never serialised).
+        figures: the small, JSON-ready data the report's figures are drawn from (the analogy pairs'
+            2-D projection, the similarity scatter's points; see :mod:`~textemb.evaluation.figure_data`).
+            Serialised, so a report written from a saved result draws the same pictures.
+        extra: in-memory conveniences for callers (per-question correctness, raw score arrays);
+            never serialised, and reports do not read it.
     """
 
     task: str
@@ -34,6 +40,7 @@ class EvalResult:
     sections: list[dict[str, Any]] = field(default_factory=list)
     misses: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -51,12 +58,25 @@ class EvalResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EvalResult:
-        keys = ("task", "dataset", "encoder", "metrics", "primary", "sections", "misses", "settings")
-        return cls(**{k: d[k] for k in keys if k in d})
+        """The result :meth:`to_dict` gave (unknown keys ignored, ``figures`` optional)."""
+        missing = [k for k in _REQUIRED if k not in d]
+        if missing:
+            raise InputError(f"not an evaluation result: missing {', '.join(missing)} "
+                             "(expected the JSON that EvalResult.to_json or a .json report writes)")
+        return cls(**{k: d[k] for k in _KEYS if k in d})
+
+    @classmethod
+    def from_json(cls, text: str) -> EvalResult:
+        """The result :meth:`to_json` wrote."""
+        return cls.from_dict(json.loads(text))
 
     def summary(self) -> str:
         """One line: ``glove-6b-50d on google (analogy): accuracy = 0.4637``."""
         return f"{self.encoder} on {self.dataset} ({self.task}): {self.primary} = {self.score:.4f}"
+
+
+_REQUIRED = ("task", "dataset", "encoder", "metrics", "primary")
+_KEYS = (*_REQUIRED, "sections", "misses", "settings", "figures")
 
 
 def _json_default(obj: object):
@@ -104,17 +124,17 @@ def encoder_identity(obj: object) -> dict[str, Any]:
     - averaged encoders: the inner vectors' hash plus the weighting settings (method, frequency
       source, ``a``, ``pc``, corpus).
     """
+    from textemb.encoders.capabilities import HasModelFolder, WrapsWordVectors, held_word_vectors_of
+
     out: dict[str, Any] = {"class": type(obj).__name__, "similarity": SIMILARITY_FUNCTION}
-    inner = getattr(obj, "wv", None)
-    settings = getattr(obj, "settings", None)
-    if inner is not None and isinstance(settings, dict):
-        out["weighting"] = dict(settings)
-        obj = inner
-    if hasattr(obj, "words") and hasattr(obj, "vectors"):
-        out["weights_sha256"] = _vectors_sha256(obj)
-    path = getattr(obj, "model_path", None)
-    if path:
-        out.update(_folder_identity(path))
+    if isinstance(obj, WrapsWordVectors) and isinstance(obj.settings, dict):
+        out["weighting"] = dict(obj.settings)
+    held = held_word_vectors_of(obj)
+    if held is not None:
+        out["weights_sha256"] = _vectors_sha256(held)
+        obj = held
+    if isinstance(obj, HasModelFolder) and obj.model_path:
+        out.update(_folder_identity(obj.model_path))
     return out
 
 

@@ -21,6 +21,7 @@ from textemb.evaluation.datasets import (
     read_word_pairs,
     resolve_dataset,
 )
+from textemb.evaluation.figure_data import correlation_figure
 from textemb.evaluation.result import (
     SIMILARITY_FUNCTION,
     EvalResult,
@@ -59,31 +60,12 @@ def evaluate_word_pairs(
     t0 = time.perf_counter()
     pairs, skipped = read_word_pairs(ref.path, delimiter=delimiter, encoding=encoding, quoting=quoting)
     n = len(wv) if restrict_vocab is None else min(restrict_vocab, len(wv))
-    ok = ok_vocab(wv.words, n, case_insensitive)
-    gold, model, used, n_oov = [], [], [], 0
-    rows_a, rows_b = [], []
-    for a, b, score in pairs:
-        ka, kb = (a.upper(), b.upper()) if case_insensitive else (a, b)
-        ra, rb = ok.get(ka), ok.get(kb)
-        if ra is None or rb is None:
-            n_oov += 1
-            if oov == "zero":
-                gold.append(score)
-                model.append(None)
-                used.append((a, b))
-            continue
-        gold.append(score)
-        model.append(len(rows_a))
-        used.append((a, b))
-        rows_a.append(ra)
-        rows_b.append(rb)
-    if not gold:
+    used, gold_arr, model_sims, n_oov = _score_pairs(wv, pairs, ok_vocab(wv.words, n, case_insensitive),
+                                                     case_insensitive, oov)
+    if not used:
         raise InputError(f"no usable pairs in {ref.path}: every pair has an out-of-vocabulary word")
-    sims = _gensim_cosines(wv.vectors, np.asarray(rows_a, dtype=np.int64), np.asarray(rows_b, dtype=np.int64))
-    model_sims = np.array([0.0 if i is None else float(sims[i]) for i in model])
-    gold_arr = np.asarray(gold, dtype=np.float64)
     metrics = _correlations(gold_arr, model_sims)
-    evaluated = len(gold)
+    evaluated = len(used)
     metrics.update(pairs=len(pairs), evaluated=evaluated, oov_pairs=n_oov,
                    oov_ratio=n_oov / (evaluated if oov == "zero" else evaluated + n_oov),
                    coverage=1 - n_oov / len(pairs), skipped_lines=len(skipped))
@@ -93,7 +75,8 @@ def evaluate_word_pairs(
                 "encoder": encoder_spec(wv), "model": encoder_identity(wv), "device": getattr(wv, "device", "cpu"),
                 "versions": library_versions(), "elapsed_s": round(time.perf_counter() - t0, 4)}
     res = EvalResult("word-similarity", ref.name, encoder_spec(wv), metrics, "spearman",
-                     [_section(ref.name, metrics)], _rank_misses(used, gold_arr, model_sims, misses), settings)
+                     [_section(ref.name, metrics)], _rank_misses(used, gold_arr, model_sims, misses), settings,
+                     {"correlation": correlation_figure(gold_arr, model_sims)})
     res.extra.update(gold=gold_arr, model=model_sims, pairs=used)
     return res
 
@@ -119,7 +102,8 @@ def evaluate_documents(encoder, dataset: str | Path = "lee", *, batch_size: int 
                 "batch_size": batch_size, "versions": library_versions(),
                 "elapsed_s": round(time.perf_counter() - t0, 4)}
     res = EvalResult("document-similarity", ref.name, encoder_spec(encoder), metrics, "pearson",
-                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings)
+                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings,
+                     {"correlation": correlation_figure(gold, model)})
     res.extra.update(gold=gold, model=model)
     return res
 
@@ -164,12 +148,38 @@ def evaluate_sentence_pairs(
                 "elapsed_s": round(time.perf_counter() - t0, 4)}
     labels = [(a, b) for a, b, _ in pairs]
     res = EvalResult("sentence-similarity", ref.name, encoder_spec(encoder), metrics, "spearman",
-                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings)
+                     [_section(ref.name, metrics)], _rank_misses(labels, gold, model, misses), settings,
+                     {"correlation": correlation_figure(gold, model)})
     res.extra.update(gold=gold, model=model)
     return res
 
 
 # ------------------------------------------------------------------------------ helpers
+def _score_pairs(wv, pairs: list, ok: dict[str, int], case_insensitive: bool,
+                 oov: str) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray, int]:
+    """The pairs scored, their human scores, their cosines (0 for an ``oov="zero"`` pair) and the OOV count."""
+    gold, model, used, n_oov = [], [], [], 0
+    rows_a, rows_b = [], []
+    for a, b, score in pairs:
+        ka, kb = (a.upper(), b.upper()) if case_insensitive else (a, b)
+        ra, rb = ok.get(ka), ok.get(kb)
+        if ra is None or rb is None:
+            n_oov += 1
+            if oov == "zero":
+                gold.append(score)
+                model.append(None)
+                used.append((a, b))
+            continue
+        gold.append(score)
+        model.append(len(rows_a))
+        used.append((a, b))
+        rows_a.append(ra)
+        rows_b.append(rb)
+    sims = _gensim_cosines(wv.vectors, np.asarray(rows_a, dtype=np.int64), np.asarray(rows_b, dtype=np.int64))
+    model_sims = np.array([0.0 if i is None else float(sims[i]) for i in model])
+    return used, np.asarray(gold, dtype=np.float64), model_sims, n_oov
+
+
 def _gensim_cosines(vectors: np.ndarray, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
     """gensim's ``similarity``: float64 length, unit vectors rounded to float32, float32 dot."""
     va = np.asarray(vectors[ra], dtype=np.float32)

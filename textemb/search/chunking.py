@@ -33,13 +33,11 @@ def chunk_tokenizer(encoder, unit: str):
     An ``sbert``/``bert`` encoder exposes it as ``encoder.tokenizer`` or ``encoder.model.tokenizer``; this is
     the only place that looks, so the local and the Ray engine always chunk with the same tokenizer.
     """
+    from textemb.encoders.capabilities import hf_tokenizer_of
+
     if unit != "tokens" or encoder is None:
         return None
-    for owner in (encoder, getattr(encoder, "model", None)):
-        tok = getattr(owner, "tokenizer", None)
-        if callable(tok) and getattr(tok, "is_fast", False):
-            return tok
-    return None
+    return hf_tokenizer_of(encoder)
 
 
 def token_spans(text: str, unit: str = "words", tokenizer=None) -> list[tuple[int, int]]:

@@ -200,49 +200,9 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
     if suffix not in TEXT_SUFFIXES:
         skipped.append((rel, f"unsupported file type {suffix or '(none)'!r}"))
         return
-    # Open without following a symlink (links were resolved and checked by the walker) and without
-    # blocking (a FIFO swapped in after the walk cannot hang us), then check what was opened.
-    target = p.resolve() if p.is_symlink() else p
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(target, flags)
-    except OSError as exc:
-        skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
-        return
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            skipped.append((rel, "not a regular file (FIFO, socket or device)"))
-            return
-        if st.st_size == 0:
-            skipped.append((rel, "empty file"))
-            return
-        if st.st_size > max_bytes:
-            skipped.append((rel, f"oversized ({st.st_size:,} bytes > {max_bytes:,}-byte limit)"))
-            return
-        try:
-            data = fh.read(max_bytes + 1)
-        except OSError as exc:
-            skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
-            return
-    if len(data) > max_bytes:
-        skipped.append((rel, f"oversized (grew past the {max_bytes:,}-byte limit while reading)"))
-        return
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        if suffix == ".bz2":  # a compressed MediaWiki dump (enwiki-...-pages-articles*.bz2)
-            found = list(parse_wikipedia_dump(_bunzip_bounded(data, max_bytes * 20), rel))
-        else:
-            if b"\x00" in data[:8192]:
-                skipped.append((rel, "binary file (NUL bytes)"))
-                return
-            try:
-                text = data.decode("utf-8-sig", errors=errors)
-            except UnicodeDecodeError as exc:
-                skipped.append((rel, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8, "
-                                     "or in Python load_documents(..., errors='replace')"))
-                return
-            found = _parse_text(text, suffix, rel, text_column, skipped)
+        data = _read_bytes(p, max_bytes)
+        found = _parse_bytes(data, suffix, rel, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
     except _Skip as exc:
         skipped.append((rel, str(exc)))
         return
@@ -254,9 +214,52 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
     if not found:
         skipped.append((rel, "no text after parsing"))
         return
+    digest = hashlib.sha256(data).hexdigest()
     for d in found:
         d.source, d.source_hash = rel, digest
     docs.extend(found)
+
+
+def _read_bytes(p: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular, non-empty file of at most ``max_bytes``; :class:`_Skip` says why not."""
+    # Open without following a symlink (links were resolved and checked by the walker) and without
+    # blocking (a FIFO swapped in after the walk cannot hang us), then check what was opened.
+    target = p.resolve() if p.is_symlink() else p
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise _Skip(f"unreadable ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skip("not a regular file (FIFO, socket or device)")
+        if st.st_size == 0:
+            raise _Skip("empty file")
+        if st.st_size > max_bytes:
+            raise _Skip(f"oversized ({st.st_size:,} bytes > {max_bytes:,}-byte limit)")
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise _Skip(f"unreadable ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise _Skip(f"oversized (grew past the {max_bytes:,}-byte limit while reading)")
+    return data
+
+
+def _parse_bytes(data: bytes, suffix: str, rel: str, skipped: list, *, text_column: str, max_bytes: int,
+                 errors: str) -> list:
+    """The documents in one file's bytes (a bz2 MediaWiki dump, or UTF-8 text in a known format)."""
+    if suffix == ".bz2":  # a compressed MediaWiki dump (enwiki-...-pages-articles*.bz2)
+        return list(parse_wikipedia_dump(_bunzip_bounded(data, max_bytes * 20), rel))
+    if b"\x00" in data[:8192]:
+        raise _Skip("binary file (NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig", errors=errors)
+    except UnicodeDecodeError as exc:
+        raise _Skip(f"not UTF-8 text (byte {exc.start}); convert it to UTF-8, "
+                    "or in Python load_documents(..., errors='replace')") from None
+    return _parse_text(text, suffix, rel, text_column, skipped)
 
 
 class _Skip(Exception):

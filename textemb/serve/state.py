@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from textemb.encoders.base import Encoder
+from textemb.encoders.capabilities import HasWordVectors, held_word_vectors_of
 from textemb.errors import InputError, TextembError
 from textemb.vectors import WordVectors
 
@@ -59,15 +60,10 @@ def word_vectors_of(encoder: Encoder, *, convert: bool = False) -> WordVectors |
     """The word vectors behind ``encoder``: itself, an averaging encoder's ``wv``, or (``convert``)
     a contextual model's ``word_vectors()``; ``None`` when it has none."""
     inner = encoder.inner if isinstance(encoder, LockedEncoder) else encoder
-    if isinstance(inner, WordVectors):
-        return inner
-    wv = getattr(inner, "wv", None)
-    if isinstance(wv, WordVectors):
-        return wv
-    as_wv = getattr(inner, "word_vectors", None)
-    if convert and callable(as_wv):
-        return as_wv()
-    return None
+    held = held_word_vectors_of(inner)
+    if held is None and convert and isinstance(inner, HasWordVectors):
+        return inner.word_vectors()
+    return held
 
 
 @dataclass(frozen=True)
