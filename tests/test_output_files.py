@@ -80,6 +80,20 @@ def test_plot_refuses_a_user_png(tmp_path, tiny_glove, capsys):
     assert target.read_bytes().endswith(b"a holiday photo")
     assert main(args + ["--force"]) == 0
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and b"holiday" not in target.read_bytes()
+    assert main(args) == 0  # a PNG textemb wrote (Software: textemb) is replaced without --force
+
+
+def test_every_report_format_is_recognised_as_textemb_s(tmp_path, tiny_glove):
+    from textemb import load_encoder
+    from textemb.evaluation import evaluate_word_pairs, write_report
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t8\nman\twoman\t7\nfrog\tlog\t2\nparis\tfrance\t9\n")
+    result = evaluate_word_pairs(load_encoder(f"glove:{tiny_glove}"), pairs)
+    for name in ("r.json", "r.md", "r.html"):
+        path = write_report(result, tmp_path / name)
+        assert file_is_ours(path), name
+        check_file_replaceable(path, overwrite=False)
 
 
 def test_train_refuses_existing_bin_and_its_vocab_sidecar(tmp_path, capsys):

@@ -51,7 +51,10 @@ def plain(text: object) -> str:
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    from textemb import __version__
+
+    # the PNG's Software text chunk marks it as textemb's (textemb.io.ownership.FILE_SIGNATURES)
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": f"textemb {__version__}"})
     return buf.getvalue()
 
 

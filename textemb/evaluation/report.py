@@ -65,7 +65,7 @@ def render(results: EvalResult | Iterable[EvalResult], fmt: str = "markdown") ->
 # ------------------------------------------------------------------------------ JSON
 def to_json(results: EvalResult | Iterable[EvalResult]) -> str:
     results = _as_list(results)
-    payload = {"comparison": comparison(results), "results": [r.to_dict() for r in results]}
+    payload = {"generator": _generator(), "comparison": comparison(results), "results": [r.to_dict() for r in results]}
     return json.dumps(payload, indent=2, ensure_ascii=False, default=_default)
 
 
@@ -87,6 +87,13 @@ def load_results(path: str | Path, *, max_bytes: int = 256 * 1024**2) -> list[Ev
     if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
         raise InputError(f"{str(path)!r}: expected a .json report (with 'results'), one result or a list of them")
     return _as_list(EvalResult.from_dict(d) for d in items)
+
+
+def _generator() -> str:
+    """The signature textemb writes into each report (so it can later replace its own report without --force)."""
+    from textemb import __version__
+
+    return f"textemb {__version__}"
 
 
 def _default(obj):
@@ -322,6 +329,7 @@ def to_html(results: EvalResult | Iterable[EvalResult], *, title: str = "textemb
     body += [_result_card(r, plots) for r in results]
     subtitle = f"{len(results)} result(s) · encoders: {', '.join(comp['encoders'])}"
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f'<meta name="generator" content="{_generator()}">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
             f"<main>{''.join(body)}</main></body></html>")

@@ -21,7 +21,7 @@ import numpy as np
 from textemb.encoders.base import Encoder, l2_normalize
 from textemb.errors import FormatError, InputError
 from textemb.search.chunking import ChunkSettings, chunk_documents, chunk_tokenizer
-from textemb.search.compat import check_encoder, check_same_build
+from textemb.search.compat import check_encoder, check_same_build, query_spec
 from textemb.search.documents import Document, DocumentSet
 from textemb.search.engines import DTYPES, Engine, LocalEngine
 from textemb.search.lexical import LexicalIndex
@@ -110,21 +110,11 @@ class Index:
             raise
 
     # ------------------------------------------------------------------ what the store holds
-    @property
-    def encoder_spec(self) -> str:
-        return self.store.encoder_spec
-
-    @property
-    def dim(self) -> int:
-        return self.store.dim
-
-    @property
-    def chunk(self) -> ChunkSettings:
-        return self.store.chunk
-
-    @property
-    def manifest(self) -> dict:
-        return self.store.manifest
+    # what every store records: the encoder spec, dim, chunk settings and the manifest
+    encoder_spec = property(lambda self: self.store.encoder_spec)
+    dim = property(lambda self: self.store.dim)
+    chunk = property(lambda self: self.store.chunk)
+    manifest = property(lambda self: self.store.manifest)
 
     @property
     def path(self) -> Path | str | None:
@@ -160,11 +150,10 @@ class Index:
         """The encoder (loaded from the stored spec on first use)."""
         if self._encoder is None:
             from textemb import load_encoder
-            from textemb.search.compat import query_spec
 
             where = f"the manifest of {self.path}" if self.path is not None else "the index"
-            spec = query_spec(self.encoder_spec, self.device)  # the same model run by ONNX Runtime when exported
-            self.use_encoder(load_encoder(spec, device=self.device, from_data=where))  # data never opts in
+            spec = query_spec(self.encoder_spec, self.device)  # the same model on ONNX Runtime when exported; data
+            self.use_encoder(load_encoder(spec, device=self.device, from_data=where))  # never opts in to anything
         return self._encoder
 
     def use_encoder(self, encoder: Encoder) -> Index:

@@ -44,7 +44,7 @@ def hit_json(hit, words: list[str], width: int = EXCERPT_CHARS) -> dict:
 
 def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, list[float]]:
     """Project rows onto their first two principal components; returns points and explained-variance ratios."""
-    from textemb.evaluation.plots import pca_project
+    from textemb.evaluation.figure_data import pca_project
 
     points, ratios = pca_project(vectors)
     return points.astype(np.float32), ratios
