@@ -82,7 +82,7 @@ NAMED: dict[str, NamedModel] = {
 }
 
 
-#: the ways to run each named model, fastest last; numbers in README "Choosing a path" (bench/bench_fast_paths.py)
+#: the ways to run each named model, fastest last; measured figures in model_paths.json (bench/bench_fast_paths.py)
 PATHS: dict[str, list[dict[str, str]]] = {
     "all-MiniLM-L6-v2": [
         {"path": "PyTorch", "spec": "sbert:all-MiniLM-L6-v2", "needs": "textemb[contextual]"},
