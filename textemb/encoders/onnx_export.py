@@ -41,6 +41,10 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
         return entry / "model.onnx"
     source = _source_info(weights)
     from textemb.io.atomic import atomic_dir
+    from textemb.progress import announce
+
+    announce(f"exporting {folder.name} to ONNX{' (int8)' if quantize else ''} once: cached in {entry.parent} "
+             "(a minute or so on a busy CPU)")
 
     with atomic_dir(entry) as tmp:
         if quantize is None:
@@ -160,10 +164,19 @@ def _wrapper_class():
 def _quantize(source: Path, target: Path) -> None:
     """Dynamic int8 quantization of MatMul/Gemm: weights int8 per output channel (per-tensor loses ~5% cosine on MiniLM)."""
     require("onnxruntime", extra="fast", feature="int8 quantization")
+    import logging
+
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gemm"])
+    # onnxruntime's quantizer logs through the root logger ("consider pre-processing"); with no handler there,
+    # logging.warning() would install one for the whole process, and every library's DEBUG lines would follow
+    root, quiet = logging.getLogger(), logging.NullHandler()
+    root.addHandler(quiet)
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul", "Gemm"])
+    finally:
+        root.removeHandler(quiet)
 
 
 def _versions() -> dict:
