@@ -145,6 +145,22 @@ def test_nearest_float64_and_memory_mapped_matrix(tmp_path):
     np.testing.assert_array_equal(nearest(q, mapped, 5, chunk=700)[0], ref_idx)
 
 
+def test_threaded_batch_matches_the_reference():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    rng = np.random.default_rng(5)
+    mat = rng.integers(-3, 4, size=(140_000, 4)).astype(np.float32)  # many exact ties across the two ranges
+    q = rng.integers(-2, 3, size=(3, 4)).astype(np.float32)
+    exclude = [[0, 1, 139_999], [], [70_000]]
+    scores = q @ mat.T
+    for row, cols in enumerate(exclude):
+        scores[row, cols] = -np.inf
+    ref_idx, ref_sc = _reference(scores, 7)
+    with threadpoolctl.threadpool_limits(2):
+        idx, sc = nearest(q, mat, 7, exclude=exclude)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(sc, ref_sc)
+
+
 def test_topk_scores_unchanged_reference():
     rng = np.random.default_rng(1)
     scores = rng.integers(0, 4, size=(5, 300)).astype(np.float32)

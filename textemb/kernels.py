@@ -120,22 +120,75 @@ def nearest(
     out_idx, out_scores = [], []
     for start in range(0, len(queries), block):
         ex = None if exclude is None else exclude[start : start + block]
-        idx, sc = _scan(queries[start : start + block], candidates, min(k, n), ex, chunk)
+        q = queries[start : start + block]
+        threads = _blas_threads(n) if len(q) > 1 else 1
+        if threads > 1:
+            idx, sc = _scan_threads(q, candidates, min(k, n), ex, chunk, threads)
+        else:
+            idx, sc = _scan(q, candidates, min(k, n), ex, chunk)
         out_idx.append(idx)
         out_scores.append(sc)
     return np.concatenate(out_idx), np.concatenate(out_scores)
 
 
-def _scan(q: np.ndarray, mat: np.ndarray, k: int, exclude, chunk: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _blas_threads(n: int) -> int:
+    """How many threads BLAS may use now (threadpoolctl), capped so each gets at least 64k candidate rows."""
+    controller = _blas_controller()
+    if controller is None:
+        return 1
+    threads = max((lib.num_threads for lib in controller.lib_controllers), default=1)
+    return max(1, min(threads, n // 65536))
+
+
+_CONTROLLER: list = []
+
+
+def _blas_controller():
+    """numpy's BLAS libraries as a threadpoolctl controller (None without threadpoolctl); looked up once."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _CONTROLLER.append(None)
+        else:
+            blas = ThreadpoolController().select(user_api="blas")
+            _CONTROLLER.append(blas if blas.lib_controllers else None)
+    return _CONTROLLER[0]
+
+
+def _scan_threads(q: np.ndarray, mat: np.ndarray, k: int, exclude, chunk: int | None, threads: int):
+    """:func:`_scan` over ``threads`` row ranges in parallel, BLAS pinned to one thread meanwhile.
+
+    Each thread multiplies and selects in its own range, so no BLAS thread spins while another selects (with
+    OpenBLAS' own threads the selection between two small products left the other core spinning: 2x the CPU).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, len(mat), threads + 1).astype(np.int64)
+    ranges = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+    with _blas_controller().limit(limits=1), ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(lambda r: _scan(q, mat[r[0] : r[1]], min(k, r[1] - r[0]), exclude, chunk, r[0]),
+                              ranges))
+    all_idx = np.concatenate([p[0] for p in parts], axis=1)
+    all_sc = np.concatenate([p[1] for p in parts], axis=1)
+    order = np.lexsort((all_idx, -all_sc), axis=1)[:, :k]
+    return np.take_along_axis(all_idx, order, axis=1), np.take_along_axis(all_sc, order, axis=1)
+
+
+def _scan(
+    q: np.ndarray, mat: np.ndarray, k: int, exclude, chunk: int | None, offset: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-``k`` of ``q @ mat.T``, streaming over ``mat`` in chunks of rows.
 
     Each chunk is scored into one preallocated buffer (BLAS writes it in place: no score copies), and only the
     scores above each query's current k-th best are merged; the first chunk is selected with
-    :func:`topk_scores`. Memory is one ``(m, chunk)`` buffer whatever the size of ``mat``.
+    :func:`topk_scores`. Memory is one ``(m, chunk)`` buffer whatever the size of ``mat``. ``mat`` starts at
+    row ``offset`` of the whole matrix (``exclude`` and the returned indices count from the whole matrix).
     """
     m, n = len(q), len(mat)
     chunk = max(k, chunk or min(32768, max(4096, (1 << 20) // max(m, 1))))
     ex_rows, ex_cols = _exclusions(exclude)
+    ex_cols = ex_cols - offset
     buf = np.empty(m * min(chunk, n), dtype=np.float32)
     best_idx = best_sc = None
     for s in range(0, n, chunk):
@@ -157,7 +210,7 @@ def _scan(q: np.ndarray, mat: np.ndarray, k: int, exclude, chunk: int | None) ->
         else:
             _merge(scores, s, best_idx, best_sc)
     assert best_idx is not None and best_sc is not None
-    return best_idx, best_sc
+    return (best_idx + offset if offset else best_idx), best_sc
 
 
 def _row_dots(rows: np.ndarray, q: np.ndarray, out: np.ndarray) -> None:

@@ -33,20 +33,7 @@ def parse_text(data: bytes, path, has_header: bool, limit: int | None, max_line_
     while lines and not lines[-1].strip():
         lines.pop()
     if header is not None:
-        expected = header[0]
-        if len(lines) < expected:
-            raise FormatError(
-                f"header says {expected:,} vectors but the file ends after {len(lines):,}",
-                path=path,
-                line=first_line + len(lines),
-            )
-        if limit is None and len(lines) > expected:
-            raise FormatError(
-                f"header says {expected:,} vectors but the file has {len(lines):,} lines of vectors",
-                path=path,
-                line=first_line + expected,
-            )
-        lines = lines[:expected]
+        lines = _check_count(lines, header[0], limit, path, first_line)
     if limit is not None:
         lines = lines[:limit]
     words: list[bytes] = []
@@ -78,6 +65,23 @@ def parse_text(data: bytes, path, has_header: bool, limit: int | None, max_line_
     if flat.size != len(words) * dim:
         _raise_bad_number(rests, dim, path, first_line)
     return words, flat.reshape(len(words), dim), header
+
+
+def _check_count(lines: list[bytes], expected: int, limit: int | None, path, first_line: int) -> list[bytes]:
+    """The header's ``expected`` lines; a shorter file, or a longer one without ``limit``, is an error."""
+    if len(lines) < expected:
+        raise FormatError(
+            f"header says {expected:,} vectors but the file ends after {len(lines):,}",
+            path=path,
+            line=first_line + len(lines),
+        )
+    if limit is None and len(lines) > expected:
+        raise FormatError(
+            f"header says {expected:,} vectors but the file has {len(lines):,} lines of vectors",
+            path=path,
+            line=first_line + expected,
+        )
+    return lines[:expected]
 
 
 def _count_message(word: bytes, rest: bytes, dim: int, count: int) -> str:
