@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from textemb.errors import FormatError, InputError
-from textemb.io.bounded import DEFAULT_MAX_BYTES, read_bounded
+from textemb.io.bounded import DEFAULT_MAX_BYTES, open_regular, read_bounded
 
 FORMATS = ("auto", "glove", "word2vec", "word2vec-bin")
 ERRORS = ("strict", "replace")
@@ -28,6 +28,7 @@ NONFINITE = ("error", "drop")
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 _HEADER = re.compile(rb"^\s*(\d+)\s+(\d+)\s*$")
 _BOM = b"\xef\xbb\xbf"
+_BOM_NOTE = "skipped a UTF-8 byte-order mark at the start of the file"
 
 
 @dataclass
@@ -83,6 +84,11 @@ def read_vectors(
         raise InputError(f"nonfinite must be one of {NONFINITE}, got {nonfinite!r}")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise InputError(f"limit must be a positive integer, got {limit!r}")
+    if Path(path).suffix != ".gz":
+        fast = _stream(path, format, limit, max_bytes, max_line_bytes)
+        if fast is not None:
+            words, matrix, header, format, notes = fast
+            return _build(words, matrix, header, path, format, vocab, nonfinite, notes, 2 if header else 1)
     data = read_bounded(path, max_bytes)
     if not data or data.isspace():
         raise FormatError("file is empty: expected word vectors, one word per line", path=path)
@@ -91,17 +97,58 @@ def read_vectors(
     notes = []
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
-        notes.append("skipped a UTF-8 byte-order mark at the start of the file")
+        notes.append(_BOM_NOTE)
     if format == "word2vec-bin":
         raw_words, matrix, header = _parse_binary(data, path, limit, max_line_bytes)
     else:
-        raw_words, matrix, header = _parse_text(data, path, format == "word2vec", limit, max_line_bytes)
+        from textemb.io.text_lines import parse_text
+
+        raw_words, matrix, header = parse_text(data, path, format == "word2vec", limit, max_line_bytes)
+    del data
     first_line = None if format == "word2vec-bin" else (2 if format == "word2vec" else 1)
-    return _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, notes, first_line)
+    words = _decode(raw_words, errors, path, first_line)
+    return _build(words, matrix, header, path, format, vocab, nonfinite, notes, first_line)
+
+
+def _stream(path, format: str, limit: int | None, max_bytes: int, max_line_bytes: int):
+    """The streaming fast path for GloVe / word2vec text (:mod:`textemb.io.text_stream`); ``None``: careful path.
+
+    Header errors are raised here exactly as the careful path raises them.
+    """
+    from textemb.io.text_stream import stream_text
+
+    try:
+        with open_regular(path, what="vector file") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            first = fh.readline(max_line_bytes + 1)
+            skip = len(_BOM) if first.startswith(_BOM) else 0
+            format = detect_format(path, first) if format == "auto" else format
+            if size > max_bytes or format == "word2vec-bin" or not first.endswith(b"\n") or not first.strip():
+                return None
+            header, max_rows = None, limit
+            if format == "word2vec":
+                n, dim, _ = _parse_header(first[skip:], path, binary=False, max_line_bytes=max_line_bytes,
+                                          total=size - skip)
+                header, max_rows = (n, dim), (None if limit is None else min(n, limit))
+            else:
+                line = first[skip:].rstrip(b"\n").rstrip(b"\r")
+                dim = line.count(b" ")
+                if not line or line.endswith(b" ") or line.startswith(b" ") or dim < 1:
+                    return None
+                fh.seek(skip)
+            parsed = stream_text(fh, size - fh.tell(), dim, max_rows=max_rows, max_line_bytes=max_line_bytes)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if parsed is None or (header is not None and len(parsed[0]) != (max_rows or header[0])):
+        return None  # the careful path reports a short or long file
+    return parsed[0], parsed[1], header, format, [_BOM_NOTE] if skip else []
 
 
 # --------------------------------------------------------------------------- header
-def _parse_header(data: bytes, path, *, binary: bool, max_line_bytes: int) -> tuple[int, int, int]:
+def _parse_header(
+    data: bytes, path, *, binary: bool, max_line_bytes: int, total: int | None = None
+) -> tuple[int, int, int]:
+    """``(n, dim, body start)`` of a word2vec header; ``total``: the size of the data when ``data`` is only its start."""
     end = data.find(b"\n")
     if end == -1:
         end = len(data)
@@ -119,7 +166,7 @@ def _parse_header(data: bytes, path, *, binary: bool, max_line_bytes: int) -> tu
         raise FormatError("header says the file holds 0 vectors", path=path, line=1)
     if dim == 0:
         raise FormatError(f"header says {n:,} vectors of dimension 0; expected a dimension >= 1", path=path, line=1)
-    body = len(data) - end - 1
+    body = (len(data) if total is None else total) - end - 1
     # the smallest possible row: a 1-byte word, a space, then dim floats ("0 " each) or dim*4 bytes
     min_row = (2 + 4 * dim) if binary else (2 + 2 * dim)
     if n * min_row > body:
@@ -130,162 +177,6 @@ def _parse_header(data: bytes, path, *, binary: bool, max_line_bytes: int) -> tu
             line=1,
         )
     return n, dim, end + 1
-
-
-# --------------------------------------------------------------------------- text
-def _parse_text(data: bytes, path, has_header: bool, limit: int | None, max_line_bytes: int):
-    header = None
-    first_line = 1
-    body = data
-    if has_header:
-        n, dim, start = _parse_header(data, path, binary=False, max_line_bytes=max_line_bytes)
-        header = (n, dim)
-        body = data[start:]
-        first_line = 2
-    if limit is None and header is None:
-        _check_line_lengths(body, path, first_line, max_line_bytes)
-        fast = _parse_text_arrow(body)
-        if fast is not None:
-            return fast[0], fast[1], None
-    lines = body.split(b"\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if header is not None:
-        expected = header[0]
-        if len(lines) < expected:
-            raise FormatError(
-                f"header says {expected:,} vectors but the file ends after {len(lines):,}",
-                path=path,
-                line=first_line + len(lines),
-            )
-        if limit is None and len(lines) > expected:
-            raise FormatError(
-                f"header says {expected:,} vectors but the file has {len(lines):,} lines of vectors",
-                path=path,
-                line=first_line + expected,
-            )
-        lines = lines[:expected]
-    if limit is not None:
-        lines = lines[:limit]
-    words: list[bytes] = []
-    rests: list[bytes] = []
-    dim = header[1] if header else None
-    for i, line in enumerate(lines):
-        lineno = first_line + i
-        if len(line) > max_line_bytes:
-            raise FormatError(f"line is {len(line):,} bytes, over the {max_line_bytes:,}-byte cap", path=path, line=lineno)
-        line = line.rstrip(b" \t\r")
-        word, _, rest = line.partition(b" ")
-        if not word:
-            raise FormatError("empty line or line starting with a space; expected 'word v1 v2 ...'", path=path, line=lineno)
-        count = rest.count(b" ") + 1 if rest else 0
-        if dim is None:
-            dim = count
-            if dim == 0:
-                raise FormatError(f"word {_show(word)} has no values; expected 'word v1 v2 ...'", path=path, line=lineno)
-        if count != dim:
-            raise FormatError(_count_message(word, rest, dim, count), path=path, line=lineno)
-        words.append(word)
-        rests.append(rest)
-    if not words:
-        raise FormatError("no vectors found", path=path)
-    try:
-        flat = np.fromstring(b" ".join(rests), dtype=np.float32, sep=" ")
-    except ValueError:  # numpy >= 2.3 raises on the first unparsable value
-        flat = np.zeros(0, np.float32)
-    if flat.size != len(words) * dim:
-        _raise_bad_number(rests, dim, path, first_line)
-    return words, flat.reshape(len(words), dim), header
-
-
-def _parse_text_arrow(body: bytes):
-    """Multi-threaded parse with pyarrow's CSV reader; None when the file needs the careful path."""
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pc
-    except ImportError:  # pragma: no cover - pyarrow is a core dependency
-        return None
-    nl = body.find(b"\n")
-    first = (body if nl == -1 else body[:nl]).rstrip(b"\r")
-    if not first or first.endswith(b" "):
-        return None
-    dim = first.count(b" ")
-    if dim < 1:
-        return None
-    names = [f"c{i}" for i in range(dim + 1)]
-    types = {"c0": pa.binary(), **{n: pa.float32() for n in names[1:]}}
-    try:
-        table = pc.read_csv(
-            pa.BufferReader(body),
-            read_options=pc.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pc.ParseOptions(
-                delimiter=" ", quote_char=False, escape_char=False, double_quote=False, ignore_empty_lines=False
-            ),
-            convert_options=pc.ConvertOptions(
-                column_types=types, null_values=[], strings_can_be_null=False, check_utf8=False
-            ),
-        )
-        matrix = np.empty((table.num_rows, dim), dtype=np.float32)
-        for j in range(dim):
-            col = table.column(j + 1)
-            if col.null_count:
-                return None
-            _fill_column(matrix, j, col)
-        words = table.column(0).to_pylist()
-    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
-        return None
-    if not words or any(not w or w.endswith(b"\r") for w in words[:1]):
-        return None
-    return words, matrix
-
-
-def _fill_column(matrix: np.ndarray, j: int, column) -> None:
-    """Copy a null-free float32 ChunkedArray into ``matrix[:, j]`` straight from its data buffers
-    (``ChunkedArray.to_numpy`` and ``Array.to_numpy`` import pandas, half the CPU of a quick command)."""
-    start = 0
-    for chunk in column.chunks:
-        n = len(chunk)
-        matrix[start : start + n, j] = np.frombuffer(chunk.buffers()[1], dtype=np.float32, count=n, offset=chunk.offset * 4)
-        start += n
-
-
-def _check_line_lengths(body: bytes, path, first_line: int, max_line_bytes: int) -> None:
-    """Reject any line longer than the cap (vectorised: one pass over the newline positions)."""
-    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
-    bounds = np.concatenate([[-1], ends, [len(body)]])
-    lengths = np.diff(bounds) - 1
-    if lengths.size and lengths.max() > max_line_bytes:
-        i = int(np.argmax(lengths > max_line_bytes))
-        raise FormatError(
-            f"line is {int(lengths[i]):,} bytes, over the {max_line_bytes:,}-byte cap", path=path, line=first_line + i
-        )
-
-
-def _count_message(word: bytes, rest: bytes, dim: int, count: int) -> str:
-    if count > dim and rest.split(b" ", 1)[0] and not _is_number(rest.split(b" ", 1)[0]):
-        return (
-            f"expected {dim} values after the word, got {count}: the key looks like several words "
-            f"({_show(word + b' ' + rest.split(b' ', 1)[0])} ...); keys cannot contain spaces"
-        )
-    return f"expected {dim} values after word {_show(word)}, got {count}"
-
-
-def _raise_bad_number(rests: list[bytes], dim: int, path, first_line: int):
-    for i, rest in enumerate(rests):
-        for j, tok in enumerate(rest.split(b" ")):
-            if not _is_number(tok):
-                raise FormatError(
-                    f"value {j + 1} of {dim} is {_show(tok)}, expected a number", path=path, line=first_line + i
-                )
-    raise FormatError("could not parse the numbers in this file", path=path)  # pragma: no cover
-
-
-def _is_number(tok: bytes) -> bool:
-    try:
-        float(tok)
-    except ValueError:
-        return False
-    return b"_" not in tok and tok.strip() == tok
 
 
 def _show(raw: bytes, width: int = 40) -> str:
@@ -343,25 +234,23 @@ def _parse_binary(data: bytes, path, limit: int | None, max_line_bytes: int):
 
 
 # --------------------------------------------------------------------------- build
-def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, notes, first_line) -> ParsedVectors:
-    words: list[str] = []
-
-    def line_of(i: int) -> int | None:
-        return None if first_line is None else first_line + i
-
+def _decode(raw_words: list[bytes], errors: str, path, first_line: int | None) -> list[str]:
+    """Words as str; in strict mode a NUL byte or invalid UTF-8 is a FormatError naming the line."""
     if errors == "strict":
         try:  # fast path: one C-level pass; the loop below finds the culprit on failure
-            words = [raw.decode("utf-8") for raw in raw_words]
-            if any(b"\x00" in raw for raw in raw_words):
-                words = []
+            joined = b" ".join(raw_words)  # no format allows a space in a word
+            if b"\x00" not in joined:
+                return joined.decode("utf-8").split(" ")
         except UnicodeDecodeError:
-            words = []
-    for i, raw in enumerate(raw_words if not words else ()):
+            pass
+    words: list[str] = []
+    for i, raw in enumerate(raw_words):
+        line = None if first_line is None else first_line + i
         if b"\x00" in raw and errors == "strict":
             raise FormatError(
                 f"vector {i + 1}: word contains a NUL byte (corrupt or binary file; errors='replace' keeps it)",
                 path=path,
-                line=line_of(i),
+                line=line,
             )
         try:
             words.append(raw.decode("utf-8", errors))
@@ -370,33 +259,55 @@ def _build(raw_words, matrix, header, path, format, errors, vocab, nonfinite, no
                 f"vector {i + 1}: word {_show(raw)} is not valid UTF-8 ({exc.reason} at byte {exc.start}); "
                 "pass errors='replace' (CLI: --errors replace) to substitute U+FFFD",
                 path=path,
-                line=line_of(i),
+                line=line,
             ) from None
-    keep = np.ones(len(words), dtype=bool)
-    dropped = 0
-    finite = np.isfinite(matrix).all(axis=1)
-    if not finite.all():
-        bad = int(np.argmin(finite))
+    return words
+
+
+def _finite_rows(matrix: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """Which rows hold only finite values (in blocks: no full-size boolean temporary)."""
+    return np.concatenate([np.isfinite(matrix[s : s + block]).all(axis=1) for s in range(0, len(matrix), block)]
+                          or [np.ones(0, dtype=bool)])
+
+
+def _drop_duplicates(words: list[str], keep: np.ndarray) -> int:
+    """Clear ``keep`` for every repeat of an earlier kept word; returns how many.
+
+    Sorting the words' hashes finds candidates without a set of every word (that set alone is ~16 MB for 400k
+    words, a sixth of the loaded vectors); only words whose hash repeats are compared.
+    """
+    ordered = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+    ordered.sort()
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if not len(repeated):
+        return 0
+    hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+    seen: set[str] = set()
+    duplicates = 0
+    for i in np.flatnonzero(np.isin(hashes, repeated) & keep):
+        if words[i] in seen:
+            keep[i] = False
+            duplicates += 1
+        else:
+            seen.add(words[i])
+    return duplicates
+
+
+def _build(words, matrix, header, path, format, vocab, nonfinite, notes, first_line) -> ParsedVectors:
+    """Drop non-finite rows (or raise), then duplicates (first kept, warned), then words outside ``vocab``."""
+    keep = _finite_rows(matrix)
+    dropped = int((~keep).sum())
+    if dropped:
+        bad = int(np.argmin(keep))
         if nonfinite == "error":
             raise FormatError(
                 f"vector {bad + 1} ({_show(words[bad].encode('utf-8', 'replace'))}) contains NaN or Inf "
-                f"({int((~finite).sum())} such rows); pass nonfinite='drop' to skip them",
+                f"({dropped} such rows); pass nonfinite='drop' to skip them",
                 path=path,
-                line=line_of(bad),
+                line=None if first_line is None else first_line + bad,
             )
-        keep &= finite
-        dropped = int((~finite).sum())
-    seen: set[str] = set()
-    duplicates = 0
-    if len(set(words)) != len(words) or not keep.all():
-        for i, w in enumerate(words):
-            if not keep[i]:
-                continue
-            if w in seen:
-                keep[i] = False
-                duplicates += 1
-            else:
-                seen.add(w)
+    duplicates = _drop_duplicates(words, keep)
     if duplicates:
         warnings.warn(f"{path}: {duplicates} duplicate words; kept the first vector of each", stacklevel=3)
     if vocab is not None:

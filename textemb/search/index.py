@@ -343,7 +343,7 @@ class Index:
         cap = min(total, self.store.max_top or total)
         if not known.any() or total == 0:
             return out
-        n = cap if how == "mean" else min(cap, max(4 * k, 32))
+        n = cap if how == "mean" else min(cap, 2 * k)  # a few spare passages for repeated documents; widened below
         rows = np.flatnonzero(known)
         first = self.store.top_passages(q_vecs[rows], n, ann=ann, ef_search=ef_search)
         for qi, m in zip(rows, first):
