@@ -62,8 +62,10 @@ def load_vector_file(
     parsed = read_vectors(path, format=format, errors=errors, nonfinite=nonfinite, limit=limit, vocab=vocab)
     if use_cache and limit is None and vocab is None:
         stored = cache.store(path, options, parsed.words, parsed.vectors, {"name": name, "spec": spec})
-        if stored is not None:  # serve from the memory map, like every later load
-            words, vectors, _ = cache.load_vectors(stored)
+        if stored is not None:  # serve from the memory map, like every later load, keeping the parsed words
+            words, shape = parsed.words, parsed.vectors.shape
+            del parsed  # the parsed matrix goes before the cached one is mapped
+            vectors = cache.map_matrix(stored, shape)
             return WordVectors(words, vectors, name=name, spec=spec, device=device)
     return WordVectors(parsed.words, parsed.vectors, name=name, spec=spec, device=device)
 

@@ -57,7 +57,7 @@ def save_vectors(
         raise InputError(f"{len(words)} words do not match a vector matrix of shape {vectors.shape}")
     with atomic_dir(path, overwrite=overwrite, kind="vectors") as tmp:
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-        (tmp / "words.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+        _write_words(tmp / "words.json", words)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -74,6 +74,15 @@ def save_vectors(
         # ASCII JSON: a source path from an undecodable file name holds surrogates
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return path
+
+
+def _write_words(path: Path, words: list[str], step: int = 16384) -> None:
+    """``json.dumps(words)`` written in slices, so 400k words never sit in memory a second time as one string."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("[")
+        for i in range(0, len(words), step):
+            fh.write((", " if i else "") + json.dumps(words[i:i + step], ensure_ascii=False)[1:-1])
+        fh.write("]")
 
 
 def read_manifest(path: str | Path) -> dict:
@@ -99,6 +108,18 @@ def check_format(manifest: object, fmt: str, version: int, where: object) -> dic
             path=where,
         )
     return manifest
+
+
+def map_matrix(path: str | Path, shape: tuple[int, ...]) -> np.ndarray:
+    """``vectors.npy`` of a folder just written, memory-mapped, checked to have ``shape``."""
+    path = Path(path)
+    try:
+        vectors = np.load(path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise FormatError(f"vectors.npy is unreadable ({exc})", path=path) from None
+    if vectors.dtype != np.float32 or vectors.shape != tuple(shape):
+        raise FormatError(f"vectors.npy is {vectors.dtype} {vectors.shape}, expected float32 {tuple(shape)}", path=path)
+    return vectors
 
 
 def load_vectors(path: str | Path, *, mmap: bool = True, verify: bool = False) -> tuple[list[str], np.ndarray, dict]:
