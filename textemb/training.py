@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -169,17 +170,12 @@ def train_word2vec(
     _check(dim=dim, epochs=epochs, window=window, min_count=min_count, workers=workers)
     if negative < 0 or sample < 0 or alpha <= 0:
         raise InputError("negative and sample must be >= 0 and alpha > 0")
-    try:
-        from gensim.models import Word2Vec
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        from textemb.errors import MissingDependencyError
-
-        raise MissingDependencyError("gensim", "word2vec", "word2vec training") from exc
-    import sys
-
+    Word2Vec = _gensim_word2vec()
     corpus = as_corpus(corpus)
-    if show_progress is None:
-        show_progress = sys.stderr.isatty()
+    show_progress = sys.stderr.isatty() if show_progress is None else show_progress
+    params = dict(vector_size=dim, window=window, min_count=min_count, sg=int(sg), negative=negative,
+                  hs=int(negative == 0), sample=sample, alpha=alpha, workers=workers, seed=seed, epochs=epochs,
+                  max_final_vocab=max_final_vocab)
     settings = {
         "corpus": str(corpus.path) if corpus.path else f"{len(corpus.texts or [])} texts",
         "corpus_kind": corpus.kind, "model": "skip-gram" if sg else "cbow", "dim": dim, "epochs": epochs,
@@ -188,29 +184,9 @@ def train_word2vec(
         "max_final_vocab": max_final_vocab, "gensim": _gensim_version(),
     }
     with tempfile.TemporaryDirectory(prefix="textemb-w2v-", dir=tmp_dir) as tmp:
-        spool = Path(tmp) / "tokens.txt"
-        t0 = time.perf_counter()
-        n_sent, n_words = _spool(corpus, tokenizer, lowercase, spool, show_progress)
-        if n_words == 0:
-            raise InputError(f"corpus {corpus!r} has no tokens")
-        model = Word2Vec(
-            vector_size=dim, window=window, min_count=min_count, sg=int(sg), negative=negative, hs=int(negative == 0),
-            sample=sample, alpha=alpha, workers=workers, seed=seed, epochs=epochs, max_final_vocab=max_final_vocab,
-        )
-        model.build_vocab(_Spool(spool))
-        if len(model.wv) == 0:
-            raise InputError(f"no word occurs at least min_count={min_count} times in {n_words:,} tokens; lower min_count")
-        prepare = time.perf_counter() - t0
-        bar = _bar(n_words * epochs, show_progress)
-        t1 = time.perf_counter()
-        try:
-            trained, _raw = model.train(
-                _Spool(spool, bar), total_examples=n_sent, total_words=n_words, epochs=epochs,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-        seconds = time.perf_counter() - t1
+        run = _train_on_spool(Word2Vec(**params), corpus, Path(tmp) / "tokens.txt", tokenizer, lowercase,
+                              show_progress)
+    model, n_sent, n_words, trained, prepare, seconds = run
     kv = model.wv
     words = list(kv.index_to_key)
     counts = np.array([kv.get_vecattr(w, "count") for w in words], dtype=np.int64)
@@ -218,6 +194,38 @@ def train_word2vec(
     wps = n_words * epochs / seconds if seconds > 0 else float("inf")
     log.info("trained %s: %d words x %d dims, %.1fs, %.0f words/s", name, len(words), dim, seconds, wps)
     return TrainResult(vectors, counts, settings, seconds, prepare, n_words, n_sent, int(trained), wps)
+
+
+def _gensim_word2vec():
+    try:
+        from gensim.models import Word2Vec
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        from textemb.errors import MissingDependencyError
+
+        raise MissingDependencyError("gensim", "word2vec", "word2vec training") from exc
+    return Word2Vec
+
+
+def _train_on_spool(model, corpus: Corpus, spool: Path, tokenizer: str, lowercase: bool, show_progress: bool):
+    """Tokenise ``corpus`` into ``spool``, build the vocabulary, train; (model, sentences, words, trained words,
+    seconds to prepare, seconds to train)."""
+    t0 = time.perf_counter()
+    n_sent, n_words = _spool(corpus, tokenizer, lowercase, spool, show_progress)
+    if n_words == 0:
+        raise InputError(f"corpus {corpus!r} has no tokens")
+    model.build_vocab(_Spool(spool))
+    if len(model.wv) == 0:
+        raise InputError(f"no word occurs at least min_count={model.min_count} times in {n_words:,} tokens; "
+                         "lower min_count")
+    prepare = time.perf_counter() - t0
+    bar = _bar(n_words * model.epochs, show_progress)
+    t1 = time.perf_counter()
+    try:
+        trained, _raw = model.train(_Spool(spool, bar), total_examples=n_sent, total_words=n_words, epochs=model.epochs)
+    finally:
+        if bar is not None:
+            bar.close()
+    return model, n_sent, n_words, trained, prepare, time.perf_counter() - t1
 
 
 def _bar(total: int, enabled: bool):

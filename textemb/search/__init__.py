@@ -17,6 +17,7 @@ Module map (one job each)::
     sync.py              the one sync planner (which files to drop, which to re-encode)
     lexical.py           the BM25 (bm25s) index beside the vectors, updated per document, saved without pickle
     ranking.py           Hit, document-score aggregation (max / mean) and rank fusion (RRF / weighted)
+    query_args.py        search arguments checked in one place: modes, vector search, k, doc score, queries
     highlight.py         the query words to mark, the excerpt around them and their spans (CLI and serve)
     index.py             Index, the façade: chunk -> encode -> sync -> search (dense | bm25 | hybrid), any store
     indexing.py          folder of documents -> up-to-date index in any store with any engine (what the CLI runs)

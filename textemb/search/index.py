@@ -25,27 +25,21 @@ from textemb.search.compat import check_encoder, check_same_build, query_spec
 from textemb.search.documents import Document, DocumentSet
 from textemb.search.engines import DTYPES, Engine, LocalEngine
 from textemb.search.lexical import LexicalIndex
-from textemb.search.ranking import (
-    DOC_SCORES,
-    DocScore,
-    Hit,
-    PassageMatches,
-    aggregate,
-    fuse,
+from textemb.search.query_args import (
+    ANN_CHOICES,
+    DEFAULT_FUSION,
+    DEFAULT_MODE,
+    FUSION_DEPTH,
+    MODES,
+    check_k_and_doc_score,
+    check_queries,
+    is_blank,
+    resolve_mode,
 )
+from textemb.search.ranking import DocScore, Hit, PassageMatches, aggregate, fuse, hits_of
 from textemb.search.stores.base import VectorStore
 from textemb.search.stores.memory import MemoryStore
 from textemb.search.sync import SyncReport, plan_sync
-
-MODES = ("dense", "bm25", "hybrid")
-#: chosen from bench/results/search_hybrid_quality.md: hybrid with weighted fusion is best or tied-best on both
-#: shipped query sets with every encoder measured, while each single retriever loses on one of them and RRF is
-#: pulled down by the weaker retriever
-DEFAULT_MODE = "hybrid"
-DEFAULT_FUSION = "weighted"
-ANN_CHOICES = ("auto", "exact", "ann")
-#: documents each retriever contributes to a hybrid fusion
-FUSION_DEPTH = 100
 
 
 class Index:
@@ -298,25 +292,17 @@ class Index:
         ``exact``/``ann`` mean dense search with that vector search. ``ann``: ``exact`` (matrix multiply),
         ``ann`` (faiss HNSW) or ``auto`` (HNSW when the index has one). ``weights``: (dense, bm25) in a fusion.
         """
-        mode, ann = _resolve_mode(mode, ann)
+        mode, ann = resolve_mode(mode, ann)
         single = isinstance(queries, str)
-        qs = [queries] if single else list(queries)
-        if not qs:
-            raise InputError("no queries given")
-        for q in qs:
-            if not isinstance(q, str) or not q.strip():  # (the CLI also refuses control-only queries: is_blank)
-                raise InputError(f"empty query {q!r:.60}: give some words to search for")
-        _check_k(k)
-        if doc_score not in DOC_SCORES:
-            raise InputError(f"doc_score must be one of {', '.join(DOC_SCORES)}, got {doc_score!r}")
+        qs = check_queries(queries, k, doc_score)
         depth = int(k) if mode != "hybrid" else max(int(k), FUSION_DEPTH)
         dense = self._dense(l2_normalize(self.encoder.encode(qs, show_progress=False)), depth, doc_score, ann,
                             ef_search) if mode != "bm25" else None
         lexical = [self._bm25(q, depth, doc_score) for q in qs] if mode != "dense" else None
         if mode == "dense":
-            hits = [_hits(d, "dense") for d in dense]
+            hits = [hits_of(d, "dense") for d in dense]
         elif mode == "bm25":
-            hits = [self._complete(_hits(b, "bm25")) for b in lexical]
+            hits = [self._complete(hits_of(b, "bm25")) for b in lexical]
         else:
             hits = [self._fuse(d, b, int(k), fusion, weights) for d, b in zip(dense, lexical)]
         hits = [h[: int(k)] for h in hits]
@@ -325,15 +311,13 @@ class Index:
     def search_vectors(self, q_vecs: np.ndarray, k: int, *, doc_score: str = "max", mode: str = "auto",
                        ef_search: int = 128) -> list[list[Hit]]:
         """Dense search for query vectors already encoded and normalised (``mode``: auto, exact or ann)."""
-        _check_k(k)
-        if doc_score not in DOC_SCORES:
-            raise InputError(f"doc_score must be one of {', '.join(DOC_SCORES)}, got {doc_score!r}")
+        check_k_and_doc_score(k, doc_score)
         if mode not in ANN_CHOICES:
             raise InputError(f"mode must be auto, exact or ann, got {mode!r}")
         q_vecs = np.atleast_2d(np.asarray(q_vecs, dtype=np.float32))
         if q_vecs.shape[1] != self.dim:
             raise InputError(f"query vectors are {q_vecs.shape[1]}-d, the index holds {self.dim}-d vectors")
-        return [_hits(d, "dense") for d in self._dense(q_vecs, int(k), doc_score, mode, ef_search)]
+        return [hits_of(d, "dense") for d in self._dense(q_vecs, int(k), doc_score, mode, ef_search)]
 
     def _dense(self, q_vecs: np.ndarray, k: int, how: str, ann: str, ef_search: int):
         """Per query: the top-``k`` documents with the passage matches they came from."""
@@ -383,7 +367,7 @@ class Index:
         return [h for h in hits if h.passage is not None]
 
     def _fuse(self, dense, lexical, k: int, fusion: str, weights) -> list[Hit]:
-        d_hits, b_hits = _hits(dense, "dense"), _hits(lexical, "bm25")
+        d_hits, b_hits = hits_of(dense, "dense"), hits_of(lexical, "bm25")
         by_id = {h.id: h for h in b_hits}
         by_id.update({h.id: h for h in d_hits})  # a dense hit's passage is the one shown
         for h in b_hits:
@@ -395,42 +379,6 @@ class Index:
             h = by_id[doc_id]
             out.append(Hit(rank, score, h.id, h.title, h.source, h.passage, h.start, h.end, h.meta, dict(h.scores)))
         return self._complete(out)
-
-
-def _hits(found, retriever: str) -> list[Hit]:
-    """Hits from ``(DocScore, PassageMatches)`` pairs; a lexical passage carries (id, seq) until completed."""
-    out = []
-    for rank, (d, m) in enumerate(found, 1):
-        f = m.describe(d.best)
-        if "seq" in f:  # from the lexical index: fields come from the store later (start holds the seq)
-            out.append(Hit(rank, d.score, f["id"], None, "", None, f["seq"], -1, {}, {retriever: d.score}))
-        else:
-            out.append(Hit(rank, d.score, **f, scores={retriever: d.score}))
-    return out
-
-
-def _resolve_mode(mode: str | None, ann: str) -> tuple[str, str]:
-    if mode in ("exact", "ann"):  # the spelling before hybrid search: dense with that vector search
-        return "dense", mode
-    if mode is None or mode == "auto":
-        mode = DEFAULT_MODE
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if ann not in ANN_CHOICES:
-        raise InputError(f"ann must be one of {', '.join(ANN_CHOICES)}, got {ann!r}")
-    return mode, ann
-
-
-def is_blank(query: object) -> bool:
-    """Whether a query holds nothing to search for: not a string, or only spaces and control/format characters."""
-    import unicodedata
-
-    return not isinstance(query, str) or all(unicodedata.category(c)[0] in "CZ" for c in query)
-
-
-def _check_k(k: object) -> None:
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise InputError(f"k must be a positive integer, got {k!r}")
 
 
 def _record(d: Document) -> dict:

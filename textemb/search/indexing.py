@@ -108,11 +108,10 @@ def index_documents(
     exclude = (url.target,) if url.kind == "folder" else ()  # never index the index folder itself
     found = docs if isinstance(docs, DocumentSet) else load_documents(docs, text_column=text_column,
                                                                           max_bytes=max_bytes, exclude=exclude)
-    if not rebuild:
-        current = _open_current(url, found, encoder, chunk, dtype, ann, device)
-        if current is not None:  # nothing to change: no lock, no write, so readers never wait or fail
-            nothing = RayReport(shard_dir="") if engine == "ray" else None
-            return current, SyncReport(unchanged=len({d.source for d in found.documents})), found, nothing
+    current = None if rebuild else _open_current(url, found, encoder, chunk, dtype, ann, device)
+    if current is not None:  # nothing to change: no lock, no write, so readers never wait or fail
+        return current, SyncReport(unchanged=len({d.source for d in found.documents})), found, \
+            (RayReport(shard_dir="") if engine == "ray" else None)
     idx = None if rebuild else _retry_locked(lambda: _open_existing(url, device), lock_wait)
     settings_changed = False
     try:
@@ -121,26 +120,38 @@ def index_documents(
             idx.use_encoder(encoder) if encoder is not None else idx.encoder
             settings_changed = _apply_settings(idx, url, dtype, ann)
         else:
-            encoder = encoder or _default_encoder(device)
-            if rebuild:
-                drop_store(url)  # a folder is instead replaced by a new generation when the index is saved
-            store = _retry_locked(lambda: create_store(
-                url, encoder_spec=encoder.spec or encoder.name, dim=encoder.dim, chunk=chunk or ChunkSettings(),
-                dtype=dtype or "float32", ann=ann or "auto", device=device, fresh=True), lock_wait)
-            idx = Index(store, encoder=encoder, device=device)
+            idx = _new_index(url, encoder, chunk, dtype, ann, device, rebuild, lock_wait)
         encode = _engine(idx, url, engine, ray or RayOptions(), batch_size, show_progress, device)
         report = idx.sync(found, batch_size=batch_size, show_progress=show_progress, engine=encode)
-        if settings_changed or report.added or report.updated or report.removed or \
-                idx.store.read_sidecar("lexical") is None:
+        changed = settings_changed or report.added or report.updated or report.removed
+        if changed or idx.store.read_sidecar("lexical") is None:
             idx.save()  # nothing changed: no new generation
-        ray_report = encode.report if isinstance(encode, RayEngine) else None
-        if ray_report is not None and not (ray or RayOptions()).keep_shards:
-            clean_shards(Path(ray_report.shard_dir))
+        ray_report = _ray_report(encode, ray)
     except BaseException:
         if idx is not None:
             idx.close()
         raise
     return idx, report, found, ray_report
+
+
+def _ray_report(encode, ray: RayOptions | None) -> RayReport | None:
+    """What the Ray engine did (None for the local one); its shard files go unless asked to keep them."""
+    report = encode.report if isinstance(encode, RayEngine) else None
+    if report is not None and not (ray or RayOptions()).keep_shards:
+        clean_shards(Path(report.shard_dir))
+    return report
+
+
+def _new_index(url: StoreURL, encoder: Encoder | None, chunk: ChunkSettings | None, dtype: str | None,
+               ann: str | None, device: str, rebuild: bool, lock_wait: float) -> Index:
+    """A new, empty index at ``url`` (an old one dropped first with ``rebuild``), open for writing."""
+    encoder = encoder or _default_encoder(device)
+    if rebuild:
+        drop_store(url)  # a folder is instead replaced by a new generation when the index is saved
+    store = _retry_locked(lambda: create_store(
+        url, encoder_spec=encoder.spec or encoder.name, dim=encoder.dim, chunk=chunk or ChunkSettings(),
+        dtype=dtype or "float32", ann=ann or "auto", device=device, fresh=True), lock_wait)
+    return Index(store, encoder=encoder, device=device)
 
 
 def _apply_settings(idx: Index, url: StoreURL, dtype: str | None, ann: str | None) -> bool:

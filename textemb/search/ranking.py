@@ -111,3 +111,15 @@ def fuse(rankings: Sequence[Sequence[str]], *, method: str = "rrf", scores: Sequ
         total = {d: v / sum(weights) for d, v in total.items()}
     ranked = sorted(total.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))
     return ranked[:k]
+
+
+def hits_of(found, retriever: str) -> list[Hit]:
+    """Hits from ``(DocScore, PassageMatches)`` pairs; a lexical passage carries (id, seq) until completed."""
+    out = []
+    for rank, (d, m) in enumerate(found, 1):
+        f = m.describe(d.best)
+        if "seq" in f:  # from the lexical index: fields come from the store later (start holds the seq)
+            out.append(Hit(rank, d.score, f["id"], None, "", None, f["seq"], -1, {}, {retriever: d.score}))
+        else:
+            out.append(Hit(rank, d.score, **f, scores={retriever: d.score}))
+    return out

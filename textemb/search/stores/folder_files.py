@@ -226,22 +226,7 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
         if role not in files:
             raise FormatError(f"manifest.json names no {role} file", path=folder)
     for role, info in files.items():
-        if (not isinstance(info, dict) or not isinstance(info.get("name"), str) or not _DATA.match(info["name"])
-                or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str)):
-            raise FormatError(f"manifest.json entry for the {role} file is damaged ({info!r:.80}): re-index", path=folder)
-        p = folder / info["name"]
-        try:
-            if not p.is_file():
-                raise FormatError(f"{info['name']} is missing; the index is damaged: re-index", path=folder)
-            size = p.stat().st_size
-            if size != info["size"]:
-                raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or "
-                                  "replaced); the index is damaged: re-index", path=folder)
-            if verify and sha256_file(p) != info["sha256"]:
-                raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted); "
-                                  "the index is damaged: re-index", path=folder)
-        except OSError as exc:  # removed while we looked (a writer swapped generations) or unreadable
-            raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
+        _check_file_entry(folder, role, info, verify)
     n_pass, dim = _manifest_shape(manifest, folder)
     vec_dtype = np.float16 if manifest.get("dtype") == "float16" else np.float32
     check_npy_header(folder / files["vectors"]["name"], (n_pass, dim), vec_dtype, "vectors")
@@ -251,22 +236,7 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
         passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
     except (ValueError, EOFError, OSError, MemoryError) as exc:
         raise FormatError(f"unreadable array ({exc}); the index is damaged: re-index", path=folder) from None
-    docs = []
-    dpath = folder / files["docs"]["name"]
-    try:
-        fh = open(dpath, "rb")
-    except OSError as exc:  # e.g. a writer swapped generations since the manifest was read
-        raise FormatError(f"{dpath.name} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
-    with fh:
-        for n, line in enumerate(fh, 1):
-            try:
-                doc = json.loads(line.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise FormatError(f"bad JSON ({exc}); the index is damaged: re-index", path=dpath, line=n) from None
-            if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(doc.get("text"), str):
-                raise FormatError("not a document record (needs string 'id' and 'text'); the index is damaged: re-index",
-                                  path=dpath, line=n)
-            docs.append(doc)
+    docs = _read_docs(folder, folder / files["docs"]["name"])
     hnsw = folder / files["hnsw"]["name"] if "hnsw" in files else None  # read only when ANN search is used
     counts = manifest.get("counts", {})
     if vectors.ndim != 2 or vectors.shape != (counts.get("passages"), manifest.get("dim")):
@@ -281,6 +251,46 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
                           or passages[:, 1].min() < 0 or (passages[:, 2] < passages[:, 1]).any()):
         raise FormatError("passage table points outside the document list; the index is damaged: re-index", path=folder)
     return vectors, passages, docs, hnsw
+
+
+def _check_file_entry(folder: Path, role: str, info: object, verify: bool) -> None:
+    """A manifest's entry for one data file is well formed, and the file is there at its size (and sha256)."""
+    if (not isinstance(info, dict) or not isinstance(info.get("name"), str) or not _DATA.match(info["name"])
+            or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str)):
+        raise FormatError(f"manifest.json entry for the {role} file is damaged ({info!r:.80}): re-index", path=folder)
+    p = folder / info["name"]
+    try:
+        if not p.is_file():
+            raise FormatError(f"{info['name']} is missing; the index is damaged: re-index", path=folder)
+        size = p.stat().st_size
+        if size != info["size"]:
+            raise FormatError(f"{info['name']} is {size:,} bytes, the manifest says {info['size']:,} (truncated or "
+                              "replaced); the index is damaged: re-index", path=folder)
+        if verify and sha256_file(p) != info["sha256"]:
+            raise FormatError(f"{info['name']} does not match its sha256 in the manifest (corrupted); "
+                              "the index is damaged: re-index", path=folder)
+    except OSError as exc:  # removed while we looked (a writer swapped generations) or unreadable
+        raise FormatError(f"{info['name']} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
+
+
+def _read_docs(folder: Path, dpath: Path) -> list[dict]:
+    """The document records of ``docs-G.jsonl``, each checked to have a string id and text."""
+    docs = []
+    try:
+        fh = open(dpath, "rb")
+    except OSError as exc:  # e.g. a writer swapped generations since the manifest was read
+        raise FormatError(f"{dpath.name} is missing or unreadable ({exc.strerror or exc})", path=folder) from None
+    with fh:
+        for n, line in enumerate(fh, 1):
+            try:
+                doc = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise FormatError(f"bad JSON ({exc}); the index is damaged: re-index", path=dpath, line=n) from None
+            if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(doc.get("text"), str):
+                raise FormatError("not a document record (needs string 'id' and 'text'); the index is damaged: re-index",
+                                  path=dpath, line=n)
+            docs.append(doc)
+    return docs
 
 
 def _manifest_shape(manifest: dict, folder: Path) -> tuple[int, int]:
