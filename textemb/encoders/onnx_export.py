@@ -42,15 +42,17 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
     source = _source_info(weights)
     from textemb.io.atomic import atomic_dir
     from textemb.progress import announce
+    from textemb.text import printable
 
-    announce(f"exporting {folder.name} to ONNX{' (int8)' if quantize else ''} once: cached in {entry.parent} "
-             "(a minute or so on a busy CPU)")
 
     with atomic_dir(entry) as tmp:
+        shown = printable(folder)
         if quantize is None:
+            announce(f"exporting {shown} to ONNX once (cached in {printable(entry.parent)}; a minute or so on a busy CPU)")
             _export(folder, tmp / "model.onnx", outputs)
         else:
             fp32 = onnx_model(folder, outputs=outputs, quantize=None)
+            announce(f"quantizing the ONNX export of {shown} to int8 once (cached beside it)")
             _quantize(fp32, tmp / "model.onnx")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "source": source, "opset": OPSET,
                     "outputs": outputs, "quantize": quantize or "none", "versions": _versions(),
