@@ -1,12 +1,20 @@
-"""Shared fixtures: tiny vector files built on the fly, and the real packaged data."""
+"""Shared fixtures: tiny vector files built on the fly, and the real packaged data.
+
+Session fixtures that several test modules use live here (or are imported here), never imported into a test
+module: pytest keeps one instance per module that defines or imports a fixture, so an import in a test module
+builds the artefact again for that module.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.contextual_fixtures import minilm_bert, minilm_sbert, tiny_bert, tiny_sbert  # noqa: F401 (shared)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -19,6 +27,24 @@ TINY_WORDS = ["the", "king", "queen", "man", "woman", "a", "frog", "sat", "on", 
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own vector cache, so tests never see each other's (or the user's) cache."""
     monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads(request):
+    """One torch thread for the fast tests (tiny models: a second thread only adds synchronisation, and on a
+    busy machine spinning OpenMP threads cost many times the work); torch's own default for the slow tests,
+    which encode with full-size models. Only touches torch once something has imported it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    default = _TORCH_DEFAULT_THREADS.setdefault("n", torch.get_num_threads())
+    slow = request.node.get_closest_marker("slow") is not None
+    torch.set_num_threads(default if slow else 1)
+    yield
+
+
+_TORCH_DEFAULT_THREADS: dict[str, int] = {}
 
 
 @pytest.fixture

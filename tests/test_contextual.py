@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from tests.contextual_fixtures import TINY_MAX, minilm_bert, minilm_sbert, tiny_bert  # noqa: F401,E402
+from tests.contextual_fixtures import TINY_MAX  # noqa: E402  (fixtures: tests/conftest.py)
 from textemb import WordVectors, load_encoder  # noqa: E402
 from textemb.encoders.contextual import ContextualEncoder  # noqa: E402
 from textemb.encoders.windows import parse_layers, plan_windows  # noqa: E402

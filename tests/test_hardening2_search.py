@@ -396,7 +396,7 @@ def test_fuzz_index_folder_mutations_real_glove(glove50, tmp_path):
         ["the", "king", "queen", "frog", "log", "paris", "france", "capital", "river", "city", "music", "art", "war", "peace"], k=60)), f"T{i}")
         for i in range(60)]
     Index.build(docs, glove50, path=tmp_path / "real", chunk=ChunkSettings(size=16, overlap=4), ann="hnsw")
-    _fuzz(tmp_path / "real", "glove-6b-50d", tmp_path, seed=7, n=250, timeout=900)
+    _fuzz(tmp_path / "real", "glove-6b-50d", tmp_path, seed=7, n=100, timeout=900)  # 7 mutation kinds over 9 files, 1-2 files a case
 
 
 # --------------------------------------------------------------------------- item 6: nothing raw on the terminal

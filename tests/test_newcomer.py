@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from textemb_cli.main import build_parser, main
 
-from tests.contextual_fixtures import tiny_bert, tiny_sbert  # noqa: F401 - session fixtures
 from textemb.errors import InputError, ModelNotInstalledError, OOVError
 from textemb.vectors import WordVectors
 
@@ -127,7 +126,7 @@ def test_cli_eval_word_pairs_on_common_items(capsys, two_models, tmp_path):
     assert rows[("own", "spearman")]["coverage"] == {full: [5, 5], small: [3, 5]}
 
 
-def test_eval_all_with_a_sentence_model_notes_the_skip_and_still_compares_documents(capsys, tiny_sbert):  # noqa: F811
+def test_eval_all_with_a_sentence_model_notes_the_skip_and_still_compares_documents(capsys, tiny_sbert):
     small = "glove-6b-50d?limit=2000"
     code, out, err = _cli(capsys, "eval", "all", "-e", small, "-e", f"sbert:{tiny_sbert}", "--json", "-q")
     assert code == 0, err
@@ -214,7 +213,7 @@ def test_registry_declares_word_vectors_and_checks_specs_without_loading():
         registry._BACKENDS.pop("undeclared-test")
 
 
-def test_contextual_word_vectors_announce_count_and_estimate(tiny_bert, capsys):  # noqa: F811
+def test_contextual_word_vectors_announce_count_and_estimate(tiny_bert, capsys):
     from textemb import load_encoder
 
     enc = load_encoder(f"bert:{tiny_bert}")

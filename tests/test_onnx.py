@@ -45,8 +45,8 @@ def onnx_encoders(onnx_cache):
 
 
 @pytest.fixture(scope="session")
-def torch_sbert():
-    return load_encoder("sbert:all-MiniLM-L6-v2")
+def torch_sbert(minilm_sbert):
+    return minilm_sbert  # the session's one torch MiniLM (tests/conftest.py)
 
 
 @pytest.mark.slow

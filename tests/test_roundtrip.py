@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from textemb_cli.main import main
 
-from tests.contextual_fixtures import tiny_bert, tiny_sbert  # noqa: F401  (session fixtures)
 from tests.encoder_contract import ALL_TEXTS, TEXTS
 from textemb import load_encoder
 from textemb.errors import FormatError, InputError
@@ -147,19 +146,19 @@ def test_tfidf_needs_a_corpus(tiny_glove):
     ("?max_length=long", "option max_length must be an integer, got 'long'"),
     ("?stride=0", "option stride must be at least 1"),
 ])
-def test_bert_options_through_the_shared_parser(tiny_bert, suffix, message):  # noqa: F811
+def test_bert_options_through_the_shared_parser(tiny_bert, suffix, message):
     with pytest.raises(InputError, match=message):
         load_encoder(f"bert:{tiny_bert}{suffix}")
 
 
-def test_sbert_max_length_through_the_shared_parser(tiny_sbert):  # noqa: F811
+def test_sbert_max_length_through_the_shared_parser(tiny_sbert):
     with pytest.raises(InputError, match="option max_length must be an integer"):
         load_encoder(f"sbert:{tiny_sbert}?max_length=x")
     assert load_encoder(f"sbert:{tiny_sbert}?max_length=8").max_length == 8
 
 
 
-def test_saved_bert_keeps_a_relative_vocab_file_loadable(tiny_bert, tmp_path, monkeypatch):  # noqa: F811
+def test_saved_bert_keeps_a_relative_vocab_file_loadable(tiny_bert, tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     (work / "words.txt").write_text("king\nqueen\nfrog\n", encoding="utf-8")

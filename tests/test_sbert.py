@@ -7,7 +7,6 @@ import pytest
 
 st = pytest.importorskip("sentence_transformers")
 
-from tests.contextual_fixtures import minilm_sbert, tiny_bert, tiny_sbert  # noqa: F401,E402
 from tests.encoder_contract import TEXTS  # noqa: E402
 from textemb import load_encoder  # noqa: E402
 from textemb.encoders.sbert import SentenceTransformerEncoder  # noqa: E402

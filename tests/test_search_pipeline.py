@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from textemb_cli.main import main
 
-from tests.contextual_fixtures import tiny_bert, tiny_sbert  # noqa: F401  (fixtures)
 from textemb.errors import FormatError
 from textemb.search import ChunkSettings, Document, Index, load_documents
 from textemb.search import lexical as lexical_mod
@@ -173,7 +172,7 @@ def test_cli_eval_retrieval_side_by_side(capsys, tmp_path):
 
 
 # ----------------------------------------------------------------------------- the one chunker
-def test_tokens_unit_chunks_with_the_encoders_hf_tokenizer(tiny_sbert):  # noqa: F811
+def test_tokens_unit_chunks_with_the_encoders_hf_tokenizer(tiny_sbert):
     from textemb import load_encoder
 
     enc = load_encoder(f"sbert:{tiny_sbert}")
@@ -219,7 +218,7 @@ def _build(docs, enc, target, chunk, engine):
 @pytest.mark.slow
 @pytest.mark.parametrize("unit", ["words", "tokens"])
 def test_local_and_ray_builds_are_bit_identical_on_folder_and_milvus_lite(unit, ray_runtime, lite_db, tmp_path,
-                                                                          glove50, tiny_sbert):  # noqa: F811
+                                                                          glove50, tiny_sbert):
     from textemb import load_encoder
     from textemb.search.engines import LocalEngine
     from textemb.search.ray_engine import RayEngine
