@@ -61,9 +61,11 @@ class TestOnnxSbertContract(EncoderContract):
 
 @pytest.mark.slow
 class TestOnnxInt8Contract(EncoderContract):
-    # dynamic int8 quantizes activations with one scale per batch tensor, so a row moves by up to ~0.02
-    # (unit vectors) with the texts batched beside it; fp32 holds the contract at 1e-5
-    atol = 0.03
+    # dynamic int8 quantizes activations with one scale per batch tensor (padding included), so a row moves
+    # with the texts batched beside it: measured least cosine 0.989 between batch sizes 1 and 64 on the contract
+    # texts (onnxruntime of this venv), 0.03+ in single elements; a row swap or a wrong pooling gives far less.
+    # fp32 holds the contract at 1e-5 element-wise
+    min_cosine = 0.98
 
     @pytest.fixture
     def encoder(self, onnx_encoders):
