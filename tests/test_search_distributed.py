@@ -195,3 +195,18 @@ def test_ray_build_killed_midway_resumes_from_its_shards(wiki_pair, tmp_path, ca
     a, b = Index.open(single), Index.open(out)
     assert [d["id"] for d in a.docs] == [d["id"] for d in b.docs]
     np.testing.assert_allclose(np.asarray(b.vectors), np.asarray(a.vectors), atol=1e-6)
+
+
+def test_ray_client_address_is_refused_before_ray_is_looked_at(monkeypatch):
+    """Refused even inside a process where Ray is already running (the check comes before ray.is_initialized)."""
+    import sys
+    import types
+
+    from textemb.errors import InputError
+    from textemb.search.ray_engine import ray_runtime
+
+    running = types.SimpleNamespace(is_initialized=lambda: True)  # what a notebook with Ray up looks like
+    monkeypatch.setitem(sys.modules, "ray", running)
+    with pytest.raises(InputError, match="Ray Client"):
+        with ray_runtime("ray://head:10001"):
+            pass

@@ -225,7 +225,13 @@ def ray_runtime(address: str | None = None, num_cpus: int = 2, timeout: float | 
     """Connect to ``address``, or start a private local Ray (no dashboard, no usage stats); shut it down after.
 
     Reaching ``address`` is bounded by ``timeout`` seconds (see :func:`ray_timeout`)."""
-    if address and not address.startswith("ray://"):
+    if address and address.startswith("ray://"):  # refused whether or not a Ray runtime is already up
+        raise InputError(
+            f"--address {address}: Ray Data does not run over Ray Client (ray://) in this Ray version; run the "
+            "command on the cluster instead: ray job submit --address http://HEAD:8265 -- textemb index DOCS "
+            "-o TARGET --engine ray --address auto (a Milvus TARGET is reachable from there), or use the "
+            "head's GCS address HOST:6379 from a machine inside the cluster network")
+    if address:
         wait = ray_timeout(timeout)
         check_reachable(address, wait)  # before importing Ray: a dead address costs at most ``wait`` seconds
         os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(max(1, int(wait))))
@@ -240,12 +246,6 @@ def ray_runtime(address: str | None = None, num_cpus: int = 2, timeout: float | 
         yield ray
         return
     if address:
-        if address.startswith("ray://"):
-            raise InputError(
-                f"--address {address}: Ray Data does not run over Ray Client (ray://) in this Ray version; run the "
-                "command on the cluster instead: ray job submit --address http://HEAD:8265 -- textemb index DOCS "
-                "-o TARGET --engine ray --address auto (a Milvus TARGET is reachable from there), or use the "
-                "head's GCS address HOST:6379 from a machine inside the cluster network")
         try:
             ray.init(address=address, log_to_driver=False)
         except (ConnectionError, RuntimeError) as exc:
