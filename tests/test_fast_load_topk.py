@@ -168,3 +168,46 @@ def test_topk_scores_unchanged_reference():
     ref_idx, ref_top = _reference(scores, 12)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_array_equal(top, ref_top)
+
+
+# ------------------------------------------------------------------ the source hash taken while streaming
+def test_streamed_parse_hashes_the_whole_file_once(tmp_path):
+    from textemb.io.cache import sha256_file
+    from textemb.io.formats import read_vectors
+
+    rows = "".join(f"w{i} {i * 0.5:.3f} {-i:.1f} 1.0\n" for i in range(3000))
+    for name, text in {"g.txt": rows, "w.txt": f"3000 3\n{rows}", "bom.txt": "\ufeff" + rows}.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        parsed = read_vectors(path)
+        assert len(parsed.words) == 3000
+        assert parsed.source_sha256 == sha256_file(path), name  # seek back over line 1 is not hashed twice
+        assert parsed.source_identity["size"] == path.stat().st_size
+    # a parse that stops early (limit=) in a file larger than one block read only part of it: no hash to reuse
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"w{i} {i * 0.5:.3f} {-i:.1f} 1.0\n" for i in range(120_000)), encoding="utf-8")
+    assert big.stat().st_size > 2 * 2**20
+    assert read_vectors(big, limit=10).source_sha256 is None
+    assert read_vectors(big).source_sha256 == sha256_file(big)
+
+
+def test_cache_uses_the_streamed_hash_only_while_the_file_is_unchanged(tmp_path, monkeypatch):
+    import json
+
+    from textemb import load_encoder
+    from textemb.io import cache
+
+    path = tmp_path / "g.txt"
+    path.write_text("".join(f"w{i} {i}.0 1.0\n" for i in range(50)), encoding="utf-8")
+    calls = []
+    real = cache.sha256_file
+    monkeypatch.setattr(cache, "sha256_file", lambda p: calls.append(str(p)) or real(p))
+    load_encoder(f"glove:{path}")
+    assert str(path) not in calls  # the hash came from the parse
+    (entry,) = cache.entries()
+    recorded = json.loads((entry / "manifest.json").read_text())["source"]
+    assert recorded["sha256"] == real(path)
+    # the identity recorded at open no longer matches (file rewritten): the cache reads the file again
+    assert cache.store(path, {"x": 1}, ["a"], np.ones((1, 2), np.float32), {}, sha256="0" * 64,
+                       identity={"size": -1}) is not None
+    assert str(path) in calls

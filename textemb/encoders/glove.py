@@ -61,7 +61,8 @@ def load_vector_file(
         return _subset(WordVectors(words, vectors, name=name, spec=spec, device=device), limit, vocab)
     parsed = read_vectors(path, format=format, errors=errors, nonfinite=nonfinite, limit=limit, vocab=vocab)
     if use_cache and limit is None and vocab is None:
-        stored = cache.store(path, options, parsed.words, parsed.vectors, {"name": name, "spec": spec})
+        stored = cache.store(path, options, parsed.words, parsed.vectors, {"name": name, "spec": spec},
+                             sha256=parsed.source_sha256, identity=parsed.source_identity)
         if stored is not None:  # serve from the memory map, like every later load, keeping the parsed words
             words, shape = parsed.words, parsed.vectors.shape
             del parsed  # the parsed matrix goes before the cached one is mapped

@@ -137,8 +137,9 @@ def _gunzip_bounded(raw: BinaryIO, path: Path, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
-def file_identity(path: str | Path) -> dict:
-    """Size, mtime, inode, device and ctime of a file: what tells a cache its source is unchanged."""
-    st = os.stat(path)
+def file_identity(path: str | Path | int) -> dict:
+    """Size, mtime, inode, device and ctime of a file (a path, or an open file descriptor): what tells a
+    cache its source is unchanged."""
+    st = os.fstat(path) if isinstance(path, int) else os.stat(path)
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino, "device": st.st_dev,
             "ctime_ns": st.st_ctime_ns}

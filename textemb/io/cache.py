@@ -215,16 +215,22 @@ def _refresh_identity(entry: Path, manifest: dict, current: dict) -> None:
         pass
 
 
-def store(source: str | Path, options: dict, words: list[str], vectors: np.ndarray, meta: dict) -> Path | None:
+def store(source: str | Path, options: dict, words: list[str], vectors: np.ndarray, meta: dict, *,
+          sha256: str | None = None, identity: dict | None = None) -> Path | None:
     """Cache a parse of ``source``; a read-only or full cache folder (or one holding a folder that is
-    not textemb's at this entry's name) only costs a warning."""
+    not textemb's at this entry's name) only costs a warning.
+
+    ``sha256`` / ``identity``: the hash of the bytes the parse read and the file's identity when it was
+    opened; used (instead of reading the file again) only while the file still has that identity.
+    """
     from textemb.errors import TextembError
     from textemb.io.ownership import clean_stale_temps
 
     source = Path(source)
     entry = cached_entry(source, options)
-    info = {**file_identity(source), "path": str(source.resolve()), "sha256": sha256_file(source),
-            "checked_ns": time.time_ns()}
+    current = file_identity(source)
+    digest = sha256 if sha256 and identity == current else sha256_file(source)
+    info = {**current, "path": str(source.resolve()), "sha256": digest, "checked_ns": time.time_ns()}
     try:
         clean_stale_temps(entry.parent)
         return save_vectors(entry, words, vectors, meta={**meta, "source": info, "options": options}, overwrite=True)

@@ -43,6 +43,10 @@ class ParsedVectors:
     dropped_nonfinite: int = 0
     header: tuple[int, int] | None = None
     notes: list[str] = field(default_factory=list)
+    #: sha256 of the file's bytes and its identity (:func:`~textemb.io.bounded.file_identity`) when it was
+    #: opened, for a file the fast path read whole and in order (None otherwise): the cache need not read it again
+    source_sha256: str | None = None
+    source_identity: dict | None = None
 
 
 def detect_format(path: str | Path, head: bytes) -> str:
@@ -87,8 +91,10 @@ def read_vectors(
     if Path(path).suffix != ".gz":
         fast = _stream(path, format, limit, max_bytes, max_line_bytes)
         if fast is not None:
-            words, matrix, header, format, notes = fast
-            return _build(words, matrix, header, path, format, vocab, nonfinite, notes, 2 if header else 1)
+            words, matrix, header, format, notes, digest = fast
+            built = _build(words, matrix, header, path, format, vocab, nonfinite, notes, 2 if header else 1)
+            built.source_sha256, built.source_identity = digest or (None, None)
+            return built
     data = read_bounded(path, max_bytes)
     if not data or data.isspace():
         raise FormatError("file is empty: expected word vectors, one word per line", path=path)
@@ -115,11 +121,14 @@ def _stream(path, format: str, limit: int | None, max_bytes: int, max_line_bytes
 
     Header errors are raised here exactly as the careful path raises them.
     """
-    from textemb.io.text_stream import stream_text
+    from textemb.io.bounded import file_identity
+    from textemb.io.text_stream import HashingReader, stream_text
 
     try:
-        with open_regular(path, what="vector file") as fh:
-            size = os.fstat(fh.fileno()).st_size
+        with open_regular(path, what="vector file") as raw:
+            identity = file_identity(raw.fileno())
+            size = identity["size"]
+            fh = HashingReader(raw)
             first = fh.readline(max_line_bytes + 1)
             skip = len(_BOM) if first.startswith(_BOM) else 0
             format = detect_format(path, first) if format == "auto" else format
@@ -141,7 +150,9 @@ def _stream(path, format: str, limit: int | None, max_bytes: int, max_line_bytes
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if parsed is None or (header is not None and len(parsed[0]) != (max_rows or header[0])):
         return None  # the careful path reports a short or long file
-    return parsed[0], parsed[1], header, format, [_BOM_NOTE] if skip else []
+    digest = (fh.hexdigest(), identity) if fh.hashed == size else None  # read whole: no second pass to hash it
+    return parsed[0], parsed[1], header, format, [_BOM_NOTE] if skip else [], digest
+
 
 
 # --------------------------------------------------------------------------- header

@@ -170,3 +170,46 @@ def _decode_words(column) -> list[str]:
             raise _Fallback from None
         out.extend(text.split("\n")[:-1])
     return out
+
+
+class HashingReader:
+    """A binary reader that feeds every byte it reads, once and in file order, to a sha256.
+
+    ``hashed`` is how many bytes from the start went into the hash; a seek back re-reads without hashing
+    twice, a read past a gap stops hashing (then ``hashed`` never reaches the file size).
+    """
+
+    def __init__(self, fh) -> None:
+        import hashlib
+
+        self._fh, self._sha, self.hashed, self._gap = fh, hashlib.sha256(), 0, False
+
+    def _feed(self, pos: int, data) -> None:
+        if self._gap or pos > self.hashed:
+            self._gap = True
+            return
+        skip = self.hashed - pos
+        if len(data) > skip:
+            self._sha.update(data[skip:])
+            self.hashed = pos + len(data)
+
+    def readline(self, limit: int = -1) -> bytes:
+        pos = self._fh.tell()
+        line = self._fh.readline(limit)
+        self._feed(pos, line)
+        return line
+
+    def readinto(self, view) -> int:
+        pos = self._fh.tell()
+        n = self._fh.readinto(view)
+        self._feed(pos, memoryview(view)[:n])
+        return n
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
