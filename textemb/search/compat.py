@@ -69,7 +69,7 @@ def _expanded(spec: str) -> tuple[str | None, str, dict[str, str]]:
 
 def onnx_query_model(spec: str, device: str = "cpu") -> str | None:
     """The model a plain ``sbert:`` spec names when its queries could run on ONNX Runtime (CPU, onnxruntime
-    installed, no explicit options); None otherwise."""
+    installed, no explicit options, a local model folder); None otherwise."""
     import importlib.util
 
     try:
@@ -78,7 +78,12 @@ def onnx_query_model(spec: str, device: str = "cpu") -> str | None:
         return None
     if prefix != "sbert" or options or device != "cpu" or importlib.util.find_spec("onnxruntime") is None:
         return None
-    return arg
+    from textemb.encoders.contextual import locate_model
+
+    try:
+        return arg if locate_model(arg)[2] else None  # exports are made from a local model folder only
+    except Exception:  # noqa: BLE001 - not a model folder: the query runs as the index was built
+        return None
 
 
 def query_spec(spec: str, device: str = "cpu") -> str:
