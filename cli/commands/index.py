@@ -140,10 +140,9 @@ def run(args) -> int:
 
 
 def _prepare_fast_queries(spec: str, args) -> None:
-    """Export a sentence-transformers model to ONNX once (cached), so each later CLI query skips torch."""
-    from textemb.encoders.onnx_export import cached_model_folder_export
+    """Export a sentence-transformers model to ONNX once (cached; the export announces itself), so each later
+    CLI query skips torch."""
     from textemb.errors import TextembError
-    from textemb.progress import announce
     from textemb.search.compat import export_for_queries, onnx_query_model
     from textemb.text import printable
 
@@ -151,12 +150,7 @@ def _prepare_fast_queries(spec: str, args) -> None:
     if model is None:
         return  # not a plain sbert index on the CPU (or no onnxruntime): queries run as the index was built
     try:
-        path = cached_model_folder_export(model)
-        if path is None:
-            if not args.quiet:
-                announce(f"exporting {printable(model)} to ONNX once (cached), so later searches skip torch "
-                         "(about 1 s instead of 8-13 s of CPU a query)")
-            path = export_for_queries(model)
+        path = export_for_queries(model)
     except (TextembError, OSError, RuntimeError, ValueError) as exc:
         print(f"textemb: note: no ONNX export for fast queries ({printable(exc)}); searches use PyTorch",
               file=sys.stderr)

@@ -44,7 +44,6 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
     from textemb.progress import announce
     from textemb.text import printable
 
-
     with atomic_dir(entry) as tmp:
         shown = printable(folder)
         if quantize is None:

@@ -154,7 +154,6 @@ def _stream(path, format: str, limit: int | None, max_bytes: int, max_line_bytes
     return parsed[0], parsed[1], header, format, [_BOM_NOTE] if skip else [], digest
 
 
-
 # --------------------------------------------------------------------------- header
 def _parse_header(
     data: bytes, path, *, binary: bool, max_line_bytes: int, total: int | None = None

@@ -38,7 +38,8 @@ _LEGACY = {"textemb-vectors": {"manifest.json", "vectors.npy", "words.json", "vo
 _SIDECARS = {"vectors": {"vocab.txt"}}
 #: a search index's data files, one set per generation G (see textemb.search.stores.folder_files)
 INDEX_DATA = re.compile(r"^(vectors|passages|docs|hnsw|lexical)-(\d+)\.(npy|jsonl|faiss|npz|json)$")
-#: the marker of index folders written before this one marker existed
+#: the format name of a search index's manifest, and the marker of index folders from before the one marker
+INDEX_FORMAT = "textemb-index"
 LEGACY_INDEX_MARKER = ".textemb-index"
 #: the temp files atomic_open leaves beside an index's own files (".vectors-000003.npy.k2j4_x.tmp")
 INDEX_TEMP = re.compile(r"^\.((vectors|passages|docs|hnsw|lexical)-\d+\.(npy|jsonl|faiss|npz|json)|manifest\.json|"
@@ -85,60 +86,51 @@ def read_marker(folder: str | Path) -> dict | None:
     return record
 
 
-def _legacy_files(folder: Path) -> set[str] | None:
-    manifest = folder / "manifest.json"
+def _json_field(f: Path, key: str) -> object:
+    """``key`` of the JSON object in ``f`` when ``f`` is a small regular file (not a link); None otherwise."""
     try:
-        if manifest.is_symlink() or not manifest.is_file() or manifest.stat().st_size > _MAX_MARKER_BYTES * 16:
+        if f.is_symlink() or not f.is_file() or f.stat().st_size > _MAX_MARKER_BYTES * 16:
             return None
-        fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        data = json.loads(f.read_bytes().decode("utf-8"))
+    except (OSError, ValueError):
         return None
-    return _LEGACY.get(fmt) if isinstance(fmt, str) else None
+    return data.get(key) if isinstance(data, dict) else None
 
 
-def _legacy_index(folder: Path) -> bool:
-    """An index folder written before the one marker: its old marker or manifest says ``textemb-index``."""
-    for name in (LEGACY_INDEX_MARKER, "manifest.json"):
-        f = folder / name
-        try:
-            if f.is_symlink() or not f.is_file() or f.stat().st_size > 16 * 1024**2:
-                continue
-            data = json.loads(f.read_bytes().decode("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and data.get("format") == "textemb-index":
-            return True
-    return False
+def _identify(folder: Path) -> tuple[str | None, set[str] | None]:
+    """``(kind, the names its marker lists)`` of a folder textemb wrote, ``(None, None)`` for any other path.
+
+    Folders written before the marker existed count by their ``manifest.json`` (vectors, an index) or, for
+    an index, by the old ``.textemb-index`` marker.
+    """
+    if folder.is_symlink() or not folder.is_dir():
+        return None, None
+    record = read_marker(folder)
+    if record is not None:
+        kind, files = str(record.get("kind")), record.get("files")
+        listed = {str(f) for f in files} if isinstance(files, list) else set()
+        return kind, listed | {MARKER} | _SIDECARS.get(kind, set())
+    fmt = _json_field(folder / "manifest.json", "format")
+    if isinstance(fmt, str) and fmt in _LEGACY:
+        return "vectors", set(_LEGACY[fmt])
+    if INDEX_FORMAT in (fmt, _json_field(folder / LEGACY_INDEX_MARKER, "format")):
+        return "index", set()
+    return None, None
 
 
 def kind_of(folder: str | Path) -> str | None:
     """The kind of folder textemb wrote at ``folder`` ("vectors", "index" ...), or None when it is not ours."""
-    folder = Path(folder)
-    if folder.is_symlink() or not folder.is_dir():
-        return None
-    record = read_marker(folder)
-    if record is not None:
-        return str(record.get("kind"))
-    if _legacy_files(folder) is not None:
-        return "vectors"
-    return "index" if _legacy_index(folder) else None
+    return _identify(Path(folder))[0]
 
 
 def owned_entries(folder: str | Path) -> set[str] | None:
     """The top-level names textemb wrote in ``folder``; None when the folder is not ours."""
     folder = Path(folder)
-    kind = kind_of(folder)
-    if kind is None:
-        return None
-    if kind in _KIND_ENTRIES:
+    kind, listed = _identify(folder)
+    if kind in _KIND_ENTRIES:  # updated in place: what textemb writes there is known by name
         ours = _KIND_ENTRIES[kind]
         return {p.name for p in folder.iterdir() if ours(p.name)} | {MARKER}
-    record = read_marker(folder)
-    if record is None:
-        return _legacy_files(folder)
-    files = record.get("files")
-    owned = {str(f) for f in files} if isinstance(files, list) else set()
-    return owned | {MARKER} | _SIDECARS.get(kind, set())
+    return listed
 
 
 def claim(folder: str | Path, kind: str, *, what: str) -> None:

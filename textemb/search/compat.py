@@ -104,14 +104,12 @@ def query_spec(spec: str, device: str = "cpu") -> str:
 
 
 def export_for_queries(model: str) -> Path | None:
-    """Export (once, cached) the fp32 ONNX file of ``model`` that :func:`query_spec` looks for."""
+    """The fp32 ONNX file of ``model`` that :func:`query_spec` looks for, exported on first use (then cached);
+    None for a model that is not a local folder."""
     from textemb.encoders.contextual import locate_model
-    from textemb.encoders.onnx_export import cached_model_folder_export, onnx_model
+    from textemb.encoders.onnx_export import onnx_model
     from textemb.encoders.onnx_sbert import read_pipeline
 
-    found = cached_model_folder_export(model)
-    if found is not None:
-        return found
     path, _, is_folder = locate_model(model)
     return onnx_model(read_pipeline(Path(path))["transformer"], outputs="last") if is_folder else None
 

@@ -37,7 +37,7 @@ from textemb.io import ownership
 from textemb.io.atomic import atomic_open, fsync_dir
 from textemb.io.cache import check_format, sha256_file
 
-FORMAT = "textemb-index"
+FORMAT = ownership.INDEX_FORMAT
 FORMAT_VERSION = 1
 _DATA = ownership.INDEX_DATA
 _TEMP = ownership.INDEX_TEMP
@@ -62,8 +62,6 @@ def claim_folder(folder: str | Path) -> None:
     """
     try:
         ownership.claim(folder, "index", what="a textemb index")
-    except NotAnIndexFolderError:
-        raise
     except InputError as exc:
         raise NotAnIndexFolderError(str(exc)) from None
 
