@@ -168,3 +168,19 @@ def test_cli_search_on_an_sbert_index_uses_the_cached_onnx_export(onnx_encoders,
     proc = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["hits"][0]["source"] == "aardvark.txt"
+
+
+def test_a_crafted_index_spec_naming_a_folder_with_a_fifo_never_blocks(tmp_path):
+    """query_spec reads the model folder an index's manifest names: a FIFO there is refused, not waited on."""
+    import os
+    import subprocess
+    import sys
+
+    model = tmp_path / "model"
+    model.mkdir()
+    os.mkfifo(model / "modules.json")
+    code = ("import sys; from textemb.search.compat import query_spec; "
+            "print(query_spec('sbert:' + sys.argv[1]))")
+    proc = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"sbert:{model}"  # unchanged: the query runs as the index was built

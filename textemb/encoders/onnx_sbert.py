@@ -25,7 +25,7 @@ def read_pipeline(folder: Path) -> dict:
     """``{"transformer": Path, "pool": str, "normalize": bool, "max_length": int}`` from a sentence-transformers folder."""
     modules_file = folder / "modules.json"
     try:
-        modules = json.loads(modules_file.read_text(encoding="utf-8"))
+        modules = json.loads(_read_small(modules_file))
     except (OSError, ValueError) as exc:
         raise FormatError(f"backend=onnx needs a readable modules.json ({exc})", path=modules_file) from None
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
@@ -43,9 +43,20 @@ def read_pipeline(folder: Path) -> dict:
     return {"transformer": transformer, "pool": pools[0], "normalize": "Normalize" in kinds, "max_length": max_length}
 
 
+def _read_small(path: Path, cap: int = 1 << 20) -> bytes:
+    """A model folder's small JSON file, opened as a regular file only (a FIFO or device there never blocks us)."""
+    from textemb.io.bounded import open_regular
+
+    with open_regular(path, what="model file") as fh:
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise ValueError(f"over {cap:,} bytes")
+    return data
+
+
 def _json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read_small(path))
     except (OSError, ValueError) as exc:
         raise FormatError(f"unreadable JSON ({exc})", path=path) from None
     if not isinstance(data, dict):
