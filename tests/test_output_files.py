@@ -28,8 +28,12 @@ def test_check_file_replaceable_rules(tmp_path):
         check_file_replaceable(user, overwrite=False)
     check_file_replaceable(user, overwrite=True)  # --force
     ours = tmp_path / "report.html"
-    ours.write_text('<!doctype html><html><head><meta name="generator" content="textemb 0.1.0">')
+    ours.write_text('<!DOCTYPE html><html><head><meta name="generator" content="textemb 0.1.0">')
     assert file_is_ours(ours) and not file_is_ours(user)
+    # a user's file that merely quotes a signature somewhere is not ours: signatures sit where textemb puts them
+    quoting = tmp_path / "notes.md"
+    quoting.write_text('my notes\n# textemb evaluation report\n"generator": "textemb"\n')
+    assert not file_is_ours(quoting)
     check_file_replaceable(ours, overwrite=False)
     # a link, a folder or a FIFO at the path is never replaced, --force or not
     link = tmp_path / "link.html"

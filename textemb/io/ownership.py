@@ -53,10 +53,13 @@ def _index_entry(name: str) -> bool:
 
 #: folders whose entries change as textemb updates them in place: kind -> which names textemb writes there
 _KIND_ENTRIES = {"index": _index_entry}
-#: what textemb writes near the start of the single files it can recognise later (HTML/Markdown/JSON
-#: reports, PNG plots); a file without one was not written by textemb, or textemb cannot tell
-FILE_SIGNATURES = (b'<meta name="generator" content="textemb', b"<!-- generator: textemb", b'"generator": "textemb',
-                   b"Software\x00textemb", b"<title>textemb evaluation report", b"# textemb evaluation report\n")
+#: how the single files textemb writes begin (JSON and Markdown reports, PNG plots) and what an HTML report's
+#: head holds: (prefix the file starts with, bytes within its first 64 KB). A file matching none was not written
+#: by textemb, or textemb cannot tell
+FILE_SIGNATURES = ((b'{\n  "generator": "textemb', b""), (b"# textemb evaluation report\n", b""),
+                   (b"\x89PNG\r\n\x1a\n", b"tEXtSoftware\x00textemb"),
+                   (b"<!DOCTYPE html>", b'<meta name="generator" content="textemb'),
+                   (b"<!DOCTYPE html>", b"<title>textemb evaluation report"))
 _SNIFF_BYTES = 1 << 16
 _TEMP_NAME = re.compile(r"^\..+\.(tmp|old-\d+)$")
 _MAX_MARKER_BYTES = 1 << 16
@@ -213,7 +216,7 @@ def file_is_ours(path: str | Path) -> bool:
             head = fh.read(_SNIFF_BYTES)
     except (OSError, InputError):
         return False
-    return any(sig in head for sig in FILE_SIGNATURES)
+    return any(head.startswith(start) and inner in head for start, inner in FILE_SIGNATURES)
 
 
 def check_file_replaceable(path: str | Path, *, overwrite: bool) -> None:
