@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from textemb import compiled
 from textemb.errors import InputError, MissingDependencyError
 
 #: queries scored per block; bounds the memory of one score block to block * n_rows floats.
@@ -186,8 +187,10 @@ def _scan(
     row ``offset`` of the whole matrix (``exclude`` and the returned indices count from the whole matrix).
     """
     m, n = len(q), len(mat)
-    chunk = max(k, chunk or min(32768, max(4096, (1 << 20) // max(m, 1))))
     ex_rows, ex_cols = _exclusions(exclude)
+    if m == 1 and not len(ex_cols) and (fused := compiled.top_k(mat, q[0], k)) is not None:
+        return fused[0][None] + offset, fused[1][None]
+    chunk = max(k, chunk or min(32768, max(4096, (1 << 20) // max(m, 1))))
     ex_cols = ex_cols - offset
     buf = np.empty(m * min(chunk, n), dtype=np.float32)
     best_idx = best_sc = None
@@ -195,7 +198,7 @@ def _scan(
         e = min(s + chunk, n)
         scores = buf[: m * (e - s)].reshape(m, e - s)
         rows = mat[s:e] if mat.dtype == np.float32 else mat[s:e].astype(np.float32)
-        if m == 1:  # one query: numpy's SIMD row dots beat BLAS gemv (2x at d=384), einsum's for short rows
+        if m == 1:  # one query: SIMD row dots (compiled, or numpy's) beat BLAS gemv
             _row_dots(rows, q[0], scores[0])
         else:
             np.matmul(q, rows.T, out=scores)
@@ -214,7 +217,10 @@ def _scan(
 
 
 def _row_dots(rows: np.ndarray, q: np.ndarray, out: np.ndarray) -> None:
-    """``out[i] = rows[i] @ q`` at memory speed (measured on GloVe 400k x 50 and 1M x 384, see bench_topk.py)."""
+    """``out[i] = rows[i] @ q`` at memory speed: the compiled loop once it pays (:mod:`textemb.compiled`), else
+    numpy's fastest form for the row length (measured on GloVe 400k x 50 and 1M x 384, see bench_topk.py)."""
+    if compiled.row_dots(rows, q, out):
+        return
     if rows.shape[1] < 128:
         np.einsum("ij,j->i", rows, q, out=out)
     else:

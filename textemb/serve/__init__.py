@@ -30,9 +30,10 @@ def open_state(index: str | Path, *, encoder: str | None = None, words: str | No
     ``encoder`` overrides the index's own spec (it must be compatible); ``words`` names word
     vectors for the words endpoints, else the encoder's own are used when it has them.
     """
-    from textemb import load_encoder
+    from textemb import compiled, load_encoder
     from textemb.serve.state import IndexHolder, WordsHolder, word_vectors_of
 
+    compiled.prepare()  # a server answers one query at a time: the compiled single-query loop pays at once
     enc = load_encoder(encoder, device=device) if encoder else None
     holder = IndexHolder(index, encoder=enc, device=device, interval=reload_interval)
     if words:
