@@ -76,6 +76,19 @@ def test_nan_inf_k_larger_than_n_limit_and_exclusions_match_numpy():
     assert kernels.nearest(q, clean, 2)[0].tolist() == [[0, 1]]  # ties by lower index through the compiled pass
 
 
+def test_exclusions_score_minus_inf_as_numpy_does():
+    rng = np.random.default_rng(3)
+    mat = rng.integers(-2, 3, size=(3000, 20)).astype(np.float32)
+    q = mat[7].copy()
+    top = kernels.nearest(q, mat, 50)[0][0]
+    for excluded in ([7], top[:5].tolist(), top[::2].tolist(), list(range(2990)), [5000, -1, 7, 7]):
+        for k in (1, 10, 50):
+            got, want = kernels.nearest(q, mat, k, exclude=[excluded]), numpy_only(q, mat, k, exclude=[excluded])
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+            assert not set(got[0][0][np.isfinite(got[1][0])]) & set(excluded)
+
+
 def test_non_float32_or_strided_rows_fall_back_to_numpy():
     rng = np.random.default_rng(1)
     mat = rng.standard_normal((1000, 16)).astype(np.float32)

@@ -65,9 +65,9 @@ def _compile(numba: Any) -> Any:
                 acc += rows[i, j] * q[j]
             out[i] = acc
 
-    @numba.njit("Tuple((int64[::1], float32[::1], boolean))(float32[:, ::1], float32[::1], int64)",
+    @numba.njit("Tuple((int64[::1], float32[::1], boolean))(float32[:, ::1], float32[::1], int64, int64[::1])",
                 fastmath={"reassoc", "contract"}, nogil=True, cache=False)
-    def top_k(rows, q, k):  # pragma: no cover - compiled
+    def top_k(rows, q, k, excluded):  # pragma: no cover - compiled
         n, d = rows.shape
         k = min(k, n)
         idx = np.zeros(k, np.int64)
@@ -81,6 +81,12 @@ def _compile(numba: Any) -> Any:
                 return idx, sc, False
             if filled == k and not acc > sc[k - 1]:
                 continue
+            if len(excluded):  # sorted; only rows that would enter the list are looked up
+                at = np.searchsorted(excluded, i)
+                if at < len(excluded) and excluded[at] == i:
+                    acc = -np.inf  # as numpy's path scores them: they come last, and only if k needs them
+                    if filled == k and not acc > sc[k - 1]:
+                        continue
             pos = filled if filled < k else k - 1
             while pos > 0 and acc > sc[pos - 1]:  # equal scores keep the earlier (lower) index first
                 if pos < k:
@@ -95,12 +101,17 @@ def _compile(numba: Any) -> Any:
     return row_dots, top_k
 
 
-def top_k(rows: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+def top_k(rows: np.ndarray, q: np.ndarray, k: int, excluded: np.ndarray | None = None
+          ) -> tuple[np.ndarray, np.ndarray] | None:
     """Indices and scores of the ``k`` best ``rows @ q`` in one compiled pass (best first, ties by lower index),
-    or None when numpy must do it (loop not ready, large ``k``, a NaN score, rows not C-contiguous float32)."""
+    or None when numpy must do it (loop not ready, large ``k``, a NaN score, rows not C-contiguous float32).
+
+    Rows in ``excluded`` score ``-inf``, as in :func:`textemb.kernels.nearest`.
+    """
     if k > TOP_K_MAX or not _ready_for(rows, count=False) or not (q.dtype == np.float32 and q.flags.c_contiguous):
         return None
-    idx, sc, ok = _STATE["loop"][1](np.asarray(rows), q, k)
+    excluded = np.unique(np.asarray([] if excluded is None else excluded, dtype=np.int64))
+    idx, sc, ok = _STATE["loop"][1](np.asarray(rows), q, k, excluded)
     return (idx, sc) if ok else None
 
 

@@ -188,10 +188,10 @@ def _scan(
     """
     m, n = len(q), len(mat)
     ex_rows, ex_cols = _exclusions(exclude)
-    if m == 1 and not len(ex_cols) and (fused := compiled.top_k(mat, q[0], k)) is not None:
+    ex_cols = ex_cols - offset
+    if m == 1 and (fused := compiled.top_k(mat, q[0], k, ex_cols)) is not None:
         return fused[0][None] + offset, fused[1][None]
     chunk = max(k, chunk or min(32768, max(4096, (1 << 20) // max(m, 1))))
-    ex_cols = ex_cols - offset
     buf = np.empty(m * min(chunk, n), dtype=np.float32)
     best_idx = best_sc = None
     for s in range(0, n, chunk):
