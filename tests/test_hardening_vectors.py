@@ -155,7 +155,7 @@ def test_class13_full_disk_while_caching_vectors_only_warns(tmp_path, monkeypatc
     def full(*a, **kw):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(cache.np, "save", full)
+    monkeypatch.setattr(cache._HashingFile, "write", full)
     with pytest.warns(UserWarning, match="could not write the vector cache.*No space left"):
         enc = load_encoder(f"glove:{tiny_glove}")
     assert enc.encode("frog").shape == (enc.dim,)

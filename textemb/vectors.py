@@ -56,7 +56,7 @@ class WordVectors(KeyedVectorsMixin, Encoder):
         if len(words) != vectors.shape[0]:
             raise InputError(f"{len(words)} words but {vectors.shape[0]} vector rows")
         self.words: list[str] = list(words)
-        self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self.key_to_index: dict[str, int] = dict(zip(self.words, range(len(self.words))))
         if len(self.key_to_index) != len(self.words):
             raise InputError("duplicate words in the vocabulary; readers keep the first of each")
         self.vectors = vectors

@@ -35,12 +35,47 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "textemb"
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file, read into one reused 1 MB buffer."""
     h = hashlib.sha256()
+    buf = bytearray(chunk)
+    view = memoryview(buf)
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
+        while got := fh.readinto(buf):
+            h.update(view[:got])
     return h.hexdigest()
+
+
+class _HashingFile:
+    """A binary file being written, with the sha256 and size of everything written so far."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = open(path, "xb")
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data) -> None:
+        self.fh.write(data)
+        self.sha.update(data)
+        self.size += len(data)
+
+    def close(self) -> dict:
+        """Close the file; its ``{"size", "sha256"}`` for the manifest."""
+        self.fh.close()
+        return {"size": self.size, "sha256": self.sha.hexdigest()}
+
+
+def _write_matrix(path: Path, vectors: np.ndarray, step: int = 1 << 20) -> dict:
+    """``vectors`` (C-contiguous) as ``.npy``, hashed while written: no copy, no read back."""
+    out = _HashingFile(path)
+    try:
+        np.lib.format.write_array_header_1_0(out, np.lib.format.header_data_from_array_1_0(vectors))
+        data = memoryview(vectors).cast("B")
+        for i in range(0, len(data), step):
+            out.write(data[i : i + step])
+    finally:
+        info = out.close()
+    return info
 
 
 def save_vectors(
@@ -56,18 +91,15 @@ def save_vectors(
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise InputError(f"{len(words)} words do not match a vector matrix of shape {vectors.shape}")
     with atomic_dir(path, overwrite=overwrite, kind="vectors") as tmp:
-        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-        _write_words(tmp / "words.json", words)
+        files = {"vectors.npy": _write_matrix(tmp / "vectors.npy", vectors),
+                 "words.json": _write_words(tmp / "words.json", words)}
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "count": len(words),
             "dim": int(vectors.shape[1]),
             "dtype": "float32",
-            "files": {
-                name: {"size": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
-                for name in ("vectors.npy", "words.json")
-            },
+            "files": files,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             **(meta or {}),
         }
@@ -76,13 +108,18 @@ def save_vectors(
     return path
 
 
-def _write_words(path: Path, words: list[str], step: int = 16384) -> None:
-    """``json.dumps(words)`` written in slices, so 400k words never sit in memory a second time as one string."""
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write("[")
+def _write_words(path: Path, words: list[str], step: int = 16384) -> dict:
+    """``json.dumps(words)`` written (UTF-8) and hashed in slices, so 400k words never sit in memory a second
+    time as one string; returns the file's ``{"size", "sha256"}``."""
+    out = _HashingFile(path)
+    try:
+        out.write(b"[")
         for i in range(0, len(words), step):
-            fh.write((", " if i else "") + json.dumps(words[i:i + step], ensure_ascii=False)[1:-1])
-        fh.write("]")
+            out.write(((", " if i else "") + json.dumps(words[i:i + step], ensure_ascii=False)[1:-1]).encode())
+        out.write(b"]")
+    finally:
+        info = out.close()
+    return info
 
 
 def read_manifest(path: str | Path) -> dict:

@@ -17,8 +17,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-#: bytes read per block (cut back to the last line end); 1 MB blocks parse fastest (they stay in cache)
-BLOCK_BYTES = 1 << 20
+#: bytes read per block (cut back to the last line end): 512 KB parse as fast as 1 MB (both stay in cache) and
+#: leave half the freed parser memory behind (7 vs 13 MB on GloVe 6B 50d)
+BLOCK_BYTES = 1 << 19
 #: room for the partial line carried into the next block; a longer line sends the file to the careful parser
 CARRY_BYTES = 1 << 16
 
@@ -60,7 +61,25 @@ def stream_text(fh: BinaryIO, size: int, dim: int, *, max_rows: int | None, max_
     if matrix is None or not words:
         return None
     matrix.resize((len(words), dim), refcheck=False)  # shrinks in place
+    _return_free_memory()
     return words, matrix
+
+
+def _return_free_memory() -> None:
+    """Hand the heap's freed blocks back to the system (glibc ``malloc_trim``; nothing elsewhere).
+
+    The blocks' parser buffers are freed but kept by malloc for reuse: about 10 MB on GloVe 6B 50d, which
+    would otherwise sit under the cache write and the rest of the process' life.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        pass
 
 
 def _blocks(fh: BinaryIO, max_carry: int):
