@@ -3,7 +3,7 @@
 The fast suite (``pytest -m "not slow"``) must run in minutes on 2 cores, so a test that is not marked
 ``slow`` may not use a full-size model: the whole GloVe 6B 50d (400k words, named or averaged) or the real
 all-MiniLM-L6-v2 (torch, ONNX or its inner BERT). Fast tests use :data:`GLOVE_QUICK` instead (the real
-vectors, first 20,000 words: same vectors, same neighbours for common words) or the tiny BERT fixtures.
+vectors, first 50,000 words: same vectors, same neighbours for common words) or the tiny BERT fixtures.
 
 Two checks, both wired in ``tests/conftest.py``:
 
@@ -23,10 +23,10 @@ import os
 import sys
 from types import FrameType
 
-#: what a user types for the real GloVe cut to its 20,000 most frequent words (CLI ``--encoder``, load_encoder)
-GLOVE_QUICK = "glove-6b-50d?limit=20000"
+#: what a user types for the real GloVe cut to its 50,000 most frequent words (CLI ``--encoder``, load_encoder)
+GLOVE_QUICK = "glove-6b-50d?limit=50000"
 #: the spec such an encoder records (index manifests, reports), which is what the quick GloVe rebuilds from
-GLOVE_QUICK_SPEC = "glove:glove-6b-50d?limit=20000"
+GLOVE_QUICK_SPEC = "glove:glove-6b-50d?limit=50000"
 #: session fixtures that hold a full-size model; only ``slow`` tests may request them
 FULL_SIZE_FIXTURES = frozenset({"glove50", "minilm_bert", "minilm_sbert"})
 #: import names of the packages that carry the named models (textemb.models.NAMED)

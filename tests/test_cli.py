@@ -63,7 +63,7 @@ def test_encode_with_the_default_encoder(capsys, tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["neighbors", "qwxzv", "--encoder", GLOVE_QUICK], "word not in vocabulary of 20,000 words: 'qwxzv'"),
+        (["neighbors", "qwxzv", "--encoder", GLOVE_QUICK], "word not in vocabulary of 50,000 words: 'qwxzv'"),
         pytest.param(["neighbors", "qwxzv", "--encoder", "glove-6b-50d"], "word not in vocabulary of 400,000 words: 'qwxzv'",
                      marks=pytest.mark.slow),
         (["analogy", "a", "b", "c", "--encoder", "nope-model"], "unknown encoder 'nope-model'"),
