@@ -303,7 +303,8 @@ print("done", flush=True)
 
 def test_class14_readers_see_old_or_new_while_a_writer_writes(saved):
     base = {d.id for d in DOCS}
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(saved), "40", GLOVE_QUICK], stdout=subprocess.PIPE, text=True, env=_env())
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(saved), "40", GLOVE_QUICK], stdout=subprocess.PIPE,
+                              text=True, env=_env())
     seen_gens: set[int] = set()
     try:
         assert writer.stdout.readline().strip() == "ready"

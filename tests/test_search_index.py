@@ -228,7 +228,8 @@ def test_killed_writer_leaves_a_readable_index(glove_quick, tmp_path):
     torn_kills = attempts = 0
     while torn_kills < 2 and attempts < 5:  # usually two attempts: every kill lands mid-write
         attempts += 1
-        child = subprocess.Popen([sys.executable, "-c", _KILL_CHILD, str(path), GLOVE_QUICK], stdout=subprocess.PIPE, env=env, text=True)
+        child = subprocess.Popen([sys.executable, "-c", _KILL_CHILD, str(path), GLOVE_QUICK], stdout=subprocess.PIPE,
+                                 env=env, text=True)
         child.stdout.readline()  # at least one generation saved by this child
         gen = json.loads((path / "manifest.json").read_text())["generation"]
         deadline = time.monotonic() + 10

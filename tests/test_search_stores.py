@@ -105,10 +105,10 @@ def lite_db(tmp_path_factory):
     return tmp_path_factory.mktemp("milvus") / "t.db"
 
 
-def _both(tmp_path, lite_db, glove_quick, coll):
-    folder = Index(create_store(tmp_path / "idx", encoder_spec=GLOVE_QUICK_SPEC, dim=50, chunk=CHUNK), encoder=glove_quick)
-    milvus = Index(create_store(f"milvus-lite:{lite_db}/{coll}", encoder_spec=GLOVE_QUICK_SPEC, dim=50, chunk=CHUNK),
-                   encoder=glove_quick)
+def _both(tmp_path, lite_db, encoder, coll):
+    folder = Index(create_store(tmp_path / "idx", encoder_spec=encoder.spec, dim=50, chunk=CHUNK), encoder=encoder)
+    milvus = Index(create_store(f"milvus-lite:{lite_db}/{coll}", encoder_spec=encoder.spec, dim=50, chunk=CHUNK),
+                   encoder=encoder)
     return folder, milvus
 
 
