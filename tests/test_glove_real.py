@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.full_size import GLOVE_QUICK_SPEC
 from textemb import WordVectors, load_encoder
 from textemb.io.formats import write_vectors
 
@@ -16,21 +17,31 @@ def glove_text(tmp_path_factory, glove50):
     return write_vectors(path, glove50.words, glove50.vectors, header=False)
 
 
+@pytest.mark.slow
 def test_named_model_shape_and_first_words(glove50):
     assert len(glove50) == 400_000 and glove50.dim == 50
     assert glove50.words[:5] == ["the", ",", ".", "of", "to"]
     np.testing.assert_allclose(glove50["the"][:3], [0.418, 0.24968, -0.41242], rtol=1e-6)
 
 
-def test_king_queen(glove50):
-    assert glove50.analogy("man", "king", "woman")[0][0] == "queen"
-    assert glove50.most_similar("king", topn=2)[0][0] == "prince"  # gensim gives prince 0.8236
-    assert glove50.most_similar("king", topn=1)[0][1] == pytest.approx(0.8236, abs=1e-4)
-    assert glove50.similarity("king", "queen") == pytest.approx(0.7839, abs=1e-4)
+def test_quick_glove_is_the_named_model_cut_to_its_first_words(glove_quick):
+    assert len(glove_quick) == 50_000 and glove_quick.dim == 50 and glove_quick.spec == GLOVE_QUICK_SPEC
+    assert glove_quick.words[:5] == ["the", ",", ".", "of", "to"]
+    np.testing.assert_allclose(glove_quick["the"][:3], [0.418, 0.24968, -0.41242], rtol=1e-6)
 
 
-def test_encode_sentence(glove50):
-    out = glove50.encode(["The cat sat on the mat.", "Stock markets fell sharply."], normalize=True)
+@pytest.mark.parametrize("glove", ["glove_quick", pytest.param("glove50", marks=pytest.mark.slow)])
+def test_king_queen(glove, request):
+    """gensim's figures on the full model; the quick one has the same vectors, and these words are common."""
+    wv = request.getfixturevalue(glove)
+    assert wv.analogy("man", "king", "woman")[0][0] == "queen"
+    assert wv.most_similar("king", topn=2)[0][0] == "prince"  # gensim gives prince 0.8236
+    assert wv.most_similar("king", topn=1)[0][1] == pytest.approx(0.8236, abs=1e-4)
+    assert wv.similarity("king", "queen") == pytest.approx(0.7839, abs=1e-4)
+
+
+def test_encode_sentence(glove_quick):
+    out = glove_quick.encode(["The cat sat on the mat.", "Stock markets fell sharply."], normalize=True)
     assert out.shape == (2, 50)
     assert float(out[0] @ out[1]) < 0.9
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import TextembError
 from textemb.search import Index, load_documents
 from textemb.search import documents as documents_mod
@@ -67,7 +68,7 @@ def test_class6_documents_bom_crlf_nul_and_invalid_utf8(tmp_path):
 
 # --------------------------------------------------------------------------- class 10 (document trees)
 @POSIX
-def test_class10_hostile_tree_is_walked_skipped_with_reasons_and_indexed(tmp_path, glove50, alarm, monkeypatch):
+def test_class10_hostile_tree_is_walked_skipped_with_reasons_and_indexed(tmp_path, glove_quick, alarm, monkeypatch):
     """Class 10: every hostile entry is skipped with a reason; indexing completes; nothing outside is read."""
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -132,7 +133,7 @@ def test_class10_hostile_tree_is_walked_skipped_with_reasons_and_indexed(tmp_pat
     summary.encode("utf-8")  # printable on a UTF-8 terminal
     assert f"skipped {len(ds.skipped)}" in summary
 
-    idx = Index.build(ds, glove50, path=tmp_path / "idx")  # indexing completes and saves
+    idx = Index.build(ds, glove_quick, path=tmp_path / "idx")  # indexing completes and saves
     assert Index.open(tmp_path / "idx").search("frog", k=1)[0].id == "good.txt"
     assert idx.root == str(root.resolve())
 
@@ -151,7 +152,7 @@ def test_class10_cli_index_of_a_hostile_tree(tmp_path, alarm, capsys):
     fd = os.open(os.fsencode(str(root)) + b"/\xff.txt", os.O_WRONLY | os.O_CREAT, 0o644)
     os.write(fd, b"text")
     os.close(fd)
-    assert main(["index", str(root), "-o", str(tmp_path / "idx"), "--encoder", "glove-6b-50d", "--quiet"]) == 0
+    assert main(["index", str(root), "-o", str(tmp_path / "idx"), "--encoder", GLOVE_QUICK, "--quiet"]) == 0
     out = capsys.readouterr()
     text = out.out + out.err
     assert "pipe.txt" in text and "empty.txt" in text and "not valid UTF-8" in text
@@ -207,7 +208,7 @@ def test_fuzz_document_parser_mutated_valid_files(tmp_path, suffix, edits, cut):
     _parse(tmp_path, suffix, bytes(data[: max(1, cut % (len(data) + 1))]))
 
 
-def test_class10_jsonl_and_csv_duplicate_ids_and_surrogates_do_not_stop_indexing(tmp_path, glove50):
+def test_class10_jsonl_and_csv_duplicate_ids_and_surrogates_do_not_stop_indexing(tmp_path, glove_quick):
     """Bad records inside a file are skipped with a reason; the rest is indexed (Index.add refuses duplicate ids)."""
     (tmp_path / "a.jsonl").write_text(
         '{"id": 1, "text": "a frog"}\n{"id": 1, "text": "a duplicate"}\n{"id": 2, "text": "bad \\ud800 half"}\n'
@@ -218,7 +219,7 @@ def test_class10_jsonl_and_csv_duplicate_ids_and_surrogates_do_not_stop_indexing
     reasons = dict(ds.skipped)
     assert "duplicate id 1" in reasons["a.jsonl:2"] and "surrogate" in reasons["a.jsonl:3"]
     assert "duplicate id '1'" in reasons["b.csv"]
-    assert len(Index.build(ds, glove50, path=tmp_path / "idx")) == 2
+    assert len(Index.build(ds, glove_quick, path=tmp_path / "idx")) == 2
     page = "<page><title>T{0}</title><ns>0</ns><id>7</id><revision><text>text {0}</text></revision></page>"
     (tmp_path / "dump.xml").write_text(f"<mediawiki>{page.format(1)}{page.format(2)}</mediawiki>", encoding="utf-8")
     ds = load_documents(tmp_path / "dump.xml")
@@ -229,7 +230,7 @@ def test_class10_jsonl_and_csv_duplicate_ids_and_surrogates_do_not_stop_indexing
 @_fuzz
 @given(lines=st.lists(st.fixed_dictionaries({"id": st.one_of(st.integers(0, 3), st.text(max_size=3)),
                                                "text": st.text(max_size=20)}), max_size=6))
-def test_fuzz_jsonl_records_always_index(tmp_path, glove50, lines):
+def test_fuzz_jsonl_records_always_index(tmp_path, glove_quick, lines):
     """Any JSONL of (possibly duplicate, odd-Unicode) records loads and indexes without a traceback."""
     path = tmp_path / "f.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
@@ -237,7 +238,7 @@ def test_fuzz_jsonl_records_always_index(tmp_path, glove50, lines):
         ds = load_documents(path)
     except TextembError:
         return
-    Index.build(ds, glove50)
+    Index.build(ds, glove_quick)
 
 
 def test_fuzz_bz2_bomb_is_bounded(tmp_path):

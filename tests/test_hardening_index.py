@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import FormatError, InputError, TextembError
 from textemb.search import ChunkSettings, Document, Index, IndexLockedError
 from textemb.search.stores import folder_files as store
@@ -31,8 +32,8 @@ DOCS = [
 
 
 @pytest.fixture
-def saved(glove50, tmp_path) -> Path:
-    Index.build(DOCS, glove50, path=tmp_path / "idx", chunk=ChunkSettings(size=20, overlap=5))
+def saved(glove_quick, tmp_path) -> Path:
+    Index.build(DOCS, glove_quick, path=tmp_path / "idx", chunk=ChunkSettings(size=20, overlap=5))
     return tmp_path / "idx"
 
 
@@ -188,9 +189,9 @@ def _assert_old_index_intact(path: Path, before: dict) -> None:
 
 
 @pytest.mark.parametrize("nth", [1, 2, 3, 4], ids=["vectors", "passages", "docs", "manifest"])
-def test_class13_disk_full_during_save(saved, glove50, monkeypatch, nth):
+def test_class13_disk_full_during_save(saved, glove_quick, monkeypatch, nth):
     before = _manifest(saved)
-    idx = Index.open(saved, encoder=glove50)
+    idx = Index.open(saved, encoder=glove_quick)
     idx.add([Document("new", "a brand new document about volcanoes", None)])
     calls = _fail_nth_file(monkeypatch, nth)
     with pytest.raises(store.IndexWriteError, match="No space left on device.*previous generation .* intact"):
@@ -202,12 +203,12 @@ def test_class13_disk_full_during_save(saved, glove50, monkeypatch, nth):
     assert "new" in {d["id"] for d in Index.open(saved).docs}
 
 
-def test_class13_read_only_folder_simulated(saved, glove50, monkeypatch):
+def test_class13_read_only_folder_simulated(saved, glove_quick, monkeypatch):
     """Root ignores chmod, so the read-only folder is simulated where the temp file is created (EROFS)."""
     import tempfile
 
     before = _manifest(saved)
-    idx = Index.open(saved, encoder=glove50)
+    idx = Index.open(saved, encoder=glove_quick)
     idx.add([Document("new", "another document", None)])
 
     def readonly(*a, **kw):
@@ -220,11 +221,11 @@ def test_class13_read_only_folder_simulated(saved, glove50, monkeypatch):
     _assert_old_index_intact(saved, before)
 
 
-def test_class13_read_only_folder_real_chmod(saved, glove50):
+def test_class13_read_only_folder_real_chmod(saved, glove_quick):
     if os.geteuid() == 0:
         pytest.skip("running as root: chmod 555 does not stop root writing (the simulated EROFS test covers it)")
     before = _manifest(saved)
-    idx = Index.open(saved, encoder=glove50)
+    idx = Index.open(saved, encoder=glove_quick)
     idx.add([Document("new", "another document", None)])
     saved.chmod(0o555)
     try:
@@ -243,7 +244,7 @@ def test_class13_disk_full_through_the_cli(saved, tmp_path, monkeypatch, capsys)
     (docs / "volcano.txt").write_text("the volcano erupted and lava flowed", encoding="utf-8")
     before = _manifest(saved)
     _fail_nth_file(monkeypatch, 1)
-    assert main(["index", str(docs), "-o", str(saved), "--rebuild", "--quiet", "--encoder", "glove-6b-50d"]) == 1
+    assert main(["index", str(docs), "-o", str(saved), "--rebuild", "--quiet", "--encoder", GLOVE_QUICK]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("textemb: error: could not write index") and "No space left" in err and "\n" not in err
     monkeypatch.undo()
@@ -264,7 +265,7 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
-def test_class14_second_writer_in_another_process_fails_fast(saved, glove50, capsys):
+def test_class14_second_writer_in_another_process_fails_fast(saved, glove_quick, capsys):
     from textemb_cli.main import main
 
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(saved)], stdout=subprocess.PIPE, text=True, env=_env())
@@ -272,7 +273,7 @@ def test_class14_second_writer_in_another_process_fails_fast(saved, glove50, cap
         assert holder.stdout.readline().strip() == "locked"
         t0 = time.perf_counter()
         with pytest.raises(IndexLockedError, match=f"index is locked: .* pid {holder.pid}"):
-            Index.build(DOCS[:1], glove50, path=saved)
+            Index.build(DOCS[:1], glove_quick, path=saved)
         with pytest.raises(IndexLockedError, match="index is locked"):
             Index.open(saved, writable=True)
         assert main(["index", str(saved.parent), "-o", str(saved), "--quiet"]) == 1
@@ -291,7 +292,7 @@ _WRITER = r"""
 import sys
 from textemb import load_encoder
 from textemb.search import Document, Index
-idx = Index.open(sys.argv[1], writable=True, encoder=load_encoder("glove-6b-50d"))
+idx = Index.open(sys.argv[1], writable=True, encoder=load_encoder(sys.argv[3]))
 print("ready", flush=True)
 for i in range(int(sys.argv[2])):
     idx.add([Document(f"extra-{i}", f"extra document number {i} about frogs", None)])
@@ -302,7 +303,8 @@ print("done", flush=True)
 
 def test_class14_readers_see_old_or_new_while_a_writer_writes(saved):
     base = {d.id for d in DOCS}
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(saved), "40"], stdout=subprocess.PIPE, text=True, env=_env())
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(saved), "40", GLOVE_QUICK], stdout=subprocess.PIPE,
+                              text=True, env=_env())
     seen_gens: set[int] = set()
     try:
         assert writer.stdout.readline().strip() == "ready"
@@ -322,8 +324,8 @@ def test_class14_readers_see_old_or_new_while_a_writer_writes(saved):
 
 # --------------------------------------------------------------------------- class 15: queries
 @pytest.fixture
-def idx(glove50):
-    return Index.build(DOCS, glove50)
+def idx(glove_quick):
+    return Index.build(DOCS, glove_quick)
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t", "\u200b"])
@@ -351,9 +353,9 @@ def test_class15_bad_k(idx, k):
         idx.search("frog", k=k)
 
 
-def test_class15_k_larger_than_the_index_and_empty_index(idx, glove50, tmp_path):
+def test_class15_k_larger_than_the_index_and_empty_index(idx, glove_quick, tmp_path):
     assert len(idx.search("frog", k=10_000)) == len(DOCS)
-    empty = Index.build([], glove50, path=tmp_path / "empty")
+    empty = Index.build([], glove_quick, path=tmp_path / "empty")
     assert empty.search("frog", k=5) == []
     assert Index.open(tmp_path / "empty").search("frog", k=5) == []
 
@@ -413,7 +415,7 @@ def test_class15_cli_bad_queries_are_one_line_errors(saved, capsys, argv, messag
     assert err.startswith("textemb: error:") and message in err and "\n" not in err
 
 
-def test_class15_cli_odd_queries_never_traceback(saved, tmp_path, glove50, capsys, tiny_glove):
+def test_class15_cli_odd_queries_never_traceback(saved, tmp_path, glove_quick, capsys, tiny_glove):
     from textemb_cli.main import main
 
     assert main(["search", "zzqxv qqqzzk", "--index", str(saved)]) == 0
@@ -423,7 +425,7 @@ def test_class15_cli_odd_queries_never_traceback(saved, tmp_path, glove50, capsy
     for q in (unicodedata.normalize("NFD", "café"), "fr\u200bog", "\u202eפרוג frog", "🐸 frog", "frog " * 20_000):
         assert main(["search", q, "--index", str(saved), "-k", "2"]) == 0
         assert "frog" in capsys.readouterr().out.lower()
-    Index.build([], glove50, path=tmp_path / "empty")
+    Index.build([], glove_quick, path=tmp_path / "empty")
     assert main(["search", "frog", "--index", str(tmp_path / "empty")]) == 0
     assert "no documents in the index" in capsys.readouterr().out
     assert main(["search", "frog", "--index", str(saved), "--encoder", f"glove:{tiny_glove}"]) == 1
@@ -431,7 +433,7 @@ def test_class15_cli_odd_queries_never_traceback(saved, tmp_path, glove50, capsy
     assert err.startswith("textemb: error:") and "not comparable" in err and "\n" not in err
 
 
-def test_class12_any_flipped_manifest_byte_is_an_error_or_harmless(saved, glove50):
+def test_class12_any_flipped_manifest_byte_is_an_error_or_harmless(saved, glove_quick):
     """Flip one bit at 150 random manifest positions: a clear TextembError, or an index that still works."""
     import random
 
@@ -444,7 +446,7 @@ def test_class12_any_flipped_manifest_byte_is_an_error_or_harmless(saved, glove5
         (saved / "manifest.json").write_bytes(bytes(data))
         try:
             idx = Index.open(saved)
-            idx.use_encoder(glove50)
+            idx.use_encoder(glove_quick)
             hits = idx.search("frog pond", k=2)
         except TextembError:
             errors += 1
@@ -466,6 +468,6 @@ def test_class13_unwritable_index_folder_through_the_cli(tmp_path, monkeypatch, 
         raise PermissionError(errno.EACCES, "Permission denied", str(out / "lock"))
 
     monkeypatch.setattr(store.IndexLock, "acquire", denied)
-    assert main(["index", str(docs), "-o", str(out), "--quiet", "--encoder", "glove-6b-50d"]) == 1
+    assert main(["index", str(docs), "-o", str(out), "--quiet", "--encoder", GLOVE_QUICK]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"textemb: error: {out / 'lock'}: Permission denied"

@@ -182,7 +182,7 @@ def test_report_extension_checked_before_any_model_loads(capsys, monkeypatch, tw
     assert code == 1 and "use a .html, .md or .json file name" in err
     code, _, err = _cli(capsys, "eval", "analogy", "-e", two_models[0], "-d", "no-such-dataset")
     assert code == 1 and "neither a named analogy dataset" in err
-    code, _, err = _cli(capsys, "eval", "analogy", "-e", "all-MiniLM-L6-v2", "-d", str(two_models[2]))
+    code, _, err = _cli(capsys, "eval", "analogy", "-e", "all-MiniLM-L6-v2", "-d", str(two_models[2]))  # never loaded
     assert code == 1 and "has no word vectors" in err and "bert:all-MiniLM-L6-v2" in err
 
 

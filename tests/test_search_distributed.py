@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from textemb_cli.main import main
 
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import FormatError
 from textemb.search import ChunkSettings, Index, load_documents
 from textemb.search.chunking import chunk_documents
@@ -20,14 +21,14 @@ EVAL = ROOT / "corpora" / "wikipedia-sample-eval" / "queries.jsonl"
 
 
 # ----------------------------------------------------------------------------- planning and shard files (no Ray)
-def test_chunking_matches_the_single_process_index(glove50):
+def test_chunking_matches_the_single_process_index(glove_quick):
     docs = load_documents(WIKI).documents[:5]
     chunk = ChunkSettings(size=50, overlap=10)
     texts, rows = chunk_documents(docs, chunk)
-    ref = Index.build(docs, glove50, chunk=chunk)
+    ref = Index.build(docs, glove_quick, chunk=chunk)
     np.testing.assert_array_equal(rows, ref.passages)
     assert texts[0].startswith(docs[0].title + "\n")
-    vecs = glove50.encode(texts, normalize=True)
+    vecs = glove_quick.encode(texts, normalize=True)
     np.testing.assert_allclose(vecs, ref.vectors, atol=1e-6)
 
 
@@ -140,12 +141,12 @@ def test_ray_engine_into_milvus_lite_matches_the_folder_index(wiki_pair, tmp_pat
             [[h.id for h in hs] for hs in ref.search(q, k=5, mode="exact")]
 
 
-def test_documents_must_have_a_rebuildable_encoder_for_ray(glove50, tmp_path):
+def test_documents_must_have_a_rebuildable_encoder_for_ray(glove_quick, tmp_path):
     from textemb.errors import InputError
     from textemb.search.indexing import index_documents
     from textemb.vectors import WordVectors
 
-    anon = WordVectors(glove50.words[:100], np.asarray(glove50.vectors[:100]), name="anon")  # no spec
+    anon = WordVectors(glove_quick.words[:100], np.asarray(glove_quick.vectors[:100]), name="anon")  # no spec
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "a.txt").write_text("the king", encoding="utf-8")
     with pytest.raises(InputError, match="has no spec textemb can load"):
@@ -156,7 +157,7 @@ def test_ray_client_addresses_are_refused_with_the_way_that_works(tmp_path, caps
     pytest.importorskip("ray")
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "a.txt").write_text("the king and the queen", encoding="utf-8")
-    assert main(["index", str(tmp_path / "d"), "-o", str(tmp_path / "idx"), "--encoder", "glove-6b-50d", "-q",
+    assert main(["index", str(tmp_path / "d"), "-o", str(tmp_path / "idx"), "--encoder", GLOVE_QUICK, "-q",
                  "--engine", "ray", "--address", "ray://head:10001"]) == 1
     err = capsys.readouterr().err
     assert "Ray Client" in err and "ray job submit" in err

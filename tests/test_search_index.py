@@ -1,4 +1,4 @@
-"""The search index: build/open/search, add/remove/sync, crash safety, locking, errors (real GloVe 50d)."""
+"""The search index: build/open/search, add/remove/sync, crash safety, locking, errors (real GloVe 50d, first 50k words)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.full_size import GLOVE_QUICK, GLOVE_QUICK_SPEC
 from textemb.errors import FormatError, InputError
 from textemb.search import ChunkSettings, Document, Index, IndexLockedError, load_documents
 
@@ -29,8 +30,8 @@ DOCS = [
 
 
 @pytest.fixture
-def index(glove50):
-    return Index.build(DOCS, glove50, chunk=ChunkSettings(size=20, overlap=5))
+def index(glove_quick):
+    return Index.build(DOCS, glove_quick, chunk=ChunkSettings(size=20, overlap=5))
 
 
 def test_search_finds_the_right_documents(index):
@@ -42,13 +43,13 @@ def test_search_finds_the_right_documents(index):
     assert DOCS[4].text[hit.start : hit.end] == hit.passage
 
 
-def test_scores_are_cosines_ranked_and_batched(index, glove50):
+def test_scores_are_cosines_ranked_and_batched(index, glove_quick):
     hits = index.search("french capital city", k=5, mode="dense")
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True) and all(-1.0001 <= s <= 1.0001 for s in scores)
-    q = glove50.encode("french capital city", normalize=True)
-    p = glove50.encode("Paris\n" + DOCS[2].text, normalize=True)
+    q = glove_quick.encode("french capital city", normalize=True)
+    p = glove_quick.encode("Paris\n" + DOCS[2].text, normalize=True)
     assert hits[0].id == "paris" and hits[0].score == pytest.approx(float(q @ p), abs=1e-5)
     batch = index.search(["french capital city", "a toad near the lake"], k=2, mode="dense")
     assert [h.id for h in batch[0]] == [h.id for h in hits[:2]] and batch[1][0].id == "frog"
@@ -66,8 +67,8 @@ def test_k_larger_than_index_returns_all_and_bad_queries_fail(index):
         index.search("frog", doc_score="median")
 
 
-def test_plain_strings_are_documents(glove50):
-    idx = Index.build(["the frog sat on a log", "interest rates at the bank"], glove50)
+def test_plain_strings_are_documents(glove_quick):
+    idx = Index.build(["the frog sat on a log", "interest rates at the bank"], glove_quick)
     assert idx.search("toad", k=1)[0].id == "0"
     idx.add(["the king and queen"])
     assert idx.search("royal monarch", k=1)[0].id == "2"
@@ -88,7 +89,7 @@ def test_save_open_round_trip_and_manifest(index, tmp_path):
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["format"] == "textemb-index" and manifest["dim"] == 50 and manifest["metric"] == "cosine"
     assert manifest["counts"] == {"documents": 5, "passages": len(index.passages), "sources": 1}
-    assert manifest["encoder"]["spec"] == "glove-6b-50d"
+    assert manifest["encoder"]["spec"] == GLOVE_QUICK_SPEC
     assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
     again = Index.open(path, verify=True)
     for q in ("a toad near the lake", "lending money"):
@@ -96,8 +97,8 @@ def test_save_open_round_trip_and_manifest(index, tmp_path):
         assert [(h.id, round(h.score, 6)) for h in a] == [(h.id, round(h.score, 6)) for h in b]
 
 
-def test_float16_index(glove50, tmp_path):
-    idx = Index.build(DOCS, glove50, dtype="float16", path=tmp_path / "f16")
+def test_float16_index(glove_quick, tmp_path):
+    idx = Index.build(DOCS, glove_quick, dtype="float16", path=tmp_path / "f16")
     assert np.load(next((tmp_path / "f16").glob("vectors-*.npy"))).dtype == np.float16
     assert Index.open(tmp_path / "f16").search("a toad near the lake", k=1)[0].id == "frog"
     assert idx.search("a toad near the lake", k=1)[0].score == pytest.approx(
@@ -122,9 +123,9 @@ def test_corrupted_files_are_detected(index, tmp_path):
         Index.open(tmp_path)
 
 
-def test_add_remove_and_generations(glove50, tmp_path):
+def test_add_remove_and_generations(glove_quick, tmp_path):
     path = tmp_path / "idx"
-    Index.build(DOCS[:3], glove50, path=path)
+    Index.build(DOCS[:3], glove_quick, path=path)
     with Index.open(path, writable=True) as idx:
         idx.add([DOCS[3]])
         idx.add([Document("frog", "Stock markets fell sharply today.", "Frogs v2")])  # same id replaces
@@ -133,20 +134,20 @@ def test_add_remove_and_generations(glove50, tmp_path):
     files = sorted(p.name for p in path.iterdir())
     assert files == [".textemb-owner.json", "docs-000002.jsonl", "lexical-000002.json", "lexical-000002.npz", "lock",
                      "manifest.json", "passages-000002.npy", "vectors-000002.npy"]
-    reopened = Index.open(path, encoder=glove50)
+    reopened = Index.open(path, encoder=glove_quick)
     assert sorted(d["id"] for d in reopened.docs) == ["bank", "frog", "paris"]
     assert reopened.search("shares and investors", k=1)[0].title == "Frogs v2"
     with pytest.raises(InputError, match="duplicate document id"):
         reopened.add([DOCS[0], DOCS[0]])
 
 
-def test_sync_reencodes_only_changed_files(glove50, tmp_path):
+def test_sync_reencodes_only_changed_files(glove_quick, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("The frog sat on a log.", encoding="utf-8")
     (docs / "b.txt").write_text("The king spoke to the queen.", encoding="utf-8")
     (docs / "c.txt").write_text("Paris is the capital of France.", encoding="utf-8")
-    idx = Index.build(load_documents(docs), glove50)
+    idx = Index.build(load_documents(docs), glove_quick)
     untouched = np.array(idx.vectors[[i for i, p in enumerate(idx.passages) if idx.docs[p[0]]["id"] == "b.txt"]])
     (docs / "a.txt").write_text("Interest rates at the bank went up.", encoding="utf-8")
     (docs / "c.txt").unlink()
@@ -184,10 +185,10 @@ def test_second_writer_fails_fast(index, tmp_path):
     index.save(path)  # lock released
 
 
-def test_ann_hnsw_matches_exact_on_real_vectors(glove50, tmp_path):
+def test_ann_hnsw_matches_exact_on_real_vectors(glove_quick, tmp_path):
     pytest.importorskip("faiss")
     docs = load_documents(CORPUS).documents[:40]
-    idx = Index.build(docs, glove50, ann="hnsw", path=tmp_path / "ann")
+    idx = Index.build(docs, glove_quick, ann="hnsw", path=tmp_path / "ann")
     assert next((tmp_path / "ann").glob("hnsw-*.faiss")).stat().st_size > 0
     again = Index.open(tmp_path / "ann")
     queries = ["a country in southern Africa", "ancient greek philosopher", "an animal that eats termites",
@@ -205,7 +206,7 @@ _KILL_CHILD = r"""
 import sys
 from textemb import load_encoder
 from textemb.search import Document, Index
-idx = Index.open(sys.argv[1], writable=True, encoder=load_encoder("glove-6b-50d"))
+idx = Index.open(sys.argv[1], writable=True, encoder=load_encoder(sys.argv[2]))
 i = 0
 while True:
     idx.add([Document(f"extra-{i}", f"extra document number {i} about frogs and kings", None)])
@@ -215,19 +216,20 @@ while True:
 """
 
 
-def test_killed_writer_leaves_a_readable_index(glove50, tmp_path):
+def test_killed_writer_leaves_a_readable_index(glove_quick, tmp_path):
     """SIGKILL the writer while it writes a new generation: the index opens intact (old or new)."""
     if not hasattr(signal, "SIGKILL"):
         pytest.skip("needs SIGKILL")
     path = tmp_path / "idx"
     base = load_documents(CORPUS).documents[:30]  # a few MB per generation, so writes take a while
-    Index.build(base, glove50, path=path)
+    Index.build(base, glove_quick, path=path)
     base_ids = {d.id for d in base}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     torn_kills = attempts = 0
     while torn_kills < 2 and attempts < 5:  # usually two attempts: every kill lands mid-write
         attempts += 1
-        child = subprocess.Popen([sys.executable, "-c", _KILL_CHILD, str(path)], stdout=subprocess.PIPE, env=env, text=True)
+        child = subprocess.Popen([sys.executable, "-c", _KILL_CHILD, str(path), GLOVE_QUICK], stdout=subprocess.PIPE,
+                                 env=env, text=True)
         child.stdout.readline()  # at least one generation saved by this child
         gen = json.loads((path / "manifest.json").read_text())["generation"]
         deadline = time.monotonic() + 10
@@ -256,18 +258,19 @@ def test_killed_writer_leaves_a_readable_index(glove50, tmp_path):
 
 
 @pytest.mark.gpu
-def test_exact_search_on_cuda_matches_cpu(glove50, tmp_path):
+def test_exact_search_on_cuda_matches_cpu(glove_quick, tmp_path):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device here")
-    path = Index.build(DOCS, glove50, path=tmp_path / "idx").path
-    cpu, gpu = Index.open(path, encoder=glove50), Index.open(path, encoder=glove50, device="cuda")
+    path = Index.build(DOCS, glove_quick, path=tmp_path / "idx").path
+    cpu, gpu = Index.open(path, encoder=glove_quick), Index.open(path, encoder=glove_quick, device="cuda")
     for q in ("a toad near the lake", "lending money", "volcanic eruption"):
         a, b = cpu.search(q, k=5), gpu.search(q, k=5)
         assert [h.id for h in a] == [h.id for h in b]
         np.testing.assert_allclose([h.score for h in a], [h.score for h in b], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_default_encoder_falls_back_to_averaged_glove():
     import importlib.util
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from textemb_cli.main import main
 
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import FormatError
 from textemb.search import ChunkSettings, Document, Index, load_documents
 from textemb.search import lexical as lexical_mod
@@ -81,8 +82,8 @@ def test_lexical_index_round_trips_without_pickle_and_refuses_damage(monkeypatch
 
 
 # ----------------------------------------------------------------------------- the façade (real GloVe 50d)
-def test_modes_and_hit_scores(glove50):
-    idx = Index.build(DOCS, glove50, chunk=CHUNK)
+def test_modes_and_hit_scores(glove_quick):
+    idx = Index.build(DOCS, glove_quick, chunk=CHUNK)
     dense = idx.search("lending money for houses", k=2, mode="dense")
     bm25 = idx.search("interest rates", k=2, mode="bm25")
     hybrid = idx.search("interest rates and loans", k=4, fusion="rrf")
@@ -96,12 +97,12 @@ def test_modes_and_hit_scores(glove50):
         idx.search("frog", mode="sparse")
 
 
-def test_lexical_index_is_saved_with_the_index_and_synced_incrementally(glove50, tmp_path, monkeypatch):
+def test_lexical_index_is_saved_with_the_index_and_synced_incrementally(glove_quick, tmp_path, monkeypatch):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("The frog sat on a log.", encoding="utf-8")
     (docs / "b.txt").write_text("The king spoke to the queen.", encoding="utf-8")
-    Index.build(load_documents(docs), glove50, path=tmp_path / "idx")
+    Index.build(load_documents(docs), glove_quick, path=tmp_path / "idx")
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert {"lexical.npz", "lexical.json"} <= set(manifest["files"])
     tokenized: list[str] = []
@@ -109,32 +110,32 @@ def test_lexical_index_is_saved_with_the_index_and_synced_incrementally(glove50,
     monkeypatch.setattr(lexical_mod, "tokenize", lambda texts: tokenized.extend(texts) or real(texts))
     (docs / "a.txt").write_text("Interest rates at the bank went up.", encoding="utf-8")
     (docs / "c.txt").write_text("A volcano erupted.", encoding="utf-8")
-    with Index.open(tmp_path / "idx", writable=True, encoder=glove50) as idx:
+    with Index.open(tmp_path / "idx", writable=True, encoder=glove_quick) as idx:
         report = idx.sync(load_documents(docs))
         idx.save()
     assert (report.added, report.updated, report.unchanged) == (1, 1, 1)
     assert sorted(tokenized) == ["A volcano erupted.", "Interest rates at the bank went up."]  # b.txt not redone
-    again = Index.open(tmp_path / "idx", encoder=glove50)
+    again = Index.open(tmp_path / "idx", encoder=glove_quick)
     assert [h.id for h in again.search("bank interest", k=3, mode="bm25")] == ["a.txt"]
     assert again.search("volcano", k=1, mode="bm25")[0].id == "c.txt"
     assert not again.search("frog log", k=3, mode="bm25")  # the old a.txt is gone from the lexical index too
 
 
-def test_an_index_without_a_lexical_index_gets_one_rebuilt(glove50, tmp_path):
+def test_an_index_without_a_lexical_index_gets_one_rebuilt(glove_quick, tmp_path):
     """Indexes written before hybrid search have no lexical files: BM25 is rebuilt from the stored passages."""
-    idx = Index.build(DOCS, glove50, path=tmp_path / "idx", chunk=CHUNK)
+    idx = Index.build(DOCS, glove_quick, path=tmp_path / "idx", chunk=CHUNK)
     mpath = tmp_path / "idx" / "manifest.json"
     m = json.loads(mpath.read_text())
     for role in ("lexical.npz", "lexical.json"):
         (tmp_path / "idx" / m["files"].pop(role)["name"]).unlink()
     mpath.write_text(json.dumps(m))
-    old = Index.open(tmp_path / "idx", encoder=glove50)
+    old = Index.open(tmp_path / "idx", encoder=glove_quick)
     assert [h.id for h in old.search("interest rates", k=1, mode="bm25")] == ["bank"]
     assert [h.id for h in old.search(["toad", "castle"], k=2)[1]] == [h.id for h in idx.search(["toad", "castle"], k=2)[1]]
 
 
-def test_a_damaged_lexical_file_is_a_format_error(glove50, tmp_path):
-    Index.build(DOCS, glove50, path=tmp_path / "idx", chunk=CHUNK)
+def test_a_damaged_lexical_file_is_a_format_error(glove_quick, tmp_path):
+    Index.build(DOCS, glove_quick, path=tmp_path / "idx", chunk=CHUNK)
     npz = next((tmp_path / "idx").glob("lexical-*.npz"))
     raw = bytearray(npz.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
@@ -143,11 +144,11 @@ def test_a_damaged_lexical_file_is_a_format_error(glove50, tmp_path):
         Index.open(tmp_path / "idx")
 
 
-def test_cli_search_modes(glove50, tmp_path, capsys):
+def test_cli_search_modes(glove_quick, tmp_path, capsys):
     (tmp_path / "d").mkdir()
     for d in DOCS:
         (tmp_path / "d" / d.source).write_text(d.text, encoding="utf-8")
-    assert main(["index", str(tmp_path / "d"), "-o", str(tmp_path / "idx"), "-e", "glove-6b-50d", "-q"]) == 0
+    assert main(["index", str(tmp_path / "d"), "-o", str(tmp_path / "idx"), "-e", GLOVE_QUICK, "-q"]) == 0
     capsys.readouterr()
     for mode in ("dense", "bm25", "hybrid"):
         assert main(["search", "interest rates and loans", "--index", str(tmp_path / "idx"), "--mode", mode,
@@ -162,7 +163,7 @@ def test_cli_search_modes(glove50, tmp_path, capsys):
 def test_cli_eval_retrieval_side_by_side(capsys, tmp_path):
     out = tmp_path / "report.md"
     assert main(["eval", "retrieval", "--dataset", str(ROOT / "corpora" / "wikipedia-sample-hard"), "--corpus",
-                 str(WIKI / "corpus.jsonl"), "-e", "glove-6b-50d", "--report", str(out), "--json"]) == 0
+                 str(WIKI / "corpus.jsonl"), "-e", GLOVE_QUICK, "--report", str(out), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     modes = [r["settings"]["mode"] for r in data["results"]]
     assert modes == ["dense", "bm25", "hybrid"] and all(r["task"] == "retrieval" for r in data["results"])

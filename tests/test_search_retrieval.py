@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.full_size import GLOVE_QUICK_SPEC
 from textemb.errors import FormatError
 from textemb.search.retrieval import BeirData, evaluate_retrieval, load_beir, score_rankings, to_markdown_table
 
@@ -47,15 +48,15 @@ def test_load_beir_shipped_set_and_errors(tmp_path):
         load_beir(tmp_path)
 
 
-def test_dense_and_bm25_side_by_side_on_real_articles(glove50):
+def test_dense_and_bm25_side_by_side_on_real_articles(glove_quick):
     """A 25-article slice of the shipped set: both systems run and find most answers."""
     full = load_beir(EVAL, corpus=CORPUS)
     keep_q = list(full.qrels)[:12]
     keep_docs = {d for q in keep_q for d in full.qrels[q]} | set(list(full.corpus)[:13])
     data = BeirData({d: full.corpus[d] for d in keep_docs}, {q: full.queries[q] for q in keep_q},
                     {q: full.qrels[q] for q in keep_q}, name="slice")
-    results = evaluate_retrieval(data, glove50)
-    assert [(r.encoder, r.settings["mode"]) for r in results] == [("glove-6b-50d", m) for m in ("dense", "bm25", "hybrid")]
+    results = evaluate_retrieval(data, glove_quick)
+    assert [(r.encoder, r.settings["mode"]) for r in results] == [(GLOVE_QUICK_SPEC, m) for m in ("dense", "bm25", "hybrid")]
     for r in results:
         assert set(r.metrics) == {"nDCG@10", "MRR@10", "Recall@1", "Recall@5", "Recall@10"}
         assert r.metrics["Recall@10"] >= 0.75

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from textemb_cli.main import main
 
+from tests.full_size import GLOVE_QUICK, GLOVE_QUICK_SPEC
 from textemb.errors import FormatError, InputError, TextembError
 from textemb.search import ChunkSettings, Document, Index
 from textemb.search.stores import create_store, open_store, parse_store_url
@@ -62,32 +64,33 @@ def test_bad_store_urls_say_the_right_form(text, message):
         parse_store_url(text)
 
 
-def test_folder_manifest_records_encoder_dim_metric_and_normalisation(glove50, tmp_path):
-    Index.build(DOCS, glove50, path=tmp_path / "idx", chunk=CHUNK)
+def test_folder_manifest_records_encoder_dim_metric_and_normalisation(glove_quick, tmp_path):
+    Index.build(DOCS, glove_quick, path=tmp_path / "idx", chunk=CHUNK)
     m = json.loads((tmp_path / "idx" / "manifest.json").read_text())
-    assert (m["encoder"]["spec"], m["dim"], m["metric"], m["normalize"]) == ("glove-6b-50d", 50, "cosine", "l2")
+    assert (m["encoder"]["spec"], m["dim"], m["metric"], m["normalize"]) == (GLOVE_QUICK_SPEC, 50, "cosine", "l2")
     m["normalize"] = "none"  # an index whose vectors are not unit length must not be searched as cosine
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(FormatError, match="normalisation"):
         Index.open(tmp_path / "idx")
 
 
-def test_folder_store_refuses_a_query_encoder_with_another_dim_or_spec(glove50, tmp_path):
-    Index.build(DOCS, glove50, path=tmp_path / "idx", chunk=CHUNK)
+def test_folder_store_refuses_a_query_encoder_with_another_dim_or_spec(glove_quick, tmp_path):
+    Index.build(DOCS, glove_quick, path=tmp_path / "idx", chunk=CHUNK)
     small = WordVectors(["frog", "pond"], np.eye(2, 3, dtype=np.float32), name="tiny", spec="glove:tiny.txt")
     with pytest.raises(TextembError, match="3-d vectors but .* holds 50-d"):
         Index.open(tmp_path / "idx", encoder=small)
-    other = WordVectors(glove50.words[:1000], np.asarray(glove50.vectors[:1000]), name="g", spec="glove:other.txt")
-    with pytest.raises(TextembError, match="built with encoder 'glove-6b-50d' but the query encoder is 'glove:other.txt'"):
+    other = WordVectors(glove_quick.words[:1000], np.asarray(glove_quick.vectors[:1000]), name="g", spec="glove:other.txt")
+    message = f"built with encoder '{GLOVE_QUICK_SPEC}' but the query encoder is 'glove:other.txt'"
+    with pytest.raises(TextembError, match=re.escape(message)):
         Index.open(tmp_path / "idx", encoder=other)
 
 
-def test_folder_store_add_remove_sync_match_the_index(glove50, tmp_path):
-    with Index(create_store(tmp_path / "idx", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK), encoder=glove50) as store:
+def test_folder_store_add_remove_sync_match_the_index(glove_quick, tmp_path):
+    with Index(create_store(tmp_path / "idx", encoder_spec=GLOVE_QUICK_SPEC, dim=50, chunk=CHUNK), encoder=glove_quick) as store:
         assert store.add(DOCS) > 0
         store.save()
-    ref = Index.build(DOCS, glove50, chunk=CHUNK)
-    with Index.open(tmp_path / "idx", encoder=glove50) as store:
+    ref = Index.build(DOCS, glove_quick, chunk=CHUNK)
+    with Index.open(tmp_path / "idx", encoder=glove_quick) as store:
         assert sorted(store.store.document_ids()) == sorted(d.id for d in DOCS)
         for q in QUERIES:
             assert [h.id for h in store.search(q, k=3, mode="dense")] == [h.id for h in ref.search(q, k=3, mode="exact")]
@@ -102,10 +105,10 @@ def lite_db(tmp_path_factory):
     return tmp_path_factory.mktemp("milvus") / "t.db"
 
 
-def _both(tmp_path, lite_db, glove50, coll):
-    folder = Index(create_store(tmp_path / "idx", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK), encoder=glove50)
-    milvus = Index(create_store(f"milvus-lite:{lite_db}/{coll}", encoder_spec="glove-6b-50d", dim=50, chunk=CHUNK),
-                   encoder=glove50)
+def _both(tmp_path, lite_db, encoder, coll):
+    folder = Index(create_store(tmp_path / "idx", encoder_spec=encoder.spec, dim=50, chunk=CHUNK), encoder=encoder)
+    milvus = Index(create_store(f"milvus-lite:{lite_db}/{coll}", encoder_spec=encoder.spec, dim=50, chunk=CHUNK),
+                   encoder=encoder)
     return folder, milvus
 
 
@@ -114,8 +117,8 @@ def _ranked(index, queries, k, mode="dense", doc_score="max"):
             for hits in index.search(queries, k=k, mode=mode, doc_score=doc_score)]
 
 
-def test_milvus_lite_and_folder_store_add_search_remove_alike(tmp_path, lite_db, glove50):
-    folder, milvus = _both(tmp_path, lite_db, glove50, "alike")
+def test_milvus_lite_and_folder_store_add_search_remove_alike(tmp_path, lite_db, glove_quick):
+    folder, milvus = _both(tmp_path, lite_db, glove_quick, "alike")
     try:
         for s in (folder, milvus):
             s.add(DOCS)
@@ -142,7 +145,7 @@ def test_milvus_lite_and_folder_store_add_search_remove_alike(tmp_path, lite_db,
         assert milvus.store.indexed_sources()["frog.txt"] == "h9"
         # the lexical index was saved beside the collection and reads back without a rebuild
         url = milvus.store.url
-        with Index.open(url, encoder=glove50) as again:
+        with Index.open(url, encoder=glove_quick) as again:
             assert again.store.read_sidecar("lexical") is not None
             assert _ranked(again, QUERIES, 10, "bm25") == _ranked(folder, QUERIES, 10, "bm25")
     finally:
@@ -150,18 +153,18 @@ def test_milvus_lite_and_folder_store_add_search_remove_alike(tmp_path, lite_db,
         milvus.close()
 
 
-def test_milvus_lite_collection_keeps_the_manifest_and_checks_the_query_encoder(tmp_path, lite_db, glove50):
+def test_milvus_lite_collection_keeps_the_manifest_and_checks_the_query_encoder(tmp_path, lite_db, glove_quick):
     url = f"milvus-lite:{lite_db}/manifest_check"
-    Index.build(DOCS[:2], glove50, path=url, chunk=CHUNK)
+    Index.build(DOCS[:2], glove_quick, path=url, chunk=CHUNK)
     with open_store(url) as s:  # reopened from the collection alone
         assert (s.encoder_spec, s.dim, s.chunk, s.manifest["metric"], s.manifest["normalize"]) == \
-            ("glove-6b-50d", 50, CHUNK, "cosine", "l2")
+            (GLOVE_QUICK_SPEC, 50, CHUNK, "cosine", "l2")
     with Index.open(url) as s:
         assert s.search("royal family", k=1)[0].id == "king"  # the query encoder is loaded from the manifest
     small = WordVectors(["frog"], np.ones((1, 3), dtype=np.float32), name="tiny", spec="glove:tiny.txt")
     with pytest.raises(TextembError, match="3-d vectors"):
         Index.open(url, encoder=small)
-    with pytest.raises(InputError, match="was built with encoder 'glove-6b-50d'"):
+    with pytest.raises(InputError, match=re.escape(f"was built with encoder '{GLOVE_QUICK_SPEC}'")):
         Index.build(DOCS[:1], small, path=url, chunk=CHUNK)
     with pytest.raises(InputError, match="no collection 'missing'"):
         open_store(f"milvus-lite:{lite_db}/missing")
@@ -186,7 +189,7 @@ def test_cli_index_into_milvus_lite_is_incremental_and_searchable(tmp_path, lite
     (docs / "royal.txt").write_text("The king spoke to the queen about the prince.", encoding="utf-8")
     (docs / "money.html").write_text("<title>Banks</title><p>The bank raised interest rates on loans.</p>", encoding="utf-8")
     url = f"milvus-lite:{lite_db}/cli_notes"
-    args = ["index", str(docs), "--store", url, "--encoder", "glove-6b-50d", "-q", "--json"]
+    args = ["index", str(docs), "--store", url, "--encoder", GLOVE_QUICK, "-q", "--json"]
     assert main(args) == 0
     first = json.loads(capsys.readouterr().out)
     assert (first["documents"], first["files"]["added"]) == (3, 3)

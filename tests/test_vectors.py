@@ -189,7 +189,7 @@ def test_named_models_take_their_backends_options_and_near_misses_get_a_suggesti
             load_encoder(typo)
         assert len(str(err.value)) < 200  # one readable line, not the whole catalogue
     with pytest.raises(InputError, match="unknown option"):
-        load_encoder("glove-6b-50d?colour=red")
+        load_encoder("glove-6b-50d?limit=1000&colour=red")  # (limit: the options are checked after the load)
 
 
 def test_a_backend_whose_package_is_missing_names_its_extra(monkeypatch, tmp_path):
