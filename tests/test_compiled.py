@@ -89,6 +89,25 @@ def test_exclusions_score_minus_inf_as_numpy_does():
             assert not set(got[0][0][np.isfinite(got[1][0])]) & set(excluded)
 
 
+def test_read_only_and_memory_mapped_rows(tmp_path):
+    rng = np.random.default_rng(2)
+    mat = rng.standard_normal((3000, 24)).astype(np.float32)
+    np.save(tmp_path / "m.npy", mat)
+    mapped = np.load(tmp_path / "m.npy", mmap_mode="r")
+    frozen = mat.copy()
+    frozen.flags.writeable = False
+    want = numpy_only(mat[3], mat, 10)
+    for rows in (mapped, frozen):
+        for q in (rows[3], mat[3]):
+            got = kernels.nearest(q, rows, 10)
+            np.testing.assert_array_equal(got[0], want[0])
+            got = kernels.nearest(q, rows, 10, exclude=[[3]])
+            np.testing.assert_array_equal(got[0], numpy_only(mat[3], mat, 10, exclude=[[3]])[0])
+    out = np.empty(3000, np.float32)
+    assert compiled.row_dots(mapped, mapped[3], out)
+    np.testing.assert_allclose(out, mat @ mat[3], rtol=1e-5, atol=1e-5)
+
+
 def test_non_float32_or_strided_rows_fall_back_to_numpy():
     rng = np.random.default_rng(1)
     mat = rng.standard_normal((1000, 16)).astype(np.float32)

@@ -49,14 +49,15 @@ def prepare() -> bool:
 
 
 def _compile(numba: Any) -> Any:
-    """The row-dot loop and the one-pass top-k, compiled for C-contiguous float32 rows and query.
+    """The row-dot loop and the one-pass top-k, compiled for C-contiguous float32 rows and query (read-only).
 
     ``reassoc`` lets LLVM sum each dot in SIMD lanes (as numpy's and faiss' kernels do); NaN and infinity keep
     their IEEE meaning, so a NaN row still scores NaN.
     """
+    ro = numba.types.Array(numba.float32, 2, "C", readonly=True), numba.types.Array(numba.float32, 1, "C", readonly=True)
 
-    @numba.njit("void(float32[:, ::1], float32[::1], float32[::1])", fastmath={"reassoc", "contract"},
-                nogil=True, cache=False)
+    @numba.njit(numba.void(ro[0], ro[1], numba.float32[::1]), fastmath={"reassoc", "contract"}, nogil=True,
+                cache=False)
     def row_dots(rows, q, out):  # pragma: no cover - compiled
         n, d = rows.shape
         for i in range(n):
@@ -65,7 +66,8 @@ def _compile(numba: Any) -> Any:
                 acc += rows[i, j] * q[j]
             out[i] = acc
 
-    @numba.njit("Tuple((int64[::1], float32[::1], boolean))(float32[:, ::1], float32[::1], int64, int64[::1])",
+    @numba.njit(numba.types.Tuple((numba.int64[::1], numba.float32[::1], numba.boolean))(ro[0], ro[1], numba.int64,
+                                                                                         numba.int64[::1]),
                 fastmath={"reassoc", "contract"}, nogil=True, cache=False)
     def top_k(rows, q, k, excluded):  # pragma: no cover - compiled
         n, d = rows.shape
@@ -111,7 +113,7 @@ def top_k(rows: np.ndarray, q: np.ndarray, k: int, excluded: np.ndarray | None =
     if k > TOP_K_MAX or not _ready_for(rows, count=False) or not (q.dtype == np.float32 and q.flags.c_contiguous):
         return None
     excluded = np.unique(np.asarray([] if excluded is None else excluded, dtype=np.int64))
-    idx, sc, ok = _STATE["loop"][1](np.asarray(rows), q, k, excluded)
+    idx, sc, ok = _STATE["loop"][1](_readonly(rows), _readonly(q), k, excluded)
     return (idx, sc) if ok else None
 
 
@@ -123,8 +125,16 @@ def row_dots(rows: np.ndarray, q: np.ndarray, out: np.ndarray) -> bool:
     if not (_ready_for(rows) and q.dtype == out.dtype == np.float32 and q.flags.c_contiguous
             and out.flags.c_contiguous):
         return False
-    _STATE["loop"][0](np.asarray(rows), q, out)
+    _STATE["loop"][0](_readonly(rows), _readonly(q), out)
     return True
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only plain-ndarray view of ``a``: the loops are compiled once, for read-only inputs, so a
+    memory-mapped ``mode='r'`` matrix and a writable one take the same compiled code."""
+    view = np.asarray(a).view(np.ndarray)
+    view.flags.writeable = False
+    return view
 
 
 def _ready_for(rows: np.ndarray, count: bool = True) -> bool:

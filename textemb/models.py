@@ -126,16 +126,30 @@ def load_named_vectors(name: str, *, device: str = "cpu", limit: int | None = No
         vectors = np.load(npy, mmap_mode="r", allow_pickle=False)
         import pyarrow.parquet as pq
 
-        words = pq.ParquetFile(words_file).read().column(0).to_pylist()  # read_table imports pandas
+        table = pq.ParquetFile(words_file)  # not read_table: it imports pandas
+        total = table.metadata.num_rows
+        words = _first_words(table, limit)
     except (OSError, ValueError) as exc:
         raise FormatError(f"cannot read the packaged vectors ({exc}); reinstall {model.package}", path=folder) from None
-    if vectors.shape != (len(words), model.dim):
-        raise FormatError(f"packaged vectors are {vectors.shape} for {len(words)} words", path=folder)
+    if vectors.shape != (total, model.dim) or len(words) != min(total, limit or total):
+        raise FormatError(f"packaged vectors are {vectors.shape} for {total} words", path=folder)
     spec = name
     if limit is not None:
-        words, vectors = words[:limit], vectors[:limit]
+        vectors = vectors[:limit]
         spec = f"glove:{name}?limit={limit}"  # the spec must rebuild exactly these vectors
     return WordVectors(words, vectors, name=name, spec=spec, device=device)
+
+
+def _first_words(table, limit: int | None) -> list[str]:
+    """The word column of a parquet file, only as far as ``limit`` words when one is given."""
+    if limit is None:
+        return table.read().column(0).to_pylist()
+    words: list[str] = []
+    for batch in table.iter_batches(batch_size=min(limit, 65536), columns=[table.schema_arrow.names[0]]):
+        words.extend(batch.column(0).to_pylist())
+        if len(words) >= limit:
+            break
+    return words[:limit]
 
 
 def list_models() -> list[dict]:
