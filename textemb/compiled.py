@@ -2,7 +2,7 @@
 
 numpy has no single-query row dot at memory speed: on GloVe 400k x 50 ``einsum`` takes 3.8 ms and ``matmul``
 (BLAS gemv) 5.7 ms, where one compiled pass over the same 80 MB takes 2.4 ms (``bench/bench_topk.py``). The loop
-is compiled once per process, in about 0.7 s with numba's import, so it is used only where that pays:
+is compiled once per process, in about 1.4 s with numba's import, so it is used only where that pays:
 
 - after :func:`prepare` (``textemb serve`` calls it at start-up; so can a long Python session or a benchmark), or
 - on its own, once the process has scored :data:`AUTO_AFTER` multiply-adds one query at a time with numpy.
@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-#: multiply-adds scored one query at a time before compiling pays for itself (about 0.4 s of numpy time)
-AUTO_AFTER = 2_000_000_000
+#: multiply-adds scored one query at a time before the 1.4 s compile: about 2 s of numpy time (500 GloVe 400k x 50
+#: queries), as a JIT compiles what has run as long as compiling takes; a process doing that much is likely to go on
+AUTO_AFTER = 10_000_000_000
 
 #: the one-pass top-k keeps its best list sorted by insertion: cheap for small k, quadratic-ish for large k
 TOP_K_MAX = 256
