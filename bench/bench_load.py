@@ -121,7 +121,8 @@ def main() -> None:
     summary = {m: _summary(v) for m, v in runs.items()}
     _print_table(summary, path)
     out = save("load", {"file": path.name, "file_mb": path.stat().st_size / 1e6, "repeats": args.repeat,
-                        "note": "fresh subprocess per load; shared, loaded 2-core machine: compare CPU time",
+                        "note": "fresh subprocess per load; 2-core machine, its load average at the end is under "
+                                "'machine': compare CPU time",
                         "summary": summary, "runs": runs})
     print(f"wrote {out}")
 

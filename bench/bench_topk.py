@@ -138,7 +138,7 @@ def main() -> None:
             rows += json.loads(out.split("ROWS ", 1)[1])
     _print_table(rows)
     path = save("topk", {"k": K, "note": "CPU time (process_time, all threads) and wall, per query; 3 repeats after "
-                         "a warm-up; shared 2-core machine under load from other jobs", "rows": rows})
+                         "a warm-up; 2-core machine, its load average at the end is under 'machine'", "rows": rows})
     print(f"wrote {path}")
 
 

@@ -19,7 +19,8 @@ def timed(fn, *args, **kwargs):
 
 
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "load_average_1_5_15_min_at_save": [round(x, 2) for x in os.getloadavg()]}
 
 
 def save(topic: str, payload: dict) -> Path:
