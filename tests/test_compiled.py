@@ -119,6 +119,20 @@ def test_non_float32_or_strided_rows_fall_back_to_numpy():
     assert got[0][0, 0] == 5
 
 
+def test_a_failed_compile_warns_and_numpy_answers(monkeypatch):
+    monkeypatch.setattr(compiled, "_STATE", {"loop": None, "tried": False, "work": 0})
+
+    def broken(numba):
+        raise RuntimeError("LLVM cannot lower this")
+
+    monkeypatch.setattr(compiled, "_compile", broken)
+    with pytest.warns(RuntimeWarning, match="compiled search loop could not be built.*LLVM cannot lower"):
+        assert not compiled.prepare()
+    assert not compiled.prepare() and not compiled.ready()  # tried once, not again
+    mat = np.eye(4, dtype=np.float32)
+    assert kernels.nearest(mat[2], mat, 1)[0].tolist() == [[2]]
+
+
 def test_turned_off_and_compiled_on_its_own_after_enough_work():
     """A fresh interpreter: TEXTEMB_COMPILED=0 keeps numpy; otherwise single queries compile after AUTO_AFTER."""
     code = (

@@ -45,7 +45,14 @@ def prepare() -> bool:
         import numba
     except ImportError:
         return False
-    _STATE["loop"] = _compile(numba)
+    try:
+        _STATE["loop"] = _compile(numba)
+    except Exception as exc:  # an LLVM or numba fault must not fail a search: numpy gives the same answers
+        import warnings
+
+        warnings.warn(f"the compiled search loop could not be built ({type(exc).__name__}: {exc}); numpy is "
+                      "used instead (set TEXTEMB_COMPILED=0 to skip trying)", RuntimeWarning, stacklevel=2)
+        return False
     return True
 
 
