@@ -163,7 +163,7 @@ class _BlockParser:
                 read_options=pc.ReadOptions(column_names=self.names, use_threads=False, block_size=len(block) + 1),
                 parse_options=self.parse_options,
                 convert_options=self.convert_options,
-                memory_pool=pa.system_memory_pool(),  # malloc: returns the 1 MB blocks
+                memory_pool=pa.system_memory_pool(),  # malloc: returns the blocks
             )
         except (pa.ArrowInvalid, pa.ArrowException, ValueError):
             raise _Fallback from None
