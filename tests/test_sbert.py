@@ -41,6 +41,30 @@ def test_options_and_errors(tiny_sbert):
         load_encoder("sbert:./missing/folder")
 
 
+def test_an_unknown_option_fails_before_the_model_or_torch_loads():
+    """A typo in a real model's spec is refused at once: no model file opened, torch not imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from textemb import load_encoder\n"
+        "from textemb.errors import InputError\n"
+        "for spec in ('all-MiniLM-L6-v2?normalise=1', 'bert:all-MiniLM-L6-v2?poool=mean',\n"
+        "             'sbert:all-MiniLM-L6-v2?backend=onnx&quantise=int8'):\n"
+        "    try:\n"
+        "        load_encoder(spec)\n"
+        "    except InputError as exc:\n"
+        "        print(exc)\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["unknown option(s) for the 'sbert' backend: normalise",
+                   "unknown option(s) for the 'bert' backend: poool",
+                   "unknown option(s) for the 'sbert' backend: quantise",
+                   "False False"]
+
+
 def test_bert_backend_reads_a_sentence_transformers_folder(tiny_sbert):
     """bert:FOLDER on an ST folder runs its transformer; mean pooling then equals the ST model."""
     bert = load_encoder(f"bert:{tiny_sbert}")

@@ -358,10 +358,9 @@ class ContextualEncoder(Encoder):
 
 def from_spec(arg: str, options: dict[str, str], device: str) -> ContextualEncoder:
     """Registry factory: ``bert:MODEL?layers=-4..-1&combine=mean&subword=mean&pool=mean&stride=128&truncate=false``."""
-    from textemb.encoders.options import pop_bool, pop_int
+    from textemb.encoders.options import pop_bool, pop_int, reject_unknown
 
-    return ContextualEncoder(
-        arg,
+    settings = dict(
         layers=options.pop("layers", None),
         combine=options.pop("combine", None),
         subword=options.pop("subword", None),
@@ -371,9 +370,10 @@ def from_spec(arg: str, options: dict[str, str], device: str) -> ContextualEncod
         truncate=pop_bool(options, "truncate"),
         dtype=options.pop("dtype", None),
         vocab=options.pop("vocab", None),
-        device=device,
         **_backend_options(options),
     )
+    reject_unknown(options, "bert")  # before the model (and torch) loads
+    return ContextualEncoder(arg, device=device, **settings)
 
 
 def _backend_options(options: dict) -> dict:

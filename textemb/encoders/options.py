@@ -1,7 +1,8 @@
 """The one parser for spec options (``?key=value&...``): every backend pops typed values through these.
 
 A registry factory receives the spec's options as a ``dict[str, str]`` and pops what it understands;
-whatever is left is reported as unknown by the registry. These helpers do the popping with one
+whatever is left is reported as unknown (:func:`reject_unknown`): by the registry after the factory returns, and
+by a factory whose model is slow to load before it loads it, so a typo fails at once. These helpers do the popping with one
 convention for every backend: booleans are ``1/0, true/false, yes/no, on/off``; numbers are checked
 for range; every error names the option, the value and what is expected.
 
@@ -87,6 +88,12 @@ def pop_str(options: dict, key: str, default: _D = None) -> str | _D:  # type: i
     if not str(value).strip():
         raise InputError(f"option {key} is empty; give a value or leave the option out")
     return str(value)
+
+
+def reject_unknown(options: dict, prefix: str) -> None:
+    """Raise if any option is left after a backend popped all it understands."""
+    if options:
+        raise InputError(f"unknown option(s) for the {prefix!r} backend: {', '.join(sorted(options))}")
 
 
 def _check_range(key: str, number: float, minimum: float | None, maximum: float | None) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from textemb.encoders.base import Encoder
+from textemb.encoders.options import reject_unknown
 from textemb.errors import InputError, ModelNotInstalledError, UnknownEncoderError
 
 
@@ -153,8 +154,7 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
         if not hint:
             raise
         raise ModelNotInstalledError(f"{exc}{hint}") from exc
-    if merged:
-        raise InputError(f"unknown option(s) for the {prefix!r} backend: {', '.join(sorted(merged))}")
+    reject_unknown(merged, prefix)
     if not getattr(encoder, "spec", ""):
         encoder.spec = spec
     return encoder

@@ -91,12 +91,13 @@ class SentenceTransformerEncoder(Encoder):
 
 def from_spec(arg: str, options: dict[str, str], device: str) -> Encoder:
     """Registry factory: ``sbert:MODEL?max_length=256``; ``&backend=onnx[&quantize=int8][&threads=N]`` runs ONNX Runtime."""
-    from textemb.encoders.options import pop_choice, pop_int
+    from textemb.encoders.options import pop_choice, pop_int, reject_unknown
 
     length = pop_int(options, "max_length", minimum=3)
     backend = pop_choice(options, "backend", ("torch", "onnx"), "torch")
     quantize = pop_choice(options, "quantize", ("none", "int8"), "none")
     threads = pop_int(options, "threads", minimum=1)
+    reject_unknown(options, "sbert")  # before the model (and torch) loads
     if backend == "onnx":
         from textemb.encoders.onnx_sbert import OnnxSentenceEncoder
 
