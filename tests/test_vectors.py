@@ -135,6 +135,23 @@ def test_registry_errors(tiny_glove):
     assert len(load_encoder(f"glove:{tiny_glove}", limit=3)) == 3
 
 
+def test_an_unknown_option_is_refused_before_the_file_is_read(tmp_path, monkeypatch):
+    """A typo costs nothing: the spec is refused before a (possibly huge) vector file or folder is opened."""
+    from textemb import models
+    from textemb.encoders import glove
+
+    def never(*a, **kw):
+        raise AssertionError("the file was read before the options were checked")
+
+    monkeypatch.setattr(glove, "load_vector_file", never)
+    monkeypatch.setattr(glove.WordVectors, "load", never)
+    monkeypatch.setattr(models, "load_named_vectors", never)
+    for spec, prefix in ((f"glove:{tmp_path}/v.txt?limt=5", "glove"), (f"word2vec:{tmp_path}/v.bin?limt=5", "word2vec"),
+                         (f"vectors:{tmp_path}?limt=5", "vectors"), ("glove-6b-50d?limt=5", "glove")):
+        with pytest.raises(InputError, match=rf"unknown option\(s\) for the '{prefix}' backend: limt"):
+            load_encoder(spec)
+
+
 def test_cache_hit_and_invalidation(tiny_glove, tiny_matrix):
     first = load_encoder(f"glove:{tiny_glove}")
     entry = cache.cached_entry(tiny_glove, {"format": "glove", "errors": "strict", "nonfinite": "error"})

@@ -97,24 +97,26 @@ def _is_number(token: str) -> bool:
 
 def from_spec(arg: str, options: dict, device: str) -> WordVectors:
     """Registry factory: ``fasttext:PATH[?ngrams=1&add_words=google,wordsim353]``."""
-    from textemb.encoders.options import pop_bool, pop_str
+    from textemb.encoders.options import pop_bool, pop_str, reject_unknown
 
     use_ngrams = pop_bool(options, "ngrams", True)
     add = pop_str(options, "add_words", None)
     path = Path(arg)
     if is_model_folder(path, KIND):
+        reject_unknown(options, "fasttext")
         wv = FastTextVectors.load(path, device=device, use_ngrams=use_ngrams)
     elif path.is_dir():
         raise InputError(f"{printable(path)} is a folder without fasttext.json; give a model folder written by "
                          "'textemb train fasttext -o FOLDER', a .bin or a .vec file")
     elif path.suffix.lower() == ".bin":
+        reject_unknown(options, "fasttext")  # before a file of gigabytes is read
         wv = load_facebook(path, device=device, use_ngrams=use_ngrams)
     else:
         from textemb.encoders.glove import _file_options, load_vector_file
 
         if add:
             raise InputError(f"add_words needs n-grams; {printable(path.name)} is a text vector file without them (use the .bin)")
-        return load_vector_file(path, format="word2vec", device=device, prefix="fasttext", **_file_options(options))
+        return load_vector_file(path, format="word2vec", device=device, prefix="fasttext", **_file_options(options, "fasttext"))
     if add:
         words = [w for source in add.split(",") if source.strip() for w in dataset_words(source.strip())]
         base = wv.spec

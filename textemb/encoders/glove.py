@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textemb.encoders.options import pop_bool, pop_int, pop_str
+from textemb.encoders.options import pop_bool, pop_int, pop_str, reject_unknown
 from textemb.errors import InputError
 from textemb.io import cache
 from textemb.io.formats import read_vectors
@@ -90,18 +90,23 @@ def from_spec(arg: str, options: dict, device: str) -> WordVectors:
     from textemb import models
 
     if arg in models.NAMED and models.NAMED[arg].kind == "word-vectors":
-        return models.load_named_vectors(arg, device=device, limit=pop_int(options, "limit", minimum=1))
-    return load_vector_file(arg, format=options.pop("format", "glove"), device=device, prefix="glove", **_file_options(options))
+        limit = pop_int(options, "limit", minimum=1)
+        reject_unknown(options, "glove")
+        return models.load_named_vectors(arg, device=device, limit=limit)
+    fmt = options.pop("format", "glove")
+    return load_vector_file(arg, format=fmt, device=device, prefix="glove", **_file_options(options, "glove"))
 
 
 def vectors_from_spec(arg: str, options: dict, device: str) -> WordVectors:
     """Registry factory for ``vectors:FOLDER`` (textemb's own folder format)."""
-    wv = WordVectors.load(arg, device=device)
-    return _subset(wv, pop_int(options, "limit", minimum=1), None)
+    limit = pop_int(options, "limit", minimum=1)
+    reject_unknown(options, "vectors")
+    return _subset(WordVectors.load(arg, device=device), limit, None)
 
 
-def _file_options(options: dict) -> dict:
-    """The file-reading options shared by ``glove:``/``word2vec:`` (parsed by :mod:`textemb.encoders.options`)."""
+def _file_options(options: dict, prefix: str) -> dict:
+    """The file-reading options shared by ``glove:``/``word2vec:`` (parsed by :mod:`textemb.encoders.options`);
+    any other option left is refused here, before a large file is read."""
     out: dict = {}
     limit = pop_int(options, "limit", minimum=1)
     if limit is not None:
@@ -114,4 +119,5 @@ def _file_options(options: dict) -> dict:
         flag = pop_bool(options, key)
         if flag is not None:
             out[name] = flag
+    reject_unknown(options, prefix)
     return out

@@ -16,7 +16,7 @@ from textemb.vectors import WordVectors
 def from_spec(arg: str, options: dict, device: str) -> WordVectors:
     """Registry factory for ``word2vec:PATH``."""
     fmt = options.pop("format", "auto")
-    return load_vector_file(arg, format=fmt, device=device, prefix="word2vec", **_file_options(options))
+    return load_vector_file(arg, format=fmt, device=device, prefix="word2vec", **_file_options(options, "word2vec"))
 
 
 def train(corpus, **settings):
