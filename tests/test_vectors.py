@@ -138,12 +138,13 @@ def test_registry_errors(tiny_glove):
 def test_an_unknown_option_is_refused_before_the_file_is_read(tmp_path, monkeypatch):
     """A typo costs nothing: the spec is refused before a (possibly huge) vector file or folder is opened."""
     from textemb import models
-    from textemb.encoders import glove
+    from textemb.encoders import glove, word2vec
 
     def never(*a, **kw):
         raise AssertionError("the file was read before the options were checked")
 
     monkeypatch.setattr(glove, "load_vector_file", never)
+    monkeypatch.setattr(word2vec, "load_vector_file", never)  # its own binding, restored after the test
     monkeypatch.setattr(glove.WordVectors, "load", never)
     monkeypatch.setattr(models, "load_named_vectors", never)
     for spec, prefix in ((f"glove:{tmp_path}/v.txt?limt=5", "glove"), (f"word2vec:{tmp_path}/v.bin?limt=5", "word2vec"),
