@@ -1,8 +1,10 @@
-"""Optional compiled inner loop (numba) for one query against many rows: ``out[i] = rows[i] @ q``.
+"""Optional compiled loops (numba) for one query against many rows: a one-pass top-k (:func:`top_k`), and the
+row dots ``out[i] = rows[i] @ q`` (:func:`row_dots`) for what the top-k leaves to numpy's chunked path (k over
+:data:`TOP_K_MAX`, NaN scores).
 
 numpy has no single-query row dot at memory speed: on GloVe 400k x 50 ``einsum`` takes 3.8 ms and ``matmul``
-(BLAS gemv) 5.7 ms, where one compiled pass over the same 80 MB takes 2.4 ms (``bench/bench_topk.py``). The loop
-is compiled once per process, in about 1.4 s with numba's import, so it is used only where that pays:
+(BLAS gemv) 5.7 ms, where one compiled pass over the same 80 MB takes 2.4 ms (``bench/bench_topk.py``). The loops
+are compiled once per process, in about 1.4 s with numba's import, so they are used only where that pays:
 
 - after :func:`prepare` (``textemb serve`` calls it at start-up; so can a long Python session or a benchmark), or
 - on its own, once the process has scored :data:`AUTO_AFTER` multiply-adds one query at a time with numpy.

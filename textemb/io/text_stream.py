@@ -1,4 +1,4 @@
-"""Streaming parse of GloVe / word2vec text vector files, a few MB at a time.
+"""Streaming parse of GloVe / word2vec text vector files, half a megabyte at a time.
 
 The file is read in blocks of :data:`BLOCK_BYTES` cut at a line end; pyarrow's CSV parser turns each block into
 float32 columns that are copied straight into the result matrix, and the block's words are decoded in one call.
