@@ -136,3 +136,11 @@ def test_readme_block_runs_as_written(block: Block, workdir: Path, env: dict):
     assert proc.returncode == 0, f"README line {block.line} failed (exit {proc.returncode}):\n{output[-3000:]}"
     for text in block.expect:
         assert text in output, f"README line {block.line}: output lacks {text!r}:\n{output[-3000:]}"
+
+
+@pytest.mark.slow
+def test_readme_blocks_write_only_into_out(workdir: Path):
+    """Run after the blocks above (same module-scoped folder): README examples write into out/, never the current
+    folder, so a newcomer following them in a clone leaves no stray files in its root."""
+    stray = sorted(p.name for p in workdir.iterdir() if p.name not in {"corpora", "out"})
+    assert not stray, f"README blocks wrote outside out/: {stray}"
