@@ -412,3 +412,28 @@ def test_concurrent_requests_all_succeed(client):
     want = {"frogs in ponds": "animals/frog.txt", "piano keys": "music/piano.txt",
             "capital of france": "places/paris.txt", "football goals": "sport/football.txt"}
     assert all(src == want[q] for q, src in results)
+
+
+# ---------------------------------------------------------------------------- redirects and ports
+def test_trailing_slash_redirect_never_echoes_the_host_header(tiny_index, avg_encoder, glove20k):
+    c = make_client(tiny_index, avg_encoder, glove20k, host="0.0.0.0", token=TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}", "Host": "attacker.example"}
+    r = c.get("/health/?x=1", headers=auth, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/health?x=1"
+    assert not any("attacker" in v for v in r.headers.values())
+    assert c.get("/health/", headers=auth).json()["status"] == "ok"  # the relative redirect is followed
+    for path in ("//attacker.example/health/", "/nope/", "/static/"):  # never a redirect to another host
+        r = c.get("http://127.0.0.1" + path, headers=auth, follow_redirects=False)
+        assert r.status_code == 404 and "location" not in r.headers, path
+
+
+def test_cli_refuses_a_port_out_of_range_as_a_usage_error(tmp_path, capsys):
+    from textemb_cli.main import main
+
+    for port in ("99999", "0", "-1", "eighty"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["serve", "--index", str(tmp_path / "missing.idx"), "--port", port])
+        assert exit_.value.code == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert last.startswith("textemb serve: error: argument --port") and "1 to 65535" in last, last
+        assert "Overflow" not in last and "unexpected" not in last

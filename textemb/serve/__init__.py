@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textemb.serve.config import Limits, ServeConfig, check_bind, is_loopback
+from textemb.serve.config import Limits, ServeConfig, check_bind, check_port, is_loopback
 
-__all__ = ["Limits", "ServeConfig", "check_bind", "create_app", "is_loopback", "open_state", "run"]
+__all__ = ["Limits", "ServeConfig", "check_bind", "check_port", "create_app", "is_loopback", "open_state", "run"]
 
 
 def _require() -> None:
@@ -61,5 +61,6 @@ def run(app, config: ServeConfig, *, port: int = 8000, log_level: str = "info") 
     import uvicorn
 
     check_bind(config.host, config.token)
+    check_port(port)  # 99999 is an InputError here, not an OverflowError from bind
     uvicorn.run(app, host=config.host, port=port, log_level=log_level, server_header=False,
                 proxy_headers=False, limit_concurrency=256, timeout_keep_alive=5)

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from textemb.errors import InputError, OOVError, TextembError
 from textemb.search.highlight import query_words
@@ -31,6 +32,7 @@ from textemb.serve.guard import (
     ApiError,
     BodyLimit,
     SecurityHeaders,
+    SlashRedirect,
     cap,
     check_token,
     error_body,
@@ -53,7 +55,7 @@ ASSETS = {
 def create_app(holder: IndexHolder, words: WordsHolder, config: ServeConfig | None = None):
     """The ASGI app serving ``holder``'s index and ``words``' vectors under ``config``'s rules."""
     config = config or ServeConfig()
-    app = FastAPI(title="textemb", version=_version(), docs_url=None, redoc_url=None,
+    app = FastAPI(title="textemb", version=_version(), docs_url=None, redoc_url=None, redirect_slashes=False,
                   default_response_class=SafeJSONResponse,
                   description="Semantic search and word-vector exploration over one textemb index.")
     app.state.holder, app.state.words, app.state.config = holder, words, config
@@ -66,6 +68,7 @@ def create_app(holder: IndexHolder, words: WordsHolder, config: ServeConfig | No
     api = Depends(auth)
     _add_search_routes(app, holder, config, api)
     _add_word_routes(app, holder, words, config, api)
+    app.add_middleware(SlashRedirect, paths=[route.path for route in app.routes if isinstance(route, Route)])
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=config.trusted_hosts())
     app.add_middleware(SecurityHeaders)

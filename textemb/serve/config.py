@@ -70,6 +70,13 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve to anything
 
 
+def check_port(port: object) -> int:
+    """``port`` as an int when it is a TCP port one can bind (1 to 65535), else an :class:`InputError`."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InputError(f"port must be a whole number from 1 to 65535, got {port!r}")
+    return port
+
+
 def check_bind(host: str, token: str | None) -> None:
     """Refuse a non-loopback bind without a token, and any token too short to be a secret."""
     if token is not None and len(token) < MIN_TOKEN_CHARS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from urllib.parse import quote
 
 from textemb.serve.results import clean
 
@@ -94,6 +95,25 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
                     + [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]})
         await send({"type": "http.response.body", "body": body})
+
+
+class SlashRedirect:
+    """ASGI middleware: ``/health/`` → 307 to ``/health`` with a relative ``Location`` (the Host header,
+    which a client chooses, is never echoed); only paths in ``paths`` are redirected to."""
+
+    def __init__(self, app, paths) -> None:
+        self.app, self.paths = app, frozenset(paths)
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        target = path.rstrip("/")
+        if len(path) > 1 and path.endswith("/") and target in self.paths:
+            query = scope.get("query_string", b"")
+            location = quote(target).encode("ascii") + (b"?" + query if query else b"")
+            await send({"type": "http.response.start", "status": 307,
+                        "headers": [(b"location", location), (b"content-length", b"0")]})
+            return await send({"type": "http.response.body", "body": b""})
+        return await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
