@@ -13,6 +13,7 @@ table read from the package at start-up.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from importlib import resources
 
@@ -29,6 +30,7 @@ from textemb.search.highlight import query_words
 from textemb.serve import schemas
 from textemb.serve.config import ServeConfig
 from textemb.serve.guard import (
+    SECURITY_HEADERS,
     ApiError,
     BodyLimit,
     SecurityHeaders,
@@ -41,6 +43,8 @@ from textemb.serve.guard import (
 from textemb.serve.results import clean, finite, hit_json, pca_2d
 from textemb.serve.state import IndexHolder, NoWordVectorsError, WordsHolder, searching
 from textemb.text import excerpt
+
+log = logging.getLogger("textemb.serve")
 
 #: the page and its assets: URL path -> (package file, media type); nothing else is served from disk
 ASSETS = {
@@ -107,9 +111,20 @@ def _add_error_handlers(app) -> None:
     def _no_words(request, exc):
         return _error(400, "no_word_vectors", str(exc))
 
-    @app.exception_handler(TextembError)
-    def _textemb(request, exc: TextembError):
+    @app.exception_handler(InputError)
+    def _input(request, exc: InputError):
         return _error(400, "invalid", str(exc))
+
+    @app.exception_handler(TextembError)
+    def _textemb(request, exc: TextembError):  # a bad index file, a missing extra: the server's problem
+        return _error(500, "server_error", str(exc))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request, exc: Exception):  # answered outside the middlewares: add their headers here
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        response = _error(500, "internal", f"unexpected {type(exc).__name__} (the server log has the details)")
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request, exc):
