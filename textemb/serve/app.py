@@ -33,6 +33,7 @@ from textemb.serve.guard import (
     SECURITY_HEADERS,
     ApiError,
     BodyLimit,
+    InFlightLimit,
     SecurityHeaders,
     SlashRedirect,
     cap,
@@ -72,8 +73,10 @@ def create_app(holder: IndexHolder, words: WordsHolder, config: ServeConfig | No
     api = Depends(auth)
     _add_search_routes(app, holder, config, api)
     _add_word_routes(app, holder, words, config, api)
+    # the first added runs last: headers on every answer, then the Host check, the request count, the body
     app.add_middleware(SlashRedirect, paths=[route.path for route in app.routes if isinstance(route, Route)])
-    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes, timeout=config.body_timeout)
+    app.add_middleware(InFlightLimit, limit=config.max_in_flight)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=config.trusted_hosts())
     app.add_middleware(SecurityHeaders)
     return app
