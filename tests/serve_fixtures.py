@@ -1,5 +1,6 @@
-"""Fixtures for the slow `textemb serve` tests: a real index of the shipped Wikipedia sample and a
-real uvicorn server started with the `textemb serve` command on a free loopback port.
+"""Fixtures for the `textemb serve` tests: a real index of the shipped Wikipedia sample, a real uvicorn
+server started with the `textemb serve` command on a free loopback port, and the same server run in a
+thread of the test process (:func:`serving_in_thread`, for tests that look at its connections).
 
 The documents are corpora/wikipedia-sample plus one crafted document whose title and text are HTML
 (the browser test checks that the page shows it as text and runs none of it).
@@ -14,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -103,3 +105,29 @@ def artefact_dir(tmp_path: Path) -> Path:
     out = Path(os.environ.get("TEXTEMB_SERVE_OUT") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+@contextlib.contextmanager
+def serving_in_thread(app, config, *, startup_s: float = 30):
+    """``app`` served by :func:`textemb.serve.server.build_server` (what `textemb serve` runs) in a thread,
+    on a loopback socket bound here; yields ``(port, server)`` and stops the server after."""
+    from textemb.serve.server import build_server
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = build_server(app, config, port=port, log_level="warning")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + startup_s
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise AssertionError(f"the server did not start within {startup_s} s")
+            time.sleep(0.02)
+        yield port, server
+    finally:
+        server.should_exit = server.force_exit = True
+        thread.join(timeout=30)
+        sock.close()
+        assert not thread.is_alive(), "the server thread did not stop within 30 s"

@@ -412,3 +412,81 @@ def test_concurrent_requests_all_succeed(client):
     want = {"frogs in ponds": "animals/frog.txt", "piano keys": "music/piano.txt",
             "capital of france": "places/paris.txt", "football goals": "sport/football.txt"}
     assert all(src == want[q] for q, src in results)
+
+
+# ---------------------------------------------------------------------------- errors are JSON, whatever fails
+def test_a_manifest_that_cannot_be_read_keeps_the_old_generation_served(tmp_path, tiny_index, avg_encoder, glove20k):
+    import shutil
+
+    path = tmp_path / "copy.idx"
+    shutil.copytree(tiny_index, path)
+    holder = IndexHolder(path, encoder=avg_encoder, interval=0.0)
+    c = TestClient(create_app(holder, WordsHolder(glove20k, glove20k.spec)), base_url="http://127.0.0.1",
+                   raise_server_exceptions=False)
+    (path / "manifest.json").write_text("[" * 100_000, encoding="utf-8")  # nested past any parser's depth
+    for _ in range(2):  # the failed reload is not retried until the manifest changes again
+        r = c.post("/search", json={"query": "frogs in ponds", "k": 1})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json", r.text
+        assert r.json()["generation"] == 1 and r.json()["hits"][0]["source"] == "animals/frog.txt"
+    health = c.get("/health")
+    assert health.status_code == 200 and health.json()["index"]["generation"] == 1
+    assert health.json()["index"]["reload_error"]  # says why (a FormatError's message, or the unexpected error's)
+
+
+def test_a_damaged_index_file_is_a_json_500(tmp_path, avg_encoder, glove20k):
+    pytest.importorskip("faiss")
+    from textemb.search import Index, load_documents
+
+    path = tmp_path / "ann.idx"
+    Index.build(load_documents(write_docs(tmp_path / "docs")), avg_encoder, path=path, ann="hnsw")
+    c = make_client(path, avg_encoder, glove20k)
+    graph = next(p for p in path.iterdir() if "hnsw" in p.name)
+    graph.write_bytes(b"\0" * graph.stat().st_size)  # read on the first ANN search, after the index opened
+    r = c.post("/search", json={"query": "frog", "vector_search": "ann"})
+    assert "sha256" in err(r, 500, "server_error")  # the server's file is at fault, not the request
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_unexpected_exception_is_a_json_500_with_the_safety_headers(tiny_index, avg_encoder, glove20k):
+    c = make_client(tiny_index, avg_encoder, glove20k)
+
+    def broken() -> dict:
+        return {"depth": json_depth("[" * 100_000)}
+
+    c.app.add_api_route("/broken", broken, methods=["GET"])  # a route that fails as a reader bug would
+    c = TestClient(c.app, base_url="http://127.0.0.1", raise_server_exceptions=False)
+    r = c.get("/broken")
+    assert "RecursionError" in err(r, 500, "internal") and r.headers["content-type"] == "application/json"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+
+
+def json_depth(text: str) -> int:
+    import json
+
+    json.loads(text)
+    return 0
+
+
+# ---------------------------------------------------------------------------- redirects and ports
+def test_trailing_slash_redirect_never_echoes_the_host_header(tiny_index, avg_encoder, glove20k):
+    c = make_client(tiny_index, avg_encoder, glove20k, host="0.0.0.0", token=TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}", "Host": "attacker.example"}
+    r = c.get("/health/?x=1", headers=auth, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/health?x=1"
+    assert not any("attacker" in v for v in r.headers.values())
+    assert c.get("/health/", headers=auth).json()["status"] == "ok"  # the relative redirect is followed
+    for path in ("//attacker.example/health/", "/nope/", "/static/"):  # never a redirect to another host
+        r = c.get("http://127.0.0.1" + path, headers=auth, follow_redirects=False)
+        assert r.status_code == 404 and "location" not in r.headers, path
+
+
+def test_cli_refuses_a_port_out_of_range_as_a_usage_error(tmp_path, capsys):
+    from textemb_cli.main import main
+
+    for port in ("99999", "0", "-1", "eighty"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["serve", "--index", str(tmp_path / "missing.idx"), "--port", port])
+        assert exit_.value.code == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert last.startswith("textemb serve: error: argument --port") and "1 to 65535" in last, last
+        assert "Overflow" not in last and "unexpected" not in last

@@ -22,33 +22,63 @@ from tests.serve_fixtures import (
     wiki_index_for,
 )
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def wiki_index(tmp_path_factory):
-    return wiki_index_for(tmp_path_factory)
-CHROMIUM = os.environ.get("TEXTEMB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("TEXTEMB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 DRIVER = os.environ.get("TEXTEMB_CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1200,1000"]
+HOW = "run 'make browser' (apt-get installs Debian's chromium and chromium-driver)"
 
 
-@pytest.fixture
-def browser(tmp_path):
-    if not Path(CHROMIUM).is_file() or not Path(DRIVER).is_file():
-        pytest.skip(f"no headless browser: {CHROMIUM} or {DRIVER} is missing (run 'make browser', which "
-                    "apt-get installs Debian's chromium and chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install 'textemb[dev]')")
+def no_browser() -> str | None:
+    """Why no headless browser can be had here (one line), or ``None`` when chromium, its driver and selenium are."""
+    import importlib.util
+
+    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", DRIVER)) if not Path(path).is_file()]
+    if missing:
+        return f"no headless browser: {' and '.join(missing)} not found ({CHROMIUM}, {DRIVER}); {HOW}"
+    if importlib.util.find_spec("selenium") is None:
+        return "no headless browser: selenium is not installed (pip install 'textemb[dev]')"
+    return None
+
+
+# checked before any fixture: without a browser nothing is built (the Wikipedia index takes a while)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(no_browser() is not None, reason=no_browser() or "")]
+
+
+def start_browser(profile: Path):
+    """A headless Chromium driven by selenium; skips the test, saying why in one line, when it cannot start."""
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
         opts.add_argument(flag)
-    driver = webdriver.Chrome(options=opts, service=Service(DRIVER))
+    try:
+        driver = webdriver.Chrome(options=opts, service=Service(DRIVER))
+    except (WebDriverException, OSError) as exc:  # installed but cannot run here (driver/browser mismatch, libraries)
+        text = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+        pytest.skip(f"no headless browser: {CHROMIUM} with {DRIVER} did not start ({text.strip().splitlines()[0][:200]})")
     driver.set_page_load_timeout(60)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser_starts(tmp_path_factory) -> None:
+    """Chromium starts here (checked once, before the Wikipedia index is built for nothing)."""
+    start_browser(tmp_path_factory.mktemp("chromium-check")).quit()
+
+
+@pytest.fixture(scope="session")
+def wiki_index(tmp_path_factory, browser_starts):
+    return wiki_index_for(tmp_path_factory)
+
+
+@pytest.fixture
+def browser(tmp_path, browser_starts):
+    driver = start_browser(tmp_path / "chromium-profile")
     try:
         yield driver
     finally:

@@ -23,7 +23,7 @@ def add_parser(sub):
                    help="word vectors for the words tab (default: the encoder's own, if it is word-based), "
                         "e.g. glove-6b-50d")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", "-p", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", "-p", type=port_number, default=8000, help="port, 1 to 65535 (default 8000)")
     p.add_argument("--token-file", default=None, metavar="FILE",
                    help=f"file holding the bearer token (or set ${TOKEN_ENV}); required off loopback")
     p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default), auto, cuda, cuda:N or mps")
@@ -35,6 +35,19 @@ def add_parser(sub):
     p.add_argument("--max-body-bytes", type=int, default=1_048_576, metavar="N", help="largest request body (default 1 MiB)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
+
+
+def port_number(text: str) -> int:
+    """A TCP port for argparse: a whole number from 1 to 65535 (a usage error otherwise, not a bind failure)."""
+    import argparse
+
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a whole number from 1 to 65535")
+    return port
 
 
 def read_token(args) -> str | None:

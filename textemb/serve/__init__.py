@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textemb.serve.config import Limits, ServeConfig, check_bind, is_loopback
+from textemb.serve.config import Limits, ServeConfig, check_bind, check_port, is_loopback
 
-__all__ = ["Limits", "ServeConfig", "check_bind", "create_app", "is_loopback", "open_state", "run"]
+__all__ = ["Limits", "ServeConfig", "check_bind", "check_port", "create_app", "is_loopback", "open_state", "run"]
 
 
 def _require() -> None:
@@ -56,10 +56,11 @@ def create_app(holder, words, config: ServeConfig | None = None):
 
 
 def run(app, config: ServeConfig, *, port: int = 8000, log_level: str = "info") -> None:
-    """Serve ``app`` with uvicorn on ``config.host:port`` (one process; requests share the loaded model)."""
-    _require()
-    import uvicorn
+    """Serve ``app`` with uvicorn on ``config.host:port`` (one process; requests share the loaded model).
 
-    check_bind(config.host, config.token)
-    uvicorn.run(app, host=config.host, port=port, log_level=log_level, server_header=False,
-                proxy_headers=False, limit_concurrency=256, timeout_keep_alive=5)
+    Connections get ``config.header_timeout`` seconds to send their headers and at most
+    ``config.max_in_flight`` requests are answered at once (see :mod:`textemb.serve.server`)."""
+    _require()
+    from textemb.serve.server import build_server
+
+    build_server(app, config, port=port, log_level=log_level).run()

@@ -13,6 +13,7 @@ table read from the package at start-up.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from importlib import resources
 
@@ -22,15 +23,19 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from textemb.errors import InputError, OOVError, TextembError
 from textemb.search.highlight import query_words
 from textemb.serve import schemas
 from textemb.serve.config import ServeConfig
 from textemb.serve.guard import (
+    SECURITY_HEADERS,
     ApiError,
     BodyLimit,
+    InFlightLimit,
     SecurityHeaders,
+    SlashRedirect,
     cap,
     check_token,
     error_body,
@@ -39,6 +44,8 @@ from textemb.serve.guard import (
 from textemb.serve.results import clean, finite, hit_json, pca_2d
 from textemb.serve.state import IndexHolder, NoWordVectorsError, WordsHolder, searching
 from textemb.text import excerpt
+
+log = logging.getLogger("textemb.serve")
 
 #: the page and its assets: URL path -> (package file, media type); nothing else is served from disk
 ASSETS = {
@@ -53,7 +60,7 @@ ASSETS = {
 def create_app(holder: IndexHolder, words: WordsHolder, config: ServeConfig | None = None):
     """The ASGI app serving ``holder``'s index and ``words``' vectors under ``config``'s rules."""
     config = config or ServeConfig()
-    app = FastAPI(title="textemb", version=_version(), docs_url=None, redoc_url=None,
+    app = FastAPI(title="textemb", version=_version(), docs_url=None, redoc_url=None, redirect_slashes=False,
                   default_response_class=SafeJSONResponse,
                   description="Semantic search and word-vector exploration over one textemb index.")
     app.state.holder, app.state.words, app.state.config = holder, words, config
@@ -66,7 +73,10 @@ def create_app(holder: IndexHolder, words: WordsHolder, config: ServeConfig | No
     api = Depends(auth)
     _add_search_routes(app, holder, config, api)
     _add_word_routes(app, holder, words, config, api)
-    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
+    # the first added runs last: headers on every answer, then the Host check, the request count, the body
+    app.add_middleware(SlashRedirect, paths=[route.path for route in app.routes if isinstance(route, Route)])
+    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes, timeout=config.body_timeout)
+    app.add_middleware(InFlightLimit, limit=config.max_in_flight)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=config.trusted_hosts())
     app.add_middleware(SecurityHeaders)
     return app
@@ -104,9 +114,20 @@ def _add_error_handlers(app) -> None:
     def _no_words(request, exc):
         return _error(400, "no_word_vectors", str(exc))
 
-    @app.exception_handler(TextembError)
-    def _textemb(request, exc: TextembError):
+    @app.exception_handler(InputError)
+    def _input(request, exc: InputError):
         return _error(400, "invalid", str(exc))
+
+    @app.exception_handler(TextembError)
+    def _textemb(request, exc: TextembError):  # a bad index file, a missing extra: the server's problem
+        return _error(500, "server_error", str(exc))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request, exc: Exception):  # answered outside the middlewares: add their headers here
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        response = _error(500, "internal", f"unexpected {type(exc).__name__} (the server log has the details)")
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request, exc):

@@ -45,11 +45,27 @@ class ServeConfig:
     reload_interval: float = 1.0
     #: Host headers accepted; ``None``: the loopback names when bound to loopback, any otherwise
     allowed_hosts: tuple[str, ...] | None = None
+    #: seconds a connection has to send a request line and headers (idle and half-open ones are closed after it)
+    header_timeout: float = 10.0
+    #: seconds a request has to send its body once its headers are in (a 408 JSON error after it)
+    body_timeout: float = 30.0
+    #: connections still sending headers that are kept; past it the oldest of them is closed
+    max_incomplete: int = 1_000
+    #: requests answered at once (headers in, response not yet sent); past it a 503 JSON error
+    max_in_flight: int = 256
 
     def __post_init__(self) -> None:
         check_bind(self.host, self.token)
         if not (self.reload_interval >= 0):
             raise InputError(f"reload interval must be >= 0 seconds, got {self.reload_interval!r}")
+        for name in ("header_timeout", "body_timeout"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+                raise InputError(f"{name} must be a positive number of seconds, got {value!r}")
+        for name in ("max_incomplete", "max_in_flight"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InputError(f"{name} must be a positive integer, got {value!r}")
 
     def trusted_hosts(self) -> list[str]:
         """Host header values to accept (a DNS-rebinding page cannot reach a loopback server)."""
@@ -68,6 +84,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name other than localhost may resolve to anything
+
+
+def check_port(port: object) -> int:
+    """``port`` as an int when it is a TCP port one can bind (1 to 65535), else an :class:`InputError`."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InputError(f"port must be a whole number from 1 to 65535, got {port!r}")
+    return port
 
 
 def check_bind(host: str, token: str | None) -> None:

@@ -13,6 +13,7 @@ the old snapshot, so ``textemb index`` can update the folder under a running ser
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -24,7 +25,10 @@ import numpy as np
 from textemb.encoders.base import Encoder
 from textemb.encoders.capabilities import HasWordVectors, held_word_vectors_of
 from textemb.errors import InputError, TextembError
+from textemb.text import excerpt
 from textemb.vectors import WordVectors
+
+log = logging.getLogger("textemb.serve")
 
 
 def thread_safe(encoder: Encoder) -> bool:
@@ -142,6 +146,12 @@ class IndexHolder:
             return
         except OSError as exc:  # a writer mid-swap; try again at the next look
             self.reload_error = f"{exc.strerror or exc}"
+            return
+        except Exception as exc:  # noqa: BLE001 - a reader's bug (a deep JSON's RecursionError): keep serving
+            log.error("cannot open the new generation of %s; still serving generation %d", self.path,
+                      self._snap.generation, exc_info=exc)
+            self.reload_error = f"unexpected {type(exc).__name__} opening the new generation: {excerpt(str(exc), 200)}"
+            self._stamp = stamp  # the same files would fail the same way: wait for the next change
             return
         self._stamp = stamp
         if int(idx.manifest.get("generation", 0)) != self._snap.generation:
