@@ -48,10 +48,16 @@ def load_facebook(path: str | Path, *, device: str = "cpu", use_ngrams: bool = T
     require_gensim("loading fastText .bin models")
     from gensim.models.fasttext import load_facebook_vectors
 
+    from textemb.io.fasttext_bin import check_facebook_bin
+    from textemb.io.guard import damaged_file
+
+    check_facebook_bin(path)  # gensim's reader would spin forever on a cut vocabulary
     try:
-        kv = load_facebook_vectors(str(path))
-    except (OSError, ValueError, NotImplementedError, AssertionError, EOFError, UnicodeDecodeError) as exc:
-        raise FormatError(f"not a readable Facebook fastText .bin model ({type(exc).__name__}: {exc})", path=path) from None
+        with damaged_file(path, what="the fastText .bin model", hint="download or save it again"):
+            kv = load_facebook_vectors(str(path))
+    except (OSError, ValueError, NotImplementedError, AssertionError) as exc:
+        raise FormatError(f"not a readable Facebook fastText .bin model ({type(exc).__name__}); download or save it "
+                          "again", path=path) from None
     counts = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key], dtype=np.int64)
     enc = FastTextVectors.from_gensim(kv, counts=counts, name=path.name, spec=f"fasttext:{path}", device=device)
     enc.use_ngrams = use_ngrams

@@ -44,7 +44,7 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
     from textemb.progress import announce
     from textemb.text import printable
 
-    with atomic_dir(entry) as tmp:
+    with atomic_dir(entry, overwrite=True, kind="onnx export") as tmp:  # replaces only an entry textemb wrote
         shown = printable(folder)
         if quantize is None:
             announce(f"exporting {shown} to ONNX once (cached in {printable(entry.parent)}; a minute or so on a busy CPU)")
@@ -78,12 +78,11 @@ def cached_model_folder_export(model: str, *, quantize: str | None = None) -> Pa
 
 def read_manifest(model_file: str | Path) -> dict:
     """The manifest written beside a cached ONNX file."""
+    from textemb.io.guard import read_json_object
+
     path = Path(model_file).parent / "manifest.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"unreadable ONNX cache manifest ({exc}); delete the folder to rebuild it", path=path) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    data = read_json_object(path, what="ONNX cache manifest", hint=f"delete the folder {path.parent} to rebuild it")
+    if data.get("format") != FORMAT:
         raise FormatError(f"not a {FORMAT} manifest", path=path)
     return data
 
@@ -106,13 +105,17 @@ def _source_info(weights: Path) -> dict:
 
 
 def _valid(entry: Path, weights: Path) -> bool:
-    """An entry counts while its source has the same size and mtime, or failing that the same sha256."""
+    """An entry counts while its export has the size its manifest records and its source the same size and
+    mtime, or failing that the same sha256."""
     if not (entry / "model.onnx").is_file() or not (entry / "manifest.json").is_file():
         return False
     try:
-        recorded = read_manifest(entry / "model.onnx")["source"]
-    except (FormatError, KeyError, TypeError):
+        manifest = read_manifest(entry / "model.onnx")
+        recorded = manifest["source"]
+    except (FormatError, InputError, KeyError, TypeError):
         return False
+    if not isinstance(recorded, dict) or manifest.get("bytes") != (entry / "model.onnx").stat().st_size:
+        return False  # a cut or replaced export: built again
     st = os.stat(weights)
     if recorded.get("size") == st.st_size and recorded.get("mtime_ns") == st.st_mtime_ns:
         return True
@@ -201,4 +204,10 @@ def session(model_file: str | Path, *, threads: int | None = None):
         opts.intra_op_num_threads = int(threads)
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    return ort.InferenceSession(str(model_file), sess_options=opts, providers=["CPUExecutionProvider"])
+    from textemb.io.guard import damaged_file
+
+    entry = Path(model_file).parent
+    # onnxruntime refuses a damaged file or crafted external data (../ paths, absurd sizes) with its own Fail
+    with damaged_file(model_file, what="the ONNX model", hint=f"if it is a cached export, delete the folder {entry} "
+                      "and run again to export it afresh"):
+        return ort.InferenceSession(str(model_file), sess_options=opts, providers=["CPUExecutionProvider"])

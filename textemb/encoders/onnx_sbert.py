@@ -10,7 +10,6 @@ sentence-transformers does, and batched longest-first so padding stays small.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +22,13 @@ POOLINGS = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls",
 
 def read_pipeline(folder: Path) -> dict:
     """``{"transformer": Path, "pool": str, "normalize": bool, "max_length": int}`` from a sentence-transformers folder."""
-    modules_file = folder / "modules.json"
-    try:
-        modules = json.loads(_read_small(modules_file))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"backend=onnx needs a readable modules.json ({exc})", path=modules_file) from None
+    from textemb.io.guard import read_json
+
+    modules = read_json(folder / "modules.json", what="modules.json", max_bytes=1 << 20,
+                        hint="backend=onnx needs the folder's modules.json intact")
+    if not isinstance(modules, list) or len(modules) < 2 or not all(isinstance(m, dict) for m in modules):
+        raise FormatError("modules.json must list the pipeline's modules (Transformer, Pooling ...)",
+                          path=folder / "modules.json")
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
     if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
         raise InputError(f"backend=onnx runs Transformer → Pooling → Normalize pipelines; {folder} has {kinds} "
@@ -43,25 +44,10 @@ def read_pipeline(folder: Path) -> dict:
     return {"transformer": transformer, "pool": pools[0], "normalize": "Normalize" in kinds, "max_length": max_length}
 
 
-def _read_small(path: Path, cap: int = 1 << 20) -> bytes:
-    """A model folder's small JSON file, opened as a regular file only (a FIFO or device there never blocks us)."""
-    from textemb.io.bounded import open_regular
-
-    with open_regular(path, what="model file") as fh:
-        data = fh.read(cap + 1)
-    if len(data) > cap:
-        raise ValueError(f"over {cap:,} bytes")
-    return data
-
-
 def _json(path: Path) -> dict:
-    try:
-        data = json.loads(_read_small(path))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"unreadable JSON ({exc})", path=path) from None
-    if not isinstance(data, dict):
-        raise FormatError("expected a JSON object", path=path)
-    return data
+    from textemb.io.guard import read_json_object
+
+    return read_json_object(path, what=path.name, hint="copy the model folder again")
 
 
 class OnnxSentenceEncoder(Encoder):
@@ -89,7 +75,11 @@ class OnnxSentenceEncoder(Encoder):
         self.max_length = int(max_length or pipe["max_length"])
         if self.max_length < 3:
             raise InputError(f"max_length must be at least 3 tokens, got {self.max_length}")
-        self.tokenizer = tokenizers.Tokenizer.from_file(str(pipe["transformer"] / "tokenizer.json"))
+        from textemb.io.guard import damaged_file
+
+        tok_file = pipe["transformer"] / "tokenizer.json"
+        with damaged_file(tok_file, what="tokenizer.json", hint="copy the model folder again", broad=True):
+            self.tokenizer = tokenizers.Tokenizer.from_file(str(tok_file))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.onnx_file = onnx_export.onnx_model(pipe["transformer"], outputs="last", quantize=quantize)
