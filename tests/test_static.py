@@ -11,27 +11,14 @@ import numpy as np
 import pytest
 
 from tests.encoder_contract import TEXTS, EncoderContract
+from tests.model_fixtures import static_model
 from textemb import load_encoder
 from textemb.errors import FormatError, InputError
 
 pytest.importorskip("model2vec")
 
 
-def _tiny_static(folder):
-    """A real model2vec StaticModel over a word-level tokenizer, saved through textemb."""
-    from model2vec import StaticModel
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    words = ["[UNK]", "[PAD]", "the", "king", "spoke", "to", "queen", "a", "frog", "sat", "on", "log", "paris",
-             "is", "capital", "of", "france"]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    vectors = np.random.default_rng(0).normal(size=(len(words), 12)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    from textemb.encoders.static import save_static
-
-    return save_static(StaticModel(vectors, tok, normalize=True), folder, source="tiny", source_sha256=None,
-                       settings={"pca_dims": None, "sif_coefficient": None})
+_tiny_static = static_model  # a real model2vec StaticModel saved through textemb (tests/model_fixtures.py)
 
 
 @pytest.fixture(scope="module")
