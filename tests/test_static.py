@@ -81,3 +81,27 @@ def test_distill_real_minilm(distilled):
     assert a @ b > a @ c + 0.1  # a lookup table that still knows cats from markets
     out = enc.encode(TEXTS)
     assert out.shape == (len(TEXTS), 256) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", ["tokenizer.json", "model.safetensors", "config.json"])
+def test_folder_missing_a_model2vec_file_is_one_format_error(tiny_folder, tmp_path, name):
+    import shutil
+
+    copy = tmp_path / "partial"
+    shutil.copytree(tiny_folder, copy)
+    (copy / name).unlink()
+    with pytest.raises(FormatError, match=f"partial: {name} missing from the static model folder; rebuild it"):
+        load_encoder(f"static:{copy}")
+
+
+def test_damaged_model2vec_files_are_format_errors_naming_the_folder(tiny_folder, tmp_path):
+    import shutil
+
+    damaged = {"model.safetensors": lambda b: b[: len(b) // 2], "tokenizer.json": lambda b: b[:-40],
+               "config.json": lambda b: b"{" + b}
+    for name, damage in damaged.items():
+        copy = tmp_path / f"bad-{name}"
+        shutil.copytree(tiny_folder, copy)
+        (copy / name).write_bytes(damage((copy / name).read_bytes()))
+        with pytest.raises(FormatError, match=f"bad-{name}: cannot read the static model folder .*: [A-Za-z]*(Error|Exception) "):
+            load_encoder(f"static:{copy}")
