@@ -134,7 +134,11 @@ class StaticEncoder(Encoder):
 
     def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
         # model2vec pools per text, so batch size never changes a row; its own batches are large
-        out = self.model.encode(texts, show_progress_bar=show_progress, batch_size=max(batch_size, 1024),
+        from textemb.progress import _stderr_is_tty as stderr_is_terminal  # noqa: PLC2701 (the one terminal check)
+
+        # model2vec's tqdm bar only on a terminal (in a log it is a line of carriage returns); encoding is fast
+        out = self.model.encode(texts, show_progress_bar=show_progress and stderr_is_terminal(),
+                                batch_size=max(batch_size, 1024),
                                 use_multiprocessing=False)
         return np.asarray(out, dtype=np.float32)
 
