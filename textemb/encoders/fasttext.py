@@ -153,7 +153,7 @@ def train_fasttext(corpus, *, dim: int = 100, epochs: int = 5, sg: bool = False,
     from gensim.models import FastText
 
     from textemb.corpus import as_corpus
-    from textemb.training import _Spool, _spool
+    from textemb.training import _Spool, _spool, build_vocab
 
     corpus = as_corpus(corpus)
     model = FastText(vector_size=dim, window=window, min_count=min_count, sg=int(sg), negative=negative, sample=sample,
@@ -163,9 +163,7 @@ def train_fasttext(corpus, *, dim: int = 100, epochs: int = 5, sg: bool = False,
         n_sent, n_words = _spool(corpus, tokenizer, lowercase, spool, False)
         if n_words == 0:
             raise InputError(f"corpus {corpus!r} has no tokens")
-        model.build_vocab(_Spool(spool))
-        if len(model.wv) == 0:
-            raise InputError(f"no word occurs at least min_count={min_count} times; lower min_count")
+        build_vocab(model, spool, n_words)
         model.train(_Spool(spool), total_examples=n_sent, total_words=n_words, epochs=epochs)
     settings = {"corpus": str(corpus.path) if corpus.path else f"{n_sent} texts", "model": "skip-gram" if sg else "cbow",
                 "dim": dim, "epochs": epochs, "window": window, "min_count": min_count, "negative": negative,
