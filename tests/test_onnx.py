@@ -229,3 +229,12 @@ def test_crafted_external_data_is_a_format_error(tmp_path, location, length):
     model = _external_model(tmp_path / "model.onnx", location, length)
     with pytest.raises(FormatError, match=r"model.onnx: cannot read the ONNX model: \w+ .*delete the folder"):
         session(model)
+
+
+def test_a_sentence_transformers_5_folder_runs_on_onnx(tiny_sbert):
+    """sentence-transformers 5 writes ``"pooling_mode": "mean"`` (one name, not one flag per mode)."""
+    pooling = json.loads((tiny_sbert / "1_Pooling" / "config.json").read_text())
+    onnx = load_encoder(f"sbert:{tiny_sbert}?backend=onnx")
+    torch = load_encoder(f"sbert:{tiny_sbert}")
+    np.testing.assert_allclose(onnx.encode(TEXTS[:6]), torch.encode(TEXTS[:6]), atol=1e-4)
+    assert onnx.pool == pooling.get("pooling_mode", "mean")

@@ -35,8 +35,11 @@ def read_pipeline(folder: Path) -> dict:
                          "(use the default backend for this model)")
     transformer = folder / (modules[0].get("path") or "")
     pool_cfg = _json(folder / (modules[1].get("path") or "") / "config.json")
-    pools = [name for key, name in POOLINGS.items() if pool_cfg.get(key)]
-    others = [k for k, v in pool_cfg.items() if k.startswith("pooling_mode") and v and k not in POOLINGS]
+    mode = pool_cfg.get("pooling_mode")  # sentence-transformers 5 writes one name; earlier versions one flag each
+    pools = [name for key, name in POOLINGS.items() if pool_cfg.get(key)] + (
+        [mode] if isinstance(mode, str) and mode in POOLINGS.values() else [])
+    others = [k for k, v in pool_cfg.items() if k.startswith("pooling_mode_") and v and k not in POOLINGS] + (
+        [str(mode)[:40]] if mode is not None and mode not in POOLINGS.values() else [])
     if len(pools) != 1 or others:
         raise InputError(f"backend=onnx supports one of mean/cls/max pooling; {folder} asks for {pools + others}")
     st_cfg = folder / "sentence_bert_config.json"
