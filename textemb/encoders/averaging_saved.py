@@ -93,9 +93,11 @@ def read_meta(path: Path) -> dict:
     if meta.get("format") != FORMAT:
         raise FormatError(f"{META} does not describe a {FORMAT} folder", path=path)
     version = meta.get("format_version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
-        raise FormatError(f"format version {str(version)[:20]} is newer than this textemb reads "
-                          f"({FORMAT_VERSION}); upgrade textemb", path=path)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise FormatError(f"{META}: format_version is not a number; {_HINT}", path=path)
+    if version > FORMAT_VERSION:
+        raise FormatError(f"format version {version} is newer than this textemb reads ({FORMAT_VERSION}); "
+                          "upgrade textemb", path=path)
     return meta
 
 
@@ -143,7 +145,8 @@ def _arrays(path: Path, meta: dict) -> dict[str, np.ndarray | None]:
     for name, info in listed.items():
         file = path / f"{name}.npy"
         if not file.is_file():
-            raise FormatError(f"{name}.npy is missing, and the saved {str(meta.get('method'))[:20]} encoder needs it "
+            method = meta.get("method") if meta.get("method") in ("mean", "tfidf", "sif") else "averaging"
+            raise FormatError(f"{name}.npy is missing, and the saved {method} encoder needs it "
                               f"(a partial copy?); {_HINT}", path=path)
         out[name] = load_npy(file, shape=info.get("shape"), dtype=info.get("dtype"), hint=_HINT)
     rows = meta.get("vocab_size")

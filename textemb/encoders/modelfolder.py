@@ -58,10 +58,13 @@ def read_model_folder(path: str | Path, kind: str, *, mmap: bool = False) -> tup
     hint = f"rebuild the folder (textemb train {kind} ... -o FOLDER) or copy it again whole"
     meta = read_json_object(manifest_path, what=f"{kind}.json", hint=hint)
     if meta.get("format") != f"textemb-{kind}":
-        raise FormatError(f"not a textemb-{kind} manifest (format={str(meta.get('format'))[:40]!r})", path=manifest_path)
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise FormatError(f"format_version {str(meta.get('format_version'))[:20]!r} is not supported (expected "
-                          f"{FORMAT_VERSION}); upgrade textemb", path=manifest_path)
+        raise FormatError(f"not a textemb-{kind} manifest (its 'format' entry is not textemb-{kind}); {hint}",
+                          path=manifest_path)
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        shown = version if isinstance(version, int) else "not a number"
+        raise FormatError(f"format_version {shown} is not supported (expected {FORMAT_VERSION}); upgrade textemb",
+                          path=manifest_path)
     listed = meta.get("arrays") or {}
     if not isinstance(listed, dict) or not all(isinstance(i, dict) for i in listed.values()):
         raise FormatError(f"manifest entry 'arrays' must map names to {{shape, dtype}}; {hint}", path=manifest_path)

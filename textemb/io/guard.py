@@ -85,9 +85,9 @@ def npy_header(path: str | Path, *, hint: str = "") -> tuple[tuple[int, ...], np
             offset, size = fh.tell(), os.fstat(fh.fileno()).st_size
         except (ValueError, EOFError, OSError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
             raise FormatError(f"{path.name}: unreadable array header ({type(exc).__name__}){fix}", path=path.parent) from None
-    if dtype.hasobject or fortran:
-        raise FormatError(f"{path.name}: holds {'objects' if dtype.hasobject else 'a Fortran-order array'}, "
-                          f"which textemb never writes{fix}", path=path.parent)
+    if dtype.hasobject or fortran or dtype.names is not None or dtype.subdtype is not None:
+        what = "objects" if dtype.hasobject else "a Fortran-order array" if fortran else "a structured dtype"
+        raise FormatError(f"{path.name}: holds {what}, which textemb never writes{fix}", path=path.parent)
     need = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if offset + need != size:
         raise FormatError(f"{path.name} is {size:,} bytes, but its header's {str(tuple(shape))[:60]} {dtype} array "
