@@ -187,8 +187,8 @@ def test_a_crafted_index_spec_naming_a_folder_with_a_fifo_never_blocks(tmp_path)
 
 
 # ---------------------------------------------------------------------------- damaged exports and crafted files
-def test_a_cut_export_is_built_again_and_a_damaged_one_names_its_cache_entry(tiny_bert):
-    from textemb.encoders.onnx_export import onnx_model, session
+def test_a_cut_or_damaged_export_is_built_again_or_its_cache_entry_named(tiny_bert):
+    from textemb.encoders.onnx_export import cached_session, onnx_model, read_manifest, session
     from textemb.errors import FormatError
 
     model = onnx_model(tiny_bert)
@@ -199,7 +199,15 @@ def test_a_cut_export_is_built_again_and_a_damaged_one_names_its_cache_entry(tin
     model.write_bytes(b"\x08" * len(data))  # same size, damaged: onnxruntime's InvalidProtobuf
     with pytest.raises(FormatError, match=f"model.onnx: cannot read the ONNX model: InvalidProtobuf .* delete the "
                                           f"folder {model.parent}"):
-        session(onnx_model(tiny_bert))
+        session(model)
+    path, fresh = cached_session(tiny_bert)  # no longer the bytes the manifest's sha256 records: exported again
+    assert path == model and fresh.get_outputs()[0].name == "hidden"
+    manifest = read_manifest(model)
+    del manifest["sha256"]  # an entry written before exports were hashed: nothing proves it changed
+    (model.parent / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    model.write_bytes(b"\x08" * model.stat().st_size)
+    with pytest.raises(FormatError, match=f"delete the folder {model.parent}"):
+        cached_session(tiny_bert)
 
 
 def _external_model(path, location: str, length: int | None = None):

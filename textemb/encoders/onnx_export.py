@@ -26,8 +26,11 @@ OUTPUTS = ("last", "hidden")  # last_hidden_state (B,T,H), or every hidden state
 QUANTIZE = (None, "int8")
 
 
-def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | None = None) -> Path:
-    """The cached ONNX file for the transformer in ``folder``, exported (and quantized) on first use."""
+def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | None = None, rebuild: bool = False) -> Path:
+    """The cached ONNX file for the transformer in ``folder``, exported (and quantized) on first use.
+
+    ``rebuild`` exports again even over a valid-looking entry (see :func:`cached_session`).
+    """
     if outputs not in OUTPUTS or quantize not in QUANTIZE:
         raise InputError(f"outputs must be one of {OUTPUTS} and quantize one of {QUANTIZE}")
     folder = Path(folder)
@@ -37,10 +40,11 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
             f"backend=onnx exports from a local folder with model.safetensors; none in {folder} "
             "(download the model folder once, then pass its path)")
     entry = _entry(weights, outputs, quantize)
-    if _valid(entry, weights):
+    if not rebuild and _valid(entry, weights):
         return entry / "model.onnx"
     source = _source_info(weights)
     from textemb.io.atomic import atomic_dir
+    from textemb.io.cache import sha256_file
     from textemb.progress import announce
     from textemb.text import printable
 
@@ -55,9 +59,33 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
             _quantize(fp32, tmp / "model.onnx")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "source": source, "opset": OPSET,
                     "outputs": outputs, "quantize": quantize or "none", "versions": _versions(),
-                    "bytes": (tmp / "model.onnx").stat().st_size}
+                    "bytes": (tmp / "model.onnx").stat().st_size, "sha256": sha256_file(tmp / "model.onnx")}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return entry / "model.onnx"
+
+
+def cached_session(folder: str | Path, *, outputs: str = "last", quantize: str | None = None,
+                   threads: int | None = None):
+    """``(model file, onnxruntime session)`` for the cached export of ``folder``.
+
+    An export onnxruntime cannot open is exported again once when its bytes are no longer those textemb wrote (the
+    sha256 its manifest records); otherwise the error names the cache entry to delete.
+    """
+    from textemb.io.cache import sha256_file
+
+    model_file = onnx_model(folder, outputs=outputs, quantize=quantize)
+    try:
+        return model_file, session(model_file, threads=threads)
+    except FormatError:
+        recorded = read_manifest(model_file).get("sha256")
+        if not recorded or recorded == sha256_file(model_file):
+            raise
+    from textemb.progress import announce
+    from textemb.text import printable
+
+    announce(f"the cached ONNX export in {printable(model_file.parent)} was damaged after it was written; exporting again")
+    model_file = onnx_model(folder, outputs=outputs, quantize=quantize, rebuild=True)
+    return model_file, session(model_file, threads=threads)
 
 
 def cached_model_folder_export(model: str, *, quantize: str | None = None) -> Path | None:

@@ -85,8 +85,8 @@ class OnnxSentenceEncoder(Encoder):
             self.tokenizer = tokenizers.Tokenizer.from_file(str(tok_file))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_length)
-        self.onnx_file = onnx_export.onnx_model(pipe["transformer"], outputs="last", quantize=quantize)
-        self.session = onnx_export.session(self.onnx_file, threads=threads)
+        self.onnx_file, self.session = onnx_export.cached_session(pipe["transformer"], outputs="last", quantize=quantize,
+                                                                  threads=threads)
         self._dim = int(self.session.get_outputs()[0].shape[-1])
         self.quantize, self.threads = quantize, threads
         self.name = short + ("-onnx-int8" if quantize else "-onnx")
