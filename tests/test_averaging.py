@@ -184,3 +184,44 @@ def test_lee_sif_and_tfidf_beat_the_plain_mean(glove50, gensim_data):
     sif = score(AveragingEncoder.sif(glove50, bg))
     assert 0.2 < mean < tfidf - 0.03
     assert sif > mean + 0.1
+
+
+# ---------------------------------------------------------------------------- saved folders missing a part
+def test_a_saved_folder_missing_an_array_it_needs_is_refused(wv, tmp_path):
+    import json
+    import shutil
+
+    from textemb.errors import FormatError
+
+    sif = AveragingEncoder.sif(wv, CORPUS, pc=1)
+    spec = sif.save(tmp_path / "sif")
+    assert json.loads((tmp_path / "sif" / "averaging.json").read_text())["arrays"].keys() == {
+        "weights", "word_prob", "components"}
+    np.testing.assert_array_equal(load_encoder(spec).encode(CORPUS), sif.encode(CORPUS))
+    for name in ("weights", "word_prob", "components"):
+        copy = tmp_path / f"without-{name}"
+        shutil.copytree(tmp_path / "sif", copy)
+        (copy / f"{name}.npy").unlink()  # a partial copy, or a .gitignored *.npy
+        with pytest.raises(FormatError, match=f"without-{name}: {name}.npy is missing, and the saved sif encoder needs it"):
+            load_encoder(f"avg-saved:{copy}")
+    # a folder written before the manifest listed its arrays: the method says what is needed
+    old = tmp_path / "old"
+    shutil.copytree(tmp_path / "sif", old)
+    meta = json.loads((old / "averaging.json").read_text())
+    del meta["arrays"]
+    (old / "averaging.json").write_text(json.dumps(meta))
+    np.testing.assert_array_equal(load_encoder(f"avg-saved:{old}").encode(CORPUS), sif.encode(CORPUS))
+    (old / "word_prob.npy").unlink()
+    with pytest.raises(FormatError, match="word_prob.npy is missing"):
+        load_encoder(f"avg-saved:{old}")
+
+
+def test_a_saved_folder_whose_array_lies_about_its_shape_is_refused(wv, tmp_path):
+    from textemb.errors import FormatError
+
+    AveragingEncoder.tfidf(wv, CORPUS).save(tmp_path / "tfidf")
+    weights = tmp_path / "tfidf" / "weights.npy"
+    data = weights.read_bytes()
+    weights.write_bytes(data.replace(f"({len(wv)},)".encode(), b"(999999999999,)", 1)[: len(data)])
+    with pytest.raises(FormatError, match=r"weights.npy is .* bytes, but its header's \(999999999999,\)"):
+        load_encoder(f"avg-saved:{tmp_path / 'tfidf'}")

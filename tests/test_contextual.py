@@ -316,3 +316,23 @@ def test_minilm_word_vectors_wordsim(minilm_bert, gensim_data):
     rho = spearmanr(model, [s for *_, s in pairs]).statistic
     assert len(pairs) > 300 and rho > 0.3  # a real signal from encoding each word alone
     assert wv.analogy("man", "king", "woman")[0][0] not in {"man", "king", "woman"}
+
+
+@pytest.mark.parametrize("damage", ["deep-config", "cut-weights"])
+def test_a_damaged_model_folder_is_one_format_error_naming_it(tiny_bert, tmp_path, damage):
+    """transformers and safetensors raise RecursionError / SafetensorError; the user sees one FormatError."""
+    import shutil
+
+    from textemb.errors import FormatError
+
+    copy = tmp_path / damage
+    shutil.copytree(tiny_bert, copy)
+    if damage == "deep-config":
+        (copy / "config.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    else:
+        weights = copy / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:-100])
+    for prefix in ("bert", "sbert"):
+        with pytest.raises(FormatError, match=f"{damage}: cannot read the {prefix}: model: (RecursionError|Safetensor"
+                                              "Error) .*replace it with an intact copy"):
+            load_encoder(f"{prefix}:{copy}")

@@ -171,3 +171,48 @@ def test_evaluators_report_how_many_words_came_from_ngrams(tmp_path):
     extended = FastTextVectors(["cat", "dog", "car"], np.eye(3, 4, dtype=np.float32), np.ones((16, 4), np.float32),
                                min_n=3, max_n=4, ngram_words=["car"])
     assert evaluate_word_pairs(extended, str(pairs)).settings["ngram_words"] == 1
+
+
+# ---------------------------------------------------------------------------- damaged .bin files
+def _load_bounded(path, timeout: float = 60):
+    """Load ``fasttext:path`` in a subprocess: gensim's reader used to spin forever on a cut vocabulary."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from textemb import load_encoder; from textemb.errors import FormatError\n"
+            "try:\n    load_encoder('fasttext:' + sys.argv[1])\nexcept FormatError as exc:\n    print(exc)\n"
+            "else:\n    print('loaded')")
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"hang: loading {path.name} ran past {timeout} s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip()
+
+
+def _vocabulary_end(data: bytes, words: int) -> int:
+    """The offset just after the first ``words`` vocabulary entries (word, NUL, int64 count, int8 type)."""
+    pos = 64 + 20 + 8  # header, vocabulary counts, pruned-index size
+    for _ in range(words):
+        pos = data.index(b"\x00", pos) + 1 + 9
+    return pos
+
+
+def test_a_cut_or_lying_bin_is_one_format_error_within_seconds(fb_bin, trained, tmp_path):
+    import struct
+
+    data = fb_bin.read_bytes()
+    n, dim = len(trained.vectors), trained.vectors.dim
+    matrix = data.index(struct.pack("=2q", n + 1000, dim))  # the input matrix: words + buckets rows
+    cases = {
+        "cut-after-entry.bin": (data[: _vocabulary_end(data, 3)], "truncated or damaged"),
+        "more-words.bin": (data[:64] + struct.pack("=i", n + 5) + data[68:], "truncated or damaged"),
+        "lying-rows.bin": (data[:matrix] + struct.pack("=2q", 10**12, dim) + data[matrix + 16:], "claims 1,000,000,000,000"),
+        "lying-count.bin": (data[:64] + struct.pack("=i", 2**31 - 1) + data[68:], "2,147,483,647 vocabulary entries"),
+        "cut-in-header.bin": (data[:106], "vocabulary entries, more than the file's 106 bytes"),
+    }
+    for name, (damaged, message) in cases.items():
+        (tmp_path / name).write_bytes(damaged)
+        out = _load_bounded(tmp_path / name)
+        assert message in out and name in out and "download or save it again" in out, (name, out)

@@ -184,3 +184,65 @@ def test_a_crafted_index_spec_naming_a_folder_with_a_fifo_never_blocks(tmp_path)
     proc = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"sbert:{model}"  # unchanged: the query runs as the index was built
+
+
+# ---------------------------------------------------------------------------- damaged exports and crafted files
+def test_a_cut_or_damaged_export_is_built_again_or_its_cache_entry_named(tiny_bert):
+    from textemb.encoders.onnx_export import cached_session, onnx_model, read_manifest, session
+    from textemb.errors import FormatError
+
+    model = onnx_model(tiny_bert)
+    data = model.read_bytes()
+    model.write_bytes(data[: len(data) // 2])  # the manifest records the export's size
+    assert onnx_model(tiny_bert) == model and model.stat().st_size == len(data)
+    session(model)
+    model.write_bytes(b"\x08" * len(data))  # same size, damaged: onnxruntime's InvalidProtobuf
+    with pytest.raises(FormatError, match=f"model.onnx: cannot read the ONNX model: InvalidProtobuf .* delete the "
+                                          f"folder {model.parent}"):
+        session(model)
+    path, fresh = cached_session(tiny_bert)  # no longer the bytes the manifest's sha256 records: exported again
+    assert path == model and fresh.get_outputs()[0].name == "hidden"
+    manifest = read_manifest(model)
+    del manifest["sha256"]  # an entry written before exports were hashed: nothing proves it changed
+    (model.parent / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    model.write_bytes(b"\x08" * model.stat().st_size)
+    with pytest.raises(FormatError, match=f"delete the folder {model.parent}"):
+        cached_session(tiny_bert)
+
+
+def _external_model(path, location: str, length: int | None = None):
+    """A real one-node ONNX graph whose weight lives in external data at ``location``."""
+    from onnx import TensorProto, helper, save
+
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4], [0.0] * 4)
+    weight.ClearField("float_data")
+    weight.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", str(length or 16))):
+        entry = weight.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], initializer=[weight])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+@pytest.mark.parametrize("location,length", [("../../etc/passwd", None), ("/etc/passwd", None),
+                                             ("weights.bin", 4 * 1024**4)])
+def test_crafted_external_data_is_a_format_error(tmp_path, location, length):
+    from textemb.encoders.onnx_export import session
+    from textemb.errors import FormatError
+
+    (tmp_path / "weights.bin").write_bytes(b"\0" * 16)
+    model = _external_model(tmp_path / "model.onnx", location, length)
+    with pytest.raises(FormatError, match=r"model.onnx: cannot read the ONNX model: \w+ .*delete the folder"):
+        session(model)
+
+
+def test_a_sentence_transformers_5_folder_runs_on_onnx(tiny_sbert):
+    """sentence-transformers 5 writes ``"pooling_mode": "mean"`` (one name, not one flag per mode)."""
+    pooling = json.loads((tiny_sbert / "1_Pooling" / "config.json").read_text())
+    onnx = load_encoder(f"sbert:{tiny_sbert}?backend=onnx")
+    torch = load_encoder(f"sbert:{tiny_sbert}")
+    np.testing.assert_allclose(onnx.encode(TEXTS[:6]), torch.encode(TEXTS[:6]), atol=1e-4)
+    assert onnx.pool == pooling.get("pooling_mode", "mean")

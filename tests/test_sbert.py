@@ -22,12 +22,18 @@ def test_same_as_sentence_transformers_directly(tiny_sbert):
     assert enc.dim == direct.encode(['x']).shape[1] and enc.device == "cpu"
 
 
-def test_progress_bar_passes_through(tiny_sbert, capsys):
+def test_progress_bar_passes_through_only_to_a_terminal(tiny_sbert, capsys, monkeypatch):
     enc = SentenceTransformerEncoder(tiny_sbert)
+    expected = enc.encode(TEXTS, show_progress=False)
+    assert capsys.readouterr().err == ""
+    # stderr is not a terminal here (a log, CI): no tqdm bar and no carriage return, plain lines instead
+    monkeypatch.setenv("TEXTEMB_PROGRESS_INTERVAL", "0")
+    np.testing.assert_allclose(enc.encode(TEXTS, show_progress=True, batch_size=2), expected, atol=1e-6)
+    err = capsys.readouterr().err
+    assert "Batches" not in err and "\r" not in err and "encoding with" in err
+    monkeypatch.setattr("textemb.progress._stderr_is_tty", lambda: True)  # a terminal: sentence-transformers' own bar
     enc.encode(TEXTS, show_progress=True)
     assert "Batches" in capsys.readouterr().err
-    enc.encode(TEXTS, show_progress=False)
-    assert "Batches" not in capsys.readouterr().err
 
 
 def test_options_and_errors(tiny_sbert):

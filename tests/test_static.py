@@ -11,27 +11,14 @@ import numpy as np
 import pytest
 
 from tests.encoder_contract import TEXTS, EncoderContract
+from tests.model_fixtures import static_model
 from textemb import load_encoder
 from textemb.errors import FormatError, InputError
 
 pytest.importorskip("model2vec")
 
 
-def _tiny_static(folder):
-    """A real model2vec StaticModel over a word-level tokenizer, saved through textemb."""
-    from model2vec import StaticModel
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    words = ["[UNK]", "[PAD]", "the", "king", "spoke", "to", "queen", "a", "frog", "sat", "on", "log", "paris",
-             "is", "capital", "of", "france"]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    vectors = np.random.default_rng(0).normal(size=(len(words), 12)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    from textemb.encoders.static import save_static
-
-    return save_static(StaticModel(vectors, tok, normalize=True), folder, source="tiny", source_sha256=None,
-                       settings={"pca_dims": None, "sif_coefficient": None})
+_tiny_static = static_model  # a real model2vec StaticModel saved through textemb (tests/model_fixtures.py)
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +81,27 @@ def test_distill_real_minilm(distilled):
     assert a @ b > a @ c + 0.1  # a lookup table that still knows cats from markets
     out = enc.encode(TEXTS)
     assert out.shape == (len(TEXTS), 256) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", ["tokenizer.json", "model.safetensors", "config.json"])
+def test_folder_missing_a_model2vec_file_is_one_format_error(tiny_folder, tmp_path, name):
+    import shutil
+
+    copy = tmp_path / "partial"
+    shutil.copytree(tiny_folder, copy)
+    (copy / name).unlink()
+    with pytest.raises(FormatError, match=f"partial: {name} missing from the static model folder; rebuild it"):
+        load_encoder(f"static:{copy}")
+
+
+def test_damaged_model2vec_files_are_format_errors_naming_the_folder(tiny_folder, tmp_path):
+    import shutil
+
+    damaged = {"model.safetensors": lambda b: b[: len(b) // 2], "tokenizer.json": lambda b: b[:-40],
+               "config.json": lambda b: b"{" + b}
+    for name, damage in damaged.items():
+        copy = tmp_path / f"bad-{name}"
+        shutil.copytree(tiny_folder, copy)
+        (copy / name).write_bytes(damage((copy / name).read_bytes()))
+        with pytest.raises(FormatError, match=f"bad-{name}: cannot read the static model folder .*: [A-Za-z]*(Error|Exception) "):
+            load_encoder(f"static:{copy}")

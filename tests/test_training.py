@@ -195,3 +195,27 @@ def test_real_wikipedia_sample_neighbours(gensim_data, tmp_path):
     kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
     np.testing.assert_array_equal(kv.vectors, wv.vectors)
     assert kv.most_similar("france", topn=3)[0][0] == wv.most_similar("france", topn=3)[0][0]
+
+
+def test_a_tiny_vocabulary_is_warned_about_naming_the_option(capsys, tmp_path):
+    """Five short files and the default min_count=5 keep 2 words: the run says so and which option to lower."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i, text in enumerate(["the cat sat on the mat", "the dog ate the bone", "a bird sang in the tree",
+                              "the sun rose over the hill", "the fish swam in the sea"]):
+        (docs / f"{i}.txt").write_text(text + "\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"only \d of the corpus's \d+ distinct words occur at least min_count=5 "
+                                         r"times .*lower min_count \(--min-count 1\)"):
+        train_word2vec(str(docs), dim=4, epochs=1, workers=1)
+    assert main(["train", "word2vec", str(docs), "-o", str(tmp_path / "tiny.bin"), "--dim", "4", "--epochs", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: only" in captured.err and "--min-count 1" in captured.err
+    assert main(["train", "fasttext", str(docs), "-o", str(tmp_path / "ft"), "--dim", "4", "--epochs", "1",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["vocab"] < 5 and "--min-count 1" in out["warnings"][0]
+    import warnings
+
+    with warnings.catch_warnings():  # every word kept: no warning
+        warnings.simplefilter("error", UserWarning)
+        train_word2vec(str(docs), dim=4, epochs=1, workers=1, min_count=1)

@@ -227,3 +227,24 @@ def test_a_backend_whose_package_is_missing_names_its_extra(monkeypatch, tmp_pat
     monkeypatch.setattr(builtins, "__import__", no_gensim)
     with pytest.raises(MissingDependencyError, match=r"pip install 'textemb\[word2vec\]'"):
         load_encoder(f"word2vec:{model}?trust_pickle=1")
+
+
+def test_a_folder_given_as_a_vector_file_gets_a_suggestion_that_fits(tmp_path, tiny_glove):
+    import shutil
+
+    texts = tmp_path / "notes"
+    texts.mkdir()
+    (texts / "a.txt").write_text("the king spoke\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"notes is a folder, not a vector file; give one of its files, e\.g\. "
+                                         r"'glove:.*notes/a\.txt'") as info:
+        load_encoder(f"word2vec:{texts}")
+    assert "vectors:" not in str(info.value)  # a folder of texts is no vector folder
+    saved = tmp_path / "saved"
+    load_encoder(f"glove:{tiny_glove}").save(saved)
+    with pytest.raises(InputError, match=f"it is a textemb vectors model folder: use 'vectors:{saved}'"):
+        load_encoder(f"word2vec:{saved}")
+    empty = tmp_path / "empty"
+    shutil.copytree(texts, empty)
+    (empty / "a.txt").unlink()
+    with pytest.raises(InputError, match="give a vector file"):
+        load_encoder(f"glove:{empty}")

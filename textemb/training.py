@@ -213,10 +213,7 @@ def _train_on_spool(model, corpus: Corpus, spool: Path, tokenizer: str, lowercas
     n_sent, n_words = _spool(corpus, tokenizer, lowercase, spool, show_progress)
     if n_words == 0:
         raise InputError(f"corpus {corpus!r} has no tokens")
-    model.build_vocab(_Spool(spool))
-    if len(model.wv) == 0:
-        raise InputError(f"no word occurs at least min_count={model.min_count} times in {n_words:,} tokens; "
-                         "lower min_count")
+    build_vocab(model, spool, n_words)
     prepare = time.perf_counter() - t0
     bar = _bar(n_words * model.epochs, show_progress)
     t1 = time.perf_counter()
@@ -226,6 +223,27 @@ def _train_on_spool(model, corpus: Corpus, spool: Path, tokenizer: str, lowercas
         if bar is not None:
             bar.close()
     return model, n_sent, n_words, trained, prepare, time.perf_counter() - t1
+
+
+#: a trained vocabulary smaller than this, with words dropped by min_count, gets a warning
+TINY_VOCABULARY = 100
+
+
+def build_vocab(model, spool: Path, n_words: int) -> None:
+    """gensim's ``build_vocab`` over the spool: an error when min_count keeps no word, a warning when it keeps only a
+    handful of the corpus's words (the vectors of a 2-word vocabulary are of no use, and nothing else would say so)."""
+    model.build_vocab(_Spool(spool), keep_raw_vocab=True)
+    seen, kept = len(model.raw_vocab), len(model.wv)
+    model.raw_vocab = {}  # kept only to count what min_count dropped
+    if kept == 0:
+        raise InputError(f"no word occurs at least min_count={model.min_count} times in {n_words:,} tokens; "
+                         "lower min_count (--min-count 1) or train on more text")
+    if kept < TINY_VOCABULARY and kept < seen:
+        import warnings
+
+        warnings.warn(f"only {kept:,} of the corpus's {seen:,} distinct words occur at least min_count={model.min_count} "
+                      f"times ({n_words:,} tokens), so the vocabulary is tiny and its vectors of little use: lower "
+                      "min_count (--min-count 1) or train on more text", UserWarning, stacklevel=3)
 
 
 def _bar(total: int, enabled: bool):

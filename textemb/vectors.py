@@ -217,10 +217,21 @@ class WordVectors(KeyedVectorsMixin, Encoder):
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True, device: str = "cpu") -> "WordVectors":
-        """Load a folder written by :meth:`save` (memory-mapped by default)."""
-        from textemb.io.cache import load_vectors
+        """Load a folder written by :meth:`save` (memory-mapped by default).
 
-        words, vectors, meta = load_vectors(path, mmap=mmap)
+        The manifest and ``vectors.npy``'s header are checked (bounded JSON; header against file size) before
+        anything is allocated; a damaged file is a :class:`~textemb.errors.FormatError` naming it.
+        """
+        from textemb.io.cache import load_vectors
+        from textemb.io.guard import damaged_file, npy_header, read_json_object
+
+        hint = "the vector folder is damaged: copy it again or save it again (WordVectors.save)"
+        if (Path(path) / "manifest.json").is_file():
+            read_json_object(Path(path) / "manifest.json", what="manifest.json", hint=hint)
+        if (Path(path) / "vectors.npy").is_file():
+            npy_header(Path(path) / "vectors.npy", hint=hint)
+        with damaged_file(Path(path) / "words.json", what="the vector folder's words.json", hint=hint):
+            words, vectors, meta = load_vectors(path, mmap=mmap)
         spec = f"vectors:{Path(path)}"
         return cls(words, vectors, name=meta.get("name") or Path(path).name, spec=spec, device=device)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 _TOKENIZERS = ["regexp", "words", "treebank", "nltk", "whitespace"]
 
@@ -98,9 +99,10 @@ def run(args) -> int:
         else:
             check_replaceable(out, overwrite=args.force)
     t0 = time.perf_counter()
-    saved, summary = _TRAINERS[args.model](corpus, args, outputs)
+    with warned() as notes:
+        saved, summary = _TRAINERS[args.model](corpus, args, outputs)
     summary = {"model": args.model, "corpus": str(args.corpus), **summary,
-               "seconds": round(time.perf_counter() - t0, 3), "saved": [str(p) for p in saved]}
+               "seconds": round(time.perf_counter() - t0, 3), "saved": [str(p) for p in saved], "warnings": notes}
     if args.json:
         print_json(summary)
         return 0
@@ -109,6 +111,30 @@ def run(args) -> int:
     for spec in saved:
         print(f"wrote {printable(spec.split(':', 1)[1])}; load it with: {printable(spec)}")
     return 0
+
+
+@contextlib.contextmanager
+def warned():
+    """The library's warnings during training (a tiny vocabulary ...), each printed as one ``warning:`` line on
+    stderr as it comes, and collected for the summary; other warning categories go on as usual."""
+    import sys
+    import warnings
+
+    from textemb.text import printable
+
+    notes: list[str] = []
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, UserWarning) or issubclass(category, DeprecationWarning):
+            return shown(message, category, filename, lineno, file, line)
+        notes.append(str(message))
+        print(f"warning: {printable(str(message))}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = show
+        yield notes
 
 
 def _lsa(corpus, args, outputs):

@@ -72,6 +72,7 @@ def run(args) -> int:
         return run_model(args)
     import time
 
+    from textemb_cli.commands._train_models import warned
     from textemb_cli.output import print_json, table
 
     from textemb.corpus import Corpus
@@ -86,18 +87,19 @@ def run(args) -> int:
         announce(f"training word2vec ({'skip-gram' if args.sg else 'CBOW'}, {args.dim} dims, {args.epochs} epochs, "
                  f"{args.workers} worker(s)) on {printable(corpus.path)}: tokenising the corpus first")
     t0 = time.perf_counter()
-    result = train_word2vec(
-        corpus, dim=args.dim, epochs=args.epochs, sg=args.sg, window=args.window, min_count=args.min_count,
-        negative=args.negative, sample=args.sample, alpha=args.alpha, workers=args.workers, seed=args.seed,
-        lowercase=args.lowercase, tokenizer=args.tokenizer, max_final_vocab=args.max_vocab,
-        show_progress=args.progress is not False, name=_name(args.output[0]),
-    )
+    with warned() as notes:
+        result = train_word2vec(
+            corpus, dim=args.dim, epochs=args.epochs, sg=args.sg, window=args.window, min_count=args.min_count,
+            negative=args.negative, sample=args.sample, alpha=args.alpha, workers=args.workers, seed=args.seed,
+            lowercase=args.lowercase, tokenizer=args.tokenizer, max_final_vocab=args.max_vocab,
+            show_progress=args.progress is not False, name=_name(args.output[0]),
+        )
     saved = []
     for out in args.output:
         saved += [str(p) for p in result.save(out, overwrite=args.force) if str(p) not in saved]
     specs = [output_spec(out) for out in args.output]  # what loads each output back
     total = time.perf_counter() - t0
-    summary = {**result.summary(), "total_seconds": round(total, 3), "saved": saved, "specs": specs}
+    summary = {**result.summary(), "total_seconds": round(total, 3), "saved": saved, "specs": specs, "warnings": notes}
     neighbors = {w: result.vectors.most_similar(w, topn=5) for w in args.neighbors if w in result.vectors}
     if args.json:
         print_json({**summary, "neighbors": neighbors})

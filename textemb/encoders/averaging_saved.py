@@ -9,6 +9,10 @@ exactly (same output bit for bit)::
     PATH/word_prob.npy       p(w) per word (sif), kept so the weights can be explained/recomputed
     PATH/components.npy      the fitted principal components removed from every vector (sif, k x dim)
 
+``averaging.json`` lists every array it saved (``arrays``: shape and dtype); a folder missing one of
+them, or one its method needs (``weights`` for tfidf and sif, ``word_prob`` for sif), is refused, so a
+partial copy never loads and encodes differently.
+
 Folders of format version 1 (no ``vectors/``) name their vectors by spec; that spec is read from a
 file, so it may never switch on ``trust_pickle``.
 """
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from textemb.errors import FormatError, InputError
+from textemb.io.guard import load_npy, read_json_object
 
 if TYPE_CHECKING:  # pragma: no cover
     from textemb.encoders.averaging import AveragingEncoder
@@ -31,6 +36,7 @@ FORMAT = "textemb-averaging"
 FORMAT_VERSION = 2
 META = "averaging.json"
 _ARRAYS = ("weights", "word_prob", "components")
+_HINT = "copy the whole folder again, or save the encoder again (encoder.save(PATH))"
 
 
 def save_averaging(encoder: AveragingEncoder, path: str | Path, *, overwrite: bool = False) -> str:
@@ -40,14 +46,17 @@ def save_averaging(encoder: AveragingEncoder, path: str | Path, *, overwrite: bo
     path = Path(path)
     with atomic_dir(path, overwrite=overwrite, kind="averaging") as tmp:
         encoder.wv.save(tmp / "vectors")
+        arrays = {}
         for name in _ARRAYS:
             value = getattr(encoder, name, None)
             if value is not None:
-                np.save(tmp / f"{name}.npy", np.asarray(value), allow_pickle=False)
+                value = np.asarray(value)
+                np.save(tmp / f"{name}.npy", value, allow_pickle=False)
+                arrays[name] = {"shape": list(value.shape), "dtype": str(value.dtype)}
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "method": encoder.method,
                 "vectors": "vectors", "vectors_spec": encoder.wv.spec, "vocab_size": len(encoder.wv),
                 "dim": encoder.dim, "n_components": encoder.n_components, "built_from": encoder.spec,
-                "settings": _jsonable(encoder.settings)}
+                "settings": _jsonable(encoder.settings), "arrays": arrays}
         (tmp / META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
     return f"avg-saved:{path.resolve()}"
 
@@ -66,7 +75,7 @@ def load_averaging(path: str | Path, *, wv: WordVectors | None = None, device: s
         wv = _saved_vectors(path, meta, device)
     if len(wv) != meta.get("vocab_size"):
         raise FormatError(f"the vectors have {len(wv)} words, the saved weights {meta.get('vocab_size')}", path=path)
-    arrays = {name: _array(path, name) for name in _ARRAYS}
+    arrays = _arrays(path, meta)
     settings = {k: v for k, v in meta.get("settings", {}).items() if k not in ("method", "vectors")}
     enc = AveragingEncoder(wv, method=meta["method"], weights=arrays["weights"], components=arrays["components"],
                            n_components=int(meta.get("n_components", 0)), settings=settings,
@@ -77,21 +86,18 @@ def load_averaging(path: str | Path, *, wv: WordVectors | None = None, device: s
 
 def read_meta(path: Path) -> dict:
     """``averaging.json`` of a saved folder, checked; :class:`FormatError` for anything else."""
-    from textemb.io.bounded import check_regular
-
     file = path / META
     if not path.is_dir() or not file.is_file():
         raise FormatError(f"not a saved averaging encoder: no {META} (write one with AveragingEncoder.save)", path=path)
-    check_regular(file, what="averaging manifest")
-    try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{META} is unreadable ({exc})", path=path) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    meta = read_json_object(file, what=META, hint=_HINT)
+    if meta.get("format") != FORMAT:
         raise FormatError(f"{META} does not describe a {FORMAT} folder", path=path)
-    if meta.get("format_version", 1) > FORMAT_VERSION:
-        raise FormatError(f"format version {meta.get('format_version')} is newer than this textemb reads "
-                          f"({FORMAT_VERSION}); upgrade textemb", path=path)
+    version = meta.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise FormatError(f"{META}: format_version is not a number; {_HINT}", path=path)
+    if version > FORMAT_VERSION:
+        raise FormatError(f"format version {version} is newer than this textemb reads ({FORMAT_VERSION}); "
+                          "upgrade textemb", path=path)
     return meta
 
 
@@ -127,14 +133,28 @@ def _refuse_untrusted(spec: str, where: Path) -> None:
                               "(load the vectors yourself and pass AveragingEncoder.load(path, wv=...))", path=where)
 
 
-def _array(path: Path, name: str) -> np.ndarray | None:
-    file = path / f"{name}.npy"
-    if not file.is_file():
-        return None
-    try:
-        return np.load(file, allow_pickle=False)
-    except ValueError as exc:
-        raise FormatError(f"{name}.npy is unreadable ({exc})", path=path) from None
+def _arrays(path: Path, meta: dict) -> dict[str, np.ndarray | None]:
+    """The saved arrays: each one the manifest lists (or, in folders that list none, the method needs), checked."""
+    listed = meta.get("arrays")
+    if listed is None:  # written before the manifest listed its arrays
+        need = {"tfidf": ("weights",), "sif": ("weights", "word_prob")}.get(str(meta.get("method")), ())
+        listed = {name: {} for name in _ARRAYS if name in need or (path / f"{name}.npy").is_file()}
+    if not isinstance(listed, dict) or set(listed) - set(_ARRAYS) or not all(isinstance(v, dict) for v in listed.values()):
+        raise FormatError(f"{META} entry 'arrays' must map {', '.join(_ARRAYS)} to {{shape, dtype}}; {_HINT}", path=path)
+    out: dict[str, np.ndarray | None] = dict.fromkeys(_ARRAYS)
+    for name, info in listed.items():
+        file = path / f"{name}.npy"
+        if not file.is_file():
+            method = meta.get("method") if meta.get("method") in ("mean", "tfidf", "sif") else "averaging"
+            raise FormatError(f"{name}.npy is missing, and the saved {method} encoder needs it "
+                              f"(a partial copy?); {_HINT}", path=path)
+        out[name] = load_npy(file, shape=info.get("shape"), dtype=info.get("dtype"), hint=_HINT)
+    rows = meta.get("vocab_size")
+    for name in ("weights", "word_prob"):
+        value = out[name]
+        if value is not None and value.shape != (rows,):
+            raise FormatError(f"{name}.npy has shape {value.shape}, expected ({rows},): one per word; {_HINT}", path=path)
+    return out
 
 
 def _jsonable(settings: dict) -> dict:

@@ -157,8 +157,9 @@ class ContextualEncoder(Encoder):
         from textemb.encoders import onnx_export
 
         outputs = "last" if self.layers == [self.n_layers] else "hidden"
-        self.onnx_file = onnx_export.onnx_model(self.model_path, outputs=outputs, quantize=quantize)
-        return onnx_export.session(self.onnx_file, threads=threads)
+        self.onnx_file, onnx_session = onnx_export.cached_session(self.model_path, outputs=outputs, quantize=quantize,
+                                                                  threads=threads)
+        return onnx_session
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray, need_all: bool):
         """One batch through the model: ``(last_hidden_state, hidden_states or None)`` as torch tensors."""

@@ -8,7 +8,6 @@ safetensors weights (never remote code), and :func:`saved_options` reads what
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,10 +42,11 @@ def resolve_model(model: str | Path) -> tuple[str, str]:
     path, short, is_folder = locate_model(model)
     modules = Path(path) / "modules.json"
     if is_folder and modules.is_file():
-        try:
-            entries = json.loads(modules.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise FormatError(f"unreadable modules.json ({exc})", path=modules) from None
+        from textemb.io.guard import read_json
+
+        entries = read_json(modules, what="modules.json", max_bytes=1 << 20, hint="copy the model folder again")
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise FormatError("modules.json must list the model's modules; copy the model folder again", path=modules)
         for entry in entries:
             if str(entry.get("type", "")).endswith("Transformer") and entry.get("path"):
                 path = str(Path(path) / entry["path"])
@@ -114,11 +114,10 @@ def saved_options(path: str) -> dict:
     file = Path(path) / CONFIG_FILE
     if not file.is_file():
         return {}
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"unreadable options file ({exc})", path=file) from None
-    if not isinstance(data, dict) or set(data) - set(DEFAULTS):
+    from textemb.io.guard import read_json_object
+
+    data = read_json_object(file, what=CONFIG_FILE, hint="delete it to load the model with the default options")
+    if set(data) - set(DEFAULTS):
         raise FormatError(f"expected an object with keys among {sorted(DEFAULTS)}", path=file)
     return data
 

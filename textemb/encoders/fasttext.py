@@ -48,10 +48,16 @@ def load_facebook(path: str | Path, *, device: str = "cpu", use_ngrams: bool = T
     require_gensim("loading fastText .bin models")
     from gensim.models.fasttext import load_facebook_vectors
 
+    from textemb.io.fasttext_bin import check_facebook_bin
+    from textemb.io.guard import damaged_file
+
+    check_facebook_bin(path)  # gensim's reader would spin forever on a cut vocabulary
     try:
-        kv = load_facebook_vectors(str(path))
-    except (OSError, ValueError, NotImplementedError, AssertionError, EOFError, UnicodeDecodeError) as exc:
-        raise FormatError(f"not a readable Facebook fastText .bin model ({type(exc).__name__}: {exc})", path=path) from None
+        with damaged_file(path, what="the fastText .bin model", hint="download or save it again"):
+            kv = load_facebook_vectors(str(path))
+    except (OSError, ValueError, NotImplementedError, AssertionError) as exc:
+        raise FormatError(f"not a readable Facebook fastText .bin model ({type(exc).__name__}); download or save it "
+                          "again", path=path) from None
     counts = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key], dtype=np.int64)
     enc = FastTextVectors.from_gensim(kv, counts=counts, name=path.name, spec=f"fasttext:{path}", device=device)
     enc.use_ngrams = use_ngrams
@@ -147,7 +153,7 @@ def train_fasttext(corpus, *, dim: int = 100, epochs: int = 5, sg: bool = False,
     from gensim.models import FastText
 
     from textemb.corpus import as_corpus
-    from textemb.training import _Spool, _spool
+    from textemb.training import _Spool, _spool, build_vocab
 
     corpus = as_corpus(corpus)
     model = FastText(vector_size=dim, window=window, min_count=min_count, sg=int(sg), negative=negative, sample=sample,
@@ -157,9 +163,7 @@ def train_fasttext(corpus, *, dim: int = 100, epochs: int = 5, sg: bool = False,
         n_sent, n_words = _spool(corpus, tokenizer, lowercase, spool, False)
         if n_words == 0:
             raise InputError(f"corpus {corpus!r} has no tokens")
-        model.build_vocab(_Spool(spool))
-        if len(model.wv) == 0:
-            raise InputError(f"no word occurs at least min_count={min_count} times; lower min_count")
+        build_vocab(model, spool, n_words)
         model.train(_Spool(spool), total_examples=n_sent, total_words=n_words, epochs=epochs)
     settings = {"corpus": str(corpus.path) if corpus.path else f"{n_sent} texts", "model": "skip-gram" if sg else "cbow",
                 "dim": dim, "epochs": epochs, "window": window, "min_count": min_count, "negative": negative,

@@ -46,7 +46,7 @@ def load_vector_file(
 
     path = Path(path)
     if path.is_dir():
-        raise InputError(f"{printable(path)} is a folder; for a textemb vector folder use 'vectors:{printable(path)}'")
+        raise InputError(f"{printable(path)} is a folder, not a vector file; {folder_hint(path)}")
     check_regular(path, what="vector file")  # a device, FIFO or /proc file is refused before anything opens it
     refuse_pickle(path, trust_pickle=trust_pickle)
     if trust_pickle and path.suffix.lower() == ".model":
@@ -69,6 +69,30 @@ def load_vector_file(
             vectors = cache.map_matrix(stored, shape)
             return WordVectors(words, vectors, name=name, spec=spec, device=device)
     return WordVectors(parsed.words, parsed.vectors, name=name, spec=spec, device=device)
+
+
+#: the manifest that marks each backend's model folder
+_FOLDER_MANIFESTS = {"manifest.json": "vectors", "fasttext.json": "fasttext", "lsa.json": "lsa", "doc2vec.json": "doc2vec",
+                     "averaging.json": "avg-saved", "textemb_static.json": "static"}
+_VECTOR_SUFFIXES = {".txt": "glove", ".vec": "word2vec", ".bin": "word2vec", ".gz": "glove"}
+
+
+def folder_hint(path: Path) -> str:
+    """What to pass for the folder ``path``: the backend its manifest names, or one of the vector files in it."""
+    from textemb.text import printable
+
+    for manifest, prefix in _FOLDER_MANIFESTS.items():
+        if (path / manifest).is_file() and (prefix != "vectors" or (path / "vectors.npy").is_file()):
+            return f"it is a textemb {prefix} model folder: use '{prefix}:{printable(path)}'"
+    try:
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in _VECTOR_SUFFIXES and p.is_file())[:3]
+    except OSError:
+        files = []
+    if not files:
+        return "give a vector file (glove:FILE.txt, word2vec:FILE.bin or FILE.txt with an 'N DIM' header)"
+    shown = ", ".join(f"'{_VECTOR_SUFFIXES[f.suffix.lower()]}:{printable(f)}'" for f in files)
+    return (f"give one of its files, e.g. {shown} (glove: for text without a header, word2vec: for a .bin or "
+            "text with an 'N DIM' first line)")
 
 
 def _subset(wv: WordVectors, limit: int | None, vocab: Collection[str] | None) -> WordVectors:

@@ -15,11 +15,10 @@ from typing import Any
 import numpy as np
 
 from textemb.errors import FormatError, InputError
+from textemb.io.guard import load_npy, read_json_object
 from textemb.text import printable
 
 FORMAT_VERSION = 1
-#: manifests larger than this are refused before parsing (a vocabulary of ~10M words fits)
-MAX_MANIFEST_BYTES = 512 * 1024 * 1024
 
 
 def write_model_folder(path: str | Path, kind: str, meta: dict[str, Any], arrays: dict[str, np.ndarray], *,
@@ -56,30 +55,27 @@ def read_model_folder(path: str | Path, kind: str, *, mmap: bool = False) -> tup
         raise InputError(f"{printable(path)} is not a folder; expected a textemb {kind} model folder (textemb train {kind} ...)")
     if not manifest_path.is_file():
         raise FormatError(f"no {kind}.json in the folder; is this a textemb {kind} model?", path=path)
-    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise FormatError(f"{kind}.json is larger than {MAX_MANIFEST_BYTES} bytes", path=manifest_path)
-    try:
-        meta = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"cannot read the manifest ({exc})", path=manifest_path) from None
-    if not isinstance(meta, dict) or meta.get("format") != f"textemb-{kind}":
-        raise FormatError(f"not a textemb-{kind} manifest (format={meta.get('format')!r})", path=manifest_path)
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise FormatError(f"format_version {meta.get('format_version')!r} is not supported (expected "
-                          f"{FORMAT_VERSION}); upgrade textemb", path=manifest_path)
+    hint = f"rebuild the folder (textemb train {kind} ... -o FOLDER) or copy it again whole"
+    meta = read_json_object(manifest_path, what=f"{kind}.json", hint=hint)
+    if meta.get("format") != f"textemb-{kind}":
+        raise FormatError(f"not a textemb-{kind} manifest (its 'format' entry is not textemb-{kind}); {hint}",
+                          path=manifest_path)
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        shown = version if isinstance(version, int) else "not a number"
+        raise FormatError(f"format_version {shown} is not supported (expected {FORMAT_VERSION}); upgrade textemb",
+                          path=manifest_path)
+    listed = meta.get("arrays") or {}
+    if not isinstance(listed, dict) or not all(isinstance(i, dict) for i in listed.values()):
+        raise FormatError(f"manifest entry 'arrays' must map names to {{shape, dtype}}; {hint}", path=manifest_path)
     arrays = {}
-    for name, info in (meta.get("arrays") or {}).items():
+    for name, info in listed.items():
         file = path / f"{name}.npy"
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise FormatError(f"manifest lists an array with an unsafe name; {hint}", path=manifest_path)
         if not file.is_file():
-            raise FormatError(f"missing {file.name}", path=path)
-        try:
-            arr = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise FormatError(f"cannot read {file.name} ({exc})", path=path) from None
-        if list(arr.shape) != list(info.get("shape", [])) or str(arr.dtype) != info.get("dtype"):
-            raise FormatError(f"{file.name} is {arr.shape} {arr.dtype}, the manifest says "
-                              f"{tuple(info.get('shape', []))} {info.get('dtype')}", path=path)
-        arrays[name] = arr
+            raise FormatError(f"missing {file.name}, which {kind}.json lists; {hint}", path=path)
+        arrays[name] = load_npy(file, shape=info.get("shape", []), dtype=info.get("dtype", "?"), mmap=mmap, hint=hint)
     return meta, arrays
 
 

@@ -26,8 +26,11 @@ OUTPUTS = ("last", "hidden")  # last_hidden_state (B,T,H), or every hidden state
 QUANTIZE = (None, "int8")
 
 
-def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | None = None) -> Path:
-    """The cached ONNX file for the transformer in ``folder``, exported (and quantized) on first use."""
+def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | None = None, rebuild: bool = False) -> Path:
+    """The cached ONNX file for the transformer in ``folder``, exported (and quantized) on first use.
+
+    ``rebuild`` exports again even over a valid-looking entry (see :func:`cached_session`).
+    """
     if outputs not in OUTPUTS or quantize not in QUANTIZE:
         raise InputError(f"outputs must be one of {OUTPUTS} and quantize one of {QUANTIZE}")
     folder = Path(folder)
@@ -37,14 +40,15 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
             f"backend=onnx exports from a local folder with model.safetensors; none in {folder} "
             "(download the model folder once, then pass its path)")
     entry = _entry(weights, outputs, quantize)
-    if _valid(entry, weights):
+    if not rebuild and _valid(entry, weights):
         return entry / "model.onnx"
     source = _source_info(weights)
     from textemb.io.atomic import atomic_dir
+    from textemb.io.cache import sha256_file
     from textemb.progress import announce
     from textemb.text import printable
 
-    with atomic_dir(entry) as tmp:
+    with atomic_dir(entry, overwrite=True, kind="onnx export") as tmp:  # replaces only an entry textemb wrote
         shown = printable(folder)
         if quantize is None:
             announce(f"exporting {shown} to ONNX once (cached in {printable(entry.parent)}; a minute or so on a busy CPU)")
@@ -55,9 +59,33 @@ def onnx_model(folder: str | Path, *, outputs: str = "last", quantize: str | Non
             _quantize(fp32, tmp / "model.onnx")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "source": source, "opset": OPSET,
                     "outputs": outputs, "quantize": quantize or "none", "versions": _versions(),
-                    "bytes": (tmp / "model.onnx").stat().st_size}
+                    "bytes": (tmp / "model.onnx").stat().st_size, "sha256": sha256_file(tmp / "model.onnx")}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return entry / "model.onnx"
+
+
+def cached_session(folder: str | Path, *, outputs: str = "last", quantize: str | None = None,
+                   threads: int | None = None):
+    """``(model file, onnxruntime session)`` for the cached export of ``folder``.
+
+    An export onnxruntime cannot open is exported again once when its bytes are no longer those textemb wrote (the
+    sha256 its manifest records); otherwise the error names the cache entry to delete.
+    """
+    from textemb.io.cache import sha256_file
+
+    model_file = onnx_model(folder, outputs=outputs, quantize=quantize)
+    try:
+        return model_file, session(model_file, threads=threads)
+    except FormatError:
+        recorded = read_manifest(model_file).get("sha256")
+        if not recorded or recorded == sha256_file(model_file):
+            raise
+    from textemb.progress import announce
+    from textemb.text import printable
+
+    announce(f"the cached ONNX export in {printable(model_file.parent)} was damaged after it was written; exporting again")
+    model_file = onnx_model(folder, outputs=outputs, quantize=quantize, rebuild=True)
+    return model_file, session(model_file, threads=threads)
 
 
 def cached_model_folder_export(model: str, *, quantize: str | None = None) -> Path | None:
@@ -78,12 +106,11 @@ def cached_model_folder_export(model: str, *, quantize: str | None = None) -> Pa
 
 def read_manifest(model_file: str | Path) -> dict:
     """The manifest written beside a cached ONNX file."""
+    from textemb.io.guard import read_json_object
+
     path = Path(model_file).parent / "manifest.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"unreadable ONNX cache manifest ({exc}); delete the folder to rebuild it", path=path) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    data = read_json_object(path, what="ONNX cache manifest", hint=f"delete the folder {path.parent} to rebuild it")
+    if data.get("format") != FORMAT:
         raise FormatError(f"not a {FORMAT} manifest", path=path)
     return data
 
@@ -106,13 +133,17 @@ def _source_info(weights: Path) -> dict:
 
 
 def _valid(entry: Path, weights: Path) -> bool:
-    """An entry counts while its source has the same size and mtime, or failing that the same sha256."""
+    """An entry counts while its export has the size its manifest records and its source the same size and
+    mtime, or failing that the same sha256."""
     if not (entry / "model.onnx").is_file() or not (entry / "manifest.json").is_file():
         return False
     try:
-        recorded = read_manifest(entry / "model.onnx")["source"]
-    except (FormatError, KeyError, TypeError):
+        manifest = read_manifest(entry / "model.onnx")
+        recorded = manifest["source"]
+    except (FormatError, InputError, KeyError, TypeError):
         return False
+    if not isinstance(recorded, dict) or manifest.get("bytes") != (entry / "model.onnx").stat().st_size:
+        return False  # a cut or replaced export: built again
     st = os.stat(weights)
     if recorded.get("size") == st.st_size and recorded.get("mtime_ns") == st.st_mtime_ns:
         return True
@@ -201,4 +232,10 @@ def session(model_file: str | Path, *, threads: int | None = None):
         opts.intra_op_num_threads = int(threads)
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    return ort.InferenceSession(str(model_file), sess_options=opts, providers=["CPUExecutionProvider"])
+    from textemb.io.guard import damaged_file
+
+    entry = Path(model_file).parent
+    # onnxruntime refuses a damaged file or crafted external data (../ paths, absurd sizes) with its own Fail
+    with damaged_file(model_file, what="the ONNX model", hint=f"if it is a cached export, delete the folder {entry} "
+                      "and run again to export it afresh"):
+        return ort.InferenceSession(str(model_file), sess_options=opts, providers=["CPUExecutionProvider"])

@@ -10,7 +10,6 @@ sentence-transformers does, and batched longest-first so padding stays small.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -23,19 +22,24 @@ POOLINGS = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls",
 
 def read_pipeline(folder: Path) -> dict:
     """``{"transformer": Path, "pool": str, "normalize": bool, "max_length": int}`` from a sentence-transformers folder."""
-    modules_file = folder / "modules.json"
-    try:
-        modules = json.loads(_read_small(modules_file))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"backend=onnx needs a readable modules.json ({exc})", path=modules_file) from None
+    from textemb.io.guard import read_json
+
+    modules = read_json(folder / "modules.json", what="modules.json", max_bytes=1 << 20,
+                        hint="backend=onnx needs the folder's modules.json intact")
+    if not isinstance(modules, list) or len(modules) < 2 or not all(isinstance(m, dict) for m in modules):
+        raise FormatError("modules.json must list the pipeline's modules (Transformer, Pooling ...)",
+                          path=folder / "modules.json")
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
     if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
         raise InputError(f"backend=onnx runs Transformer → Pooling → Normalize pipelines; {folder} has {kinds} "
                          "(use the default backend for this model)")
     transformer = folder / (modules[0].get("path") or "")
     pool_cfg = _json(folder / (modules[1].get("path") or "") / "config.json")
-    pools = [name for key, name in POOLINGS.items() if pool_cfg.get(key)]
-    others = [k for k, v in pool_cfg.items() if k.startswith("pooling_mode") and v and k not in POOLINGS]
+    mode = pool_cfg.get("pooling_mode")  # sentence-transformers 5 writes one name; earlier versions one flag each
+    pools = [name for key, name in POOLINGS.items() if pool_cfg.get(key)] + (
+        [mode] if isinstance(mode, str) and mode in POOLINGS.values() else [])
+    others = [k for k, v in pool_cfg.items() if k.startswith("pooling_mode_") and v and k not in POOLINGS] + (
+        [str(mode)[:40]] if mode is not None and mode not in POOLINGS.values() else [])
     if len(pools) != 1 or others:
         raise InputError(f"backend=onnx supports one of mean/cls/max pooling; {folder} asks for {pools + others}")
     st_cfg = folder / "sentence_bert_config.json"
@@ -43,25 +47,10 @@ def read_pipeline(folder: Path) -> dict:
     return {"transformer": transformer, "pool": pools[0], "normalize": "Normalize" in kinds, "max_length": max_length}
 
 
-def _read_small(path: Path, cap: int = 1 << 20) -> bytes:
-    """A model folder's small JSON file, opened as a regular file only (a FIFO or device there never blocks us)."""
-    from textemb.io.bounded import open_regular
-
-    with open_regular(path, what="model file") as fh:
-        data = fh.read(cap + 1)
-    if len(data) > cap:
-        raise ValueError(f"over {cap:,} bytes")
-    return data
-
-
 def _json(path: Path) -> dict:
-    try:
-        data = json.loads(_read_small(path))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"unreadable JSON ({exc})", path=path) from None
-    if not isinstance(data, dict):
-        raise FormatError("expected a JSON object", path=path)
-    return data
+    from textemb.io.guard import read_json_object
+
+    return read_json_object(path, what=path.name, hint="copy the model folder again")
 
 
 class OnnxSentenceEncoder(Encoder):
@@ -89,11 +78,15 @@ class OnnxSentenceEncoder(Encoder):
         self.max_length = int(max_length or pipe["max_length"])
         if self.max_length < 3:
             raise InputError(f"max_length must be at least 3 tokens, got {self.max_length}")
-        self.tokenizer = tokenizers.Tokenizer.from_file(str(pipe["transformer"] / "tokenizer.json"))
+        from textemb.io.guard import damaged_file
+
+        tok_file = pipe["transformer"] / "tokenizer.json"
+        with damaged_file(tok_file, what="tokenizer.json", hint="copy the model folder again", broad=True):
+            self.tokenizer = tokenizers.Tokenizer.from_file(str(tok_file))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_length)
-        self.onnx_file = onnx_export.onnx_model(pipe["transformer"], outputs="last", quantize=quantize)
-        self.session = onnx_export.session(self.onnx_file, threads=threads)
+        self.onnx_file, self.session = onnx_export.cached_session(pipe["transformer"], outputs="last", quantize=quantize,
+                                                                  threads=threads)
         self._dim = int(self.session.get_outputs()[0].shape[-1])
         self.quantize, self.threads = quantize, threads
         self.name = short + ("-onnx-int8" if quantize else "-onnx")

@@ -144,7 +144,8 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
 
         raise MissingDependencyError(exc.name or module_name, backend.extra or "all", f"the {prefix!r} backend") from exc
     try:
-        encoder = getattr(module, func_name)(arg, merged, device or "cpu")
+        with _damaged_model(prefix, arg):
+            encoder = getattr(module, func_name)(arg, merged, device or "cpu")
     except ModuleNotFoundError as exc:  # a backend imports its heavy packages lazily, at load time
         from textemb.errors import MissingDependencyError
 
@@ -158,6 +159,15 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
     if not getattr(encoder, "spec", ""):
         encoder.spec = spec
     return encoder
+
+
+def _damaged_model(prefix: str, arg: str):
+    """The backstop of every loader: what a damaged model file makes a parser raise (RecursionError, MemoryError,
+    struct.error, zip errors, a parsing library's own error) is one FormatError naming the model."""
+    from textemb.io.guard import damaged_file
+
+    return damaged_file(arg, what=f"the {prefix}: model", hint="it is damaged, truncated or not what the spec says: "
+                        "replace it with an intact copy or rebuild it")
 
 
 def _model_hint(arg: str, backend: Backend) -> str:

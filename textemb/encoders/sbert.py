@@ -73,8 +73,18 @@ class SentenceTransformerEncoder(Encoder):
 
     def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool, normalize: bool = False,
                 prompt: str | None = None) -> np.ndarray:
-        return self.model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,
-                                 normalize_embeddings=normalize, convert_to_numpy=True, prompt=prompt)
+        from textemb.progress import _stderr_is_tty as stderr_is_terminal  # noqa: PLC2701 (the one terminal check)
+
+        options = {"batch_size": batch_size, "normalize_embeddings": normalize, "convert_to_numpy": True, "prompt": prompt}
+        if not show_progress or stderr_is_terminal():
+            return self.model.encode(texts, show_progress_bar=show_progress, **options)
+        # not a terminal: sentence-transformers' tqdm bar would write carriage returns into the log; plain lines instead
+        from textemb.encoders.base import progress
+
+        step = batch_size * 16
+        starts = progress(range(0, len(texts), step), total=-(-len(texts) // step), enabled=True,
+                          desc=f"encoding with {self.name} ({step} texts a chunk)", unit="chunk")
+        return np.concatenate([self.model.encode(texts[i : i + step], show_progress_bar=False, **options) for i in starts])
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> str:
         """Write the model folder (safetensors); returns the spec ``sbert:PATH`` that reloads it.

@@ -79,16 +79,34 @@ def _versions() -> dict:
     return out
 
 
+#: the files model2vec's loader needs, besides textemb's manifest
+REQUIRED = ("model.safetensors", "tokenizer.json", "config.json")
+_HINT = "rebuild it with `textemb distill MODEL -o FOLDER`, or copy the whole folder again"
+
+
 def read_manifest(folder: str | Path) -> dict:
     """The textemb manifest of a static folder (FormatError if missing or not ours)."""
+    from textemb.io.guard import read_json_object
+
     path = Path(folder) / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"not a textemb static folder ({exc}); build one with `textemb distill`", path=path) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not path.is_file():
+        raise FormatError(f"not a textemb static folder (no {MANIFEST}); build one with `textemb distill`", path=folder)
+    data = read_json_object(path, what=MANIFEST, hint=_HINT)
+    if data.get("format") != FORMAT:
         raise FormatError(f"expected format {FORMAT!r}", path=path)
     return data
+
+
+def _load_static(m2v, folder: Path):
+    """model2vec's StaticModel from ``folder``, every file it reads present and its parse errors a FormatError."""
+    from textemb.io.guard import damaged_file
+
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    if missing:
+        raise FormatError(f"{', '.join(missing)} missing from the static model folder; {_HINT}", path=folder)
+    with damaged_file(folder, what="the static model folder (model.safetensors, tokenizer.json, config.json)",
+                      hint=_HINT, broad=True):
+        return m2v.StaticModel.from_pretrained(folder, force_download=False)
 
 
 class StaticEncoder(Encoder):
@@ -104,7 +122,7 @@ class StaticEncoder(Encoder):
         if not folder.is_dir():  # never let model2vec fall back to the Hugging Face hub
             raise InputError(f"no static model folder at {folder}; build one with `textemb distill MODEL -o FOLDER`")
         self.manifest = read_manifest(folder)
-        self.model = m2v.StaticModel.from_pretrained(folder, force_download=False)
+        self.model = _load_static(m2v, folder)
         self.folder = folder
         self.name = folder.resolve().name
         self.spec = f"static:{folder}"
@@ -116,7 +134,11 @@ class StaticEncoder(Encoder):
 
     def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
         # model2vec pools per text, so batch size never changes a row; its own batches are large
-        out = self.model.encode(texts, show_progress_bar=show_progress, batch_size=max(batch_size, 1024),
+        from textemb.progress import _stderr_is_tty as stderr_is_terminal  # noqa: PLC2701 (the one terminal check)
+
+        # model2vec's tqdm bar only on a terminal (in a log it is a line of carriage returns); encoding is fast
+        out = self.model.encode(texts, show_progress_bar=show_progress and stderr_is_terminal(),
+                                batch_size=max(batch_size, 1024),
                                 use_multiprocessing=False)
         return np.asarray(out, dtype=np.float32)
 
