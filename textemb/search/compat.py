@@ -23,6 +23,7 @@ __all__ = [
     "check_encoder_spec",
     "check_format",
     "check_same_build",
+    "check_stored_spec",
     "check_vectors",
     "chunk_from_manifest",
     "describe",
@@ -112,6 +113,35 @@ def export_for_queries(model: str) -> Path | None:
 
     path, _, is_folder = locate_model(model)
     return onnx_model(read_pipeline(Path(path))["transformer"], outputs="last") if is_folder else None
+
+
+def check_stored_spec(spec: str, folder: str | Path | None, where: object) -> None:
+    """Refuse an encoder spec read from an index (manifest or store metadata) that names a path outside the index
+    folder and the textemb cache: loading it would make the index read any local file the user can read.
+
+    Named offline models, Hugging Face names and plain option values are fine; a path is a value that is absolute,
+    starts with ``~`` or exists on disk. Only the user's own ``--encoder SPEC`` may name any path.
+    """
+    import os
+
+    from textemb import models
+    from textemb.encoders.registry import spec_values
+    from textemb.io.cache import cache_root
+    from textemb.text import excerpt
+
+    roots = [os.path.realpath(p) for p in ([folder] if folder is not None else []) + [cache_root()]]
+    for value in spec_values(spec):
+        text = os.path.expanduser(value.strip())
+        if models.get(value) is not None or "\x00" in text:
+            continue
+        if not (os.path.isabs(text) or value.strip().startswith("~") or os.path.lexists(text)):
+            continue  # a Hugging Face name or a plain option value
+        real = os.path.realpath(text)
+        if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            raise FormatError(
+                f"the encoder spec stored in its manifest names {excerpt(value, 80)}, a path outside the index folder "
+                "and the textemb cache; textemb does not read such a path on an index's word: pass the encoder "
+                "yourself (--encoder SPEC, or Index.open(..., encoder=load_encoder(SPEC)) in Python)", path=where)
 
 
 def describe(encoder_spec: str, dim: int, chunk: ChunkSettings, dtype: str = "float32") -> dict:
