@@ -14,6 +14,7 @@ import io
 import json
 import struct
 from collections.abc import Iterable, Sequence
+from tokenize import TokenError
 
 import numpy as np
 
@@ -192,7 +193,7 @@ def _read_arrays(npz: bytes, where: object) -> dict[str, np.ndarray]:
     except FormatError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError, OSError,
-            MemoryError, RecursionError, struct.error) as exc:
+            MemoryError, RecursionError, SyntaxError, TypeError, struct.error, TokenError) as exc:
         raise FormatError(f"the lexical index is damaged ({type(exc).__name__}); re-index", path=where) from None
 
 
