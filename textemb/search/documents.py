@@ -207,6 +207,9 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
     except _Skip as exc:
         skipped.append((rel, str(exc)))
         return
+    except (RecursionError, MemoryError) as exc:  # whatever a parser meets that is nested or large past our checks
+        skipped.append((rel, f"cannot be parsed ({'nested too deeply' if isinstance(exc, RecursionError) else 'too large'})"))
+        return
     found = [d for d in found if d.text.strip()]
     unique = list({d.id: d for d in reversed(found)}.values())[::-1]  # first of each id wins
     if len(unique) < len(found):

@@ -30,6 +30,8 @@ def jsonl_record(line: str) -> tuple[dict | None, str | None]:
         obj = json.loads(line)
     except json.JSONDecodeError:
         obj = None
+    except ValueError:  # an integer of more than 4,300 digits
+        return None, "line holds a number too long to read"
     except (RecursionError, MemoryError):
         return None, "line is JSON nested too deeply (or too large) to read"
     if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
