@@ -172,15 +172,15 @@ def check_encoder(encoder: Encoder, spec: str, dim: int, where: object) -> None:
     got = encoder.spec or encoder.name
     if encoder.dim != dim:
         raise InputError(f"the query encoder {got!r} gives {encoder.dim}-d vectors but {where} holds {dim}-d "
-                         f"vectors from {spec!r}; search with --encoder {spec}")
+                         f"vectors from {_shown(spec)}; search with --encoder {_shown(spec, quote=False)}")
     check_encoder_spec(got, spec, where)
 
 
 def check_encoder_spec(got: str, spec: str, where: object) -> None:
     """The model check of :func:`check_encoder` on specs alone, so a wrong ``--encoder`` is refused before it loads."""
     if encoder_key(got) != encoder_key(spec):
-        raise InputError(f"{where} was built with encoder {spec!r} but the query encoder is {got!r}; vectors from "
-                         f"different encoders are not comparable: use --encoder {spec} or re-index")
+        raise InputError(f"{where} was built with encoder {_shown(spec)} but the query encoder is {got!r}; vectors "
+                         f"from different encoders are not comparable: use --encoder {_shown(spec, quote=False)} or re-index")
 
 
 def check_same_build(where: object, spec: str, dim: int, chunk: ChunkSettings, encoder: Encoder | None,
@@ -192,5 +192,12 @@ def check_same_build(where: object, spec: str, dim: int, chunk: ChunkSettings, e
     if encoder is not None:
         got = encoder.spec or encoder.name
         if encoder_key(got) != encoder_key(spec) or encoder.dim != dim:
-            raise InputError(f"{where} was built with encoder {spec!r} ({dim}-d), not {got!r} ({encoder.dim}-d); "
+            raise InputError(f"{where} was built with encoder {_shown(spec)} ({dim}-d), not {got!r} ({encoder.dim}-d); "
                              "pass --rebuild (rebuild=True) to re-index with the new encoder")
+
+
+def _shown(spec: str, quote: bool = True) -> str:
+    """A spec read from an index as an error message shows it: printable, and at most 200 characters."""
+    from textemb.text import excerpt
+
+    return excerpt(repr(spec) if quote else spec, 200)
