@@ -196,3 +196,25 @@ def test_manifest_spec_inside_the_index_folder_or_a_named_model_loads(tiny_index
     check_stored_spec("glove:glove-6b-50d?limit=1000", tiny_index, "x")
     check_stored_spec("sbert:sentence-transformers/all-MiniLM-L6-v2", tiny_index, "x")
     check_stored_spec("all-MiniLM-L6-v2", None, "x")
+
+
+@pytest.mark.parametrize("role", ["passages", "vectors"])
+@pytest.mark.parametrize("edit", [b"'shape{", b"'shape': (((((((((("])
+def test_npy_header_that_numpy_cannot_tokenize_is_a_format_error(tiny_index, role, edit):
+    data = (tiny_index / manifest(tiny_index)["files"][role]["name"]).read_bytes()
+    replace_file(tiny_index, role, data.replace(b"'shape'", edit[:len(b"'shape'")] if len(edit) < 8 else edit, 1)
+                 [:len(data)])
+    with pytest.raises(FormatError, match=r"unreadable array header|the manifest says"):
+        Index.open(tiny_index)
+
+
+def test_lexical_npy_header_that_numpy_cannot_tokenize_is_a_format_error(tiny_index):
+    npz = (tiny_index / manifest(tiny_index)["files"]["lexical.npz"]["name"]).read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(npz)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info.filename, data.replace(b"'shape'", b"'shape{", 1) if info.filename == "counts.npy" else data)
+    replace_file(tiny_index, "lexical.npz", out.getvalue())
+    with pytest.raises(FormatError, match="lexical index is damaged"):
+        Index.open(tiny_index).search("frog", mode="bm25")
