@@ -218,3 +218,25 @@ def test_lexical_npy_header_that_numpy_cannot_tokenize_is_a_format_error(tiny_in
     replace_file(tiny_index, "lexical.npz", out.getvalue())
     with pytest.raises(FormatError, match="lexical index is damaged"):
         Index.open(tiny_index).search("frog", mode="bm25")
+
+
+# --------------------------------------------------------------------------- the other search readers
+@pytest.mark.parametrize("record", [DEEP, b'{"_id": 1, "text": "x", "n": ' + b"9" * 5000 + b"}", b"[]"])
+def test_ray_shard_record_that_cannot_be_read_means_re_encode(tmp_path, record):
+    from textemb.search.ray_engine import plan_shards, shard_done, write_shard
+
+    shard = plan_shards(["a", "b"], key="k", shard_size=2)[0]
+    write_shard(tmp_path, shard, np.ones((2, 2), np.float32), "glove-6b-50d")
+    (tmp_path / f"shard-{shard.id}.json").write_bytes(record)
+    assert not shard_done(tmp_path, shard)
+
+
+@pytest.mark.parametrize("line, why", [(DEEP, "nested too deeply"), (b'{"_id": 1, "n": ' + b"9" * 5000 + b"}", "too large")])
+def test_beir_jsonl_that_json_cannot_read_is_a_format_error_naming_the_line(tmp_path, line, why):
+    from textemb.search.retrieval import load_beir
+
+    (tmp_path / "corpus.jsonl").write_bytes(b'{"_id": "d1", "text": "a frog"}\n' + line + b"\n")
+    (tmp_path / "queries.jsonl").write_bytes(b'{"_id": "q1", "text": "frog"}\n')
+    (tmp_path / "qrels.tsv").write_bytes(b"query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    with pytest.raises(FormatError, match=rf"corpus\.jsonl line 2: JSON .*{why}"):
+        load_beir(tmp_path)
