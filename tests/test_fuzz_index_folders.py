@@ -145,7 +145,7 @@ def hostile_variants(src: Path) -> dict[str, tuple[str, bytes, bool]]:
         "vectors-deep-header": ("vectors", _npy_header("(" * 3000 + ")" * 3000), True),
         "passages-lying": ("passages", _npy_header("(1000000000, 3)", "<i8") + b"\0" * 64, True),
         "lexical-bomb-tokens": ("lexical.npz", _zip_bomb(npz, "tokens.npy", 64 * 1024**2), True),
-        "lexical-bomb-offsets": ("lexical.npz", _zip_bomb(npz, "offsets.npy", 64 * 1024**2), True),
+        "lexical-bomb-offsets": ("lexical.npz", _zip_bomb(npz, "offsets.npy", 8 * 1024**2), True),
         "lexical-json-deep": ("lexical.json", DEEP, True),
         "lexical-not-zip": ("lexical.npz", b"PK\x03\x04" + b"\xff" * 200, True),
     }
