@@ -248,6 +248,20 @@ def _did_you_mean(name: str) -> str:
     return f" (did you mean {' or '.join(repr(candidates[c]) for c in close)}?)" if close else ""
 
 
+def spec_values(spec: str, _depth: int = 0) -> list[str]:
+    """Every value a spec could read as a path, without loading anything: the innermost ARG of a wrapper spec
+    (``avg-sif:glove:ARG``) and every option value at any depth. A named model's name is among them."""
+    try:
+        prefix, arg, options = parse_spec(spec)
+        if prefix is None:
+            arg, options = split_named(arg, spec)
+    except UnknownEncoderError:
+        return [spec] if isinstance(spec, str) else []
+    values = list(options.values())
+    nested = prefix is not None and ":" in arg and arg.partition(":")[0] in _BACKENDS and _depth < 8
+    return values + (spec_values(arg, _depth + 1) if nested else [arg])
+
+
 #: spec options that let a file run code when opened; only the user's own spec may set them
 TRUST_OPTION_PREFIX = "trust"
 _SYSTEM_TREES = ("/dev", "/proc", "/sys")

@@ -23,6 +23,7 @@ __all__ = [
     "check_encoder_spec",
     "check_format",
     "check_same_build",
+    "check_stored_spec",
     "check_vectors",
     "chunk_from_manifest",
     "describe",
@@ -114,6 +115,35 @@ def export_for_queries(model: str) -> Path | None:
     return onnx_model(read_pipeline(Path(path))["transformer"], outputs="last") if is_folder else None
 
 
+def check_stored_spec(spec: str, folder: str | Path | None, where: object) -> None:
+    """Refuse an encoder spec read from an index (manifest or store metadata) that names a path outside the index
+    folder and the textemb cache: loading it would make the index read any local file the user can read.
+
+    Named offline models, Hugging Face names and plain option values are fine; a path is a value that is absolute,
+    starts with ``~`` or exists on disk. Only the user's own ``--encoder SPEC`` may name any path.
+    """
+    import os
+
+    from textemb import models
+    from textemb.encoders.registry import spec_values
+    from textemb.io.cache import cache_root
+    from textemb.text import excerpt
+
+    roots = [os.path.realpath(p) for p in ([folder] if folder is not None else []) + [cache_root()]]
+    for value in spec_values(spec):
+        text = os.path.expanduser(value.strip())
+        if models.get(value) is not None or "\x00" in text:
+            continue
+        if not (os.path.isabs(text) or value.strip().startswith("~") or os.path.lexists(text)):
+            continue  # a Hugging Face name or a plain option value
+        real = os.path.realpath(text)
+        if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            raise FormatError(
+                f"the encoder spec stored in its manifest names {excerpt(value, 80)}, a path outside the index folder "
+                "and the textemb cache; textemb does not read such a path on an index's word: pass the encoder "
+                "yourself (--encoder SPEC, or Index.open(..., encoder=load_encoder(SPEC)) in Python)", path=where)
+
+
 def describe(encoder_spec: str, dim: int, chunk: ChunkSettings, dtype: str = "float32") -> dict:
     """The manifest fields that make vectors comparable: encoder, dim, metric, normalisation, chunking."""
     return {"encoder": {"spec": encoder_spec, "key": encoder_key(encoder_spec), "dim": int(dim)},
@@ -142,15 +172,15 @@ def check_encoder(encoder: Encoder, spec: str, dim: int, where: object) -> None:
     got = encoder.spec or encoder.name
     if encoder.dim != dim:
         raise InputError(f"the query encoder {got!r} gives {encoder.dim}-d vectors but {where} holds {dim}-d "
-                         f"vectors from {spec!r}; search with --encoder {spec}")
+                         f"vectors from {_shown(spec)}; search with --encoder {_shown(spec, quote=False)}")
     check_encoder_spec(got, spec, where)
 
 
 def check_encoder_spec(got: str, spec: str, where: object) -> None:
     """The model check of :func:`check_encoder` on specs alone, so a wrong ``--encoder`` is refused before it loads."""
     if encoder_key(got) != encoder_key(spec):
-        raise InputError(f"{where} was built with encoder {spec!r} but the query encoder is {got!r}; vectors from "
-                         f"different encoders are not comparable: use --encoder {spec} or re-index")
+        raise InputError(f"{where} was built with encoder {_shown(spec)} but the query encoder is {got!r}; vectors "
+                         f"from different encoders are not comparable: use --encoder {_shown(spec, quote=False)} or re-index")
 
 
 def check_same_build(where: object, spec: str, dim: int, chunk: ChunkSettings, encoder: Encoder | None,
@@ -162,5 +192,12 @@ def check_same_build(where: object, spec: str, dim: int, chunk: ChunkSettings, e
     if encoder is not None:
         got = encoder.spec or encoder.name
         if encoder_key(got) != encoder_key(spec) or encoder.dim != dim:
-            raise InputError(f"{where} was built with encoder {spec!r} ({dim}-d), not {got!r} ({encoder.dim}-d); "
+            raise InputError(f"{where} was built with encoder {_shown(spec)} ({dim}-d), not {got!r} ({encoder.dim}-d); "
                              "pass --rebuild (rebuild=True) to re-index with the new encoder")
+
+
+def _shown(spec: str, quote: bool = True) -> str:
+    """A spec read from an index as an error message shows it: printable, and at most 200 characters."""
+    from textemb.text import excerpt
+
+    return excerpt(repr(spec) if quote else spec, 200)

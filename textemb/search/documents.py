@@ -13,16 +13,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textemb.errors import InputError
+from textemb.search.jsonl import jsonl_record
 from textemb.search.markup import html_to_text, strip_wiki_markup
-from textemb.text import printable
+from textemb.text import excerpt, printable
 
 #: files larger than this are skipped (pass ``max_bytes=`` to change it)
 DEFAULT_MAX_BYTES = 50 * 1024**2
@@ -206,6 +207,9 @@ def _read_one(p: Path, rel: str, docs: list, skipped: list, *, text_column: str,
     except _Skip as exc:
         skipped.append((rel, str(exc)))
         return
+    except (RecursionError, MemoryError) as exc:  # whatever a parser meets that is nested or large past our checks
+        skipped.append((rel, f"cannot be parsed ({'nested too deeply' if isinstance(exc, RecursionError) else 'too large'})"))
+        return
     found = [d for d in found if d.text.strip()]
     unique = list({d.id: d for d in reversed(found)}.values())[::-1]  # first of each id wins
     if len(unique) < len(found):
@@ -250,8 +254,10 @@ def _read_bytes(p: Path, max_bytes: int) -> bytes:
 def _parse_bytes(data: bytes, suffix: str, rel: str, skipped: list, *, text_column: str, max_bytes: int,
                  errors: str) -> list:
     """The documents in one file's bytes (a bz2 MediaWiki dump, or UTF-8 text in a known format)."""
-    if suffix == ".bz2":  # a compressed MediaWiki dump (enwiki-...-pages-articles*.bz2)
-        return list(parse_wikipedia_dump(_bunzip_bounded(data, max_bytes * 20), rel))
+    if suffix == ".bz2":  # a compressed MediaWiki dump (enwiki-...-pages-articles*.bz2), inflated as a stream
+        from textemb.search.wikidump import bz2_chunks
+
+        return _wiki_documents(bz2_chunks(data, max_bytes * 20), rel, skipped, max_bytes)
     if b"\x00" in data[:8192]:
         raise _Skip("binary file (NUL bytes)")
     try:
@@ -266,17 +272,18 @@ class _Skip(Exception):
     """A file is not usable; the message is the reason in the summary."""
 
 
-def _bunzip_bounded(data: bytes, limit: int) -> bytes:
-    import bz2
+def _wiki_documents(chunks, rel: str, skipped: list, max_text: int) -> list[Document]:
+    """The articles of a MediaWiki dump; an article over ``max_text`` characters is skipped with a reason."""
+    from textemb.search.wikidump import DumpError
 
-    dec = bz2.BZ2Decompressor()
+    dropped: list[tuple[str, int]] = []
     try:
-        out = dec.decompress(data, max_length=limit + 1)
-    except (OSError, ValueError) as exc:
-        raise _Skip(f"not a valid bz2 file ({exc})") from None
-    if len(out) > limit:
-        raise _Skip(f"decompresses to more than {limit:,} bytes")
-    return out
+        found = list(parse_wikipedia_dump(chunks, rel, max_text=max_text, dropped=dropped))
+    except DumpError as exc:
+        raise _Skip(str(exc)) from None
+    skipped.extend((f"{rel}#{page}", f"article text over {max_text:,} characters (the file size limit): skipped")
+                   for page, _ in dropped)
+    return found
 
 
 def _parse_text(text: str, suffix: str, rel: str, text_column: str, skipped: list) -> list[Document]:
@@ -292,7 +299,7 @@ def _parse_text(text: str, suffix: str, rel: str, text_column: str, skipped: lis
     if suffix == ".csv":
         return _parse_csv(text, rel, text_column)
     if suffix == ".xml":
-        return list(parse_wikipedia_dump(text.encode("utf-8"), rel))
+        return _wiki_documents([text.encode("utf-8")], rel, skipped, len(text))
     raise _Skip(f"unsupported file type {suffix!r}")
 
 
@@ -310,33 +317,17 @@ def markdown_title(text: str) -> str | None:
     return None
 
 
-def _utf8_ok(obj: object) -> bool:
-    try:
-        json.dumps(obj, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _parse_jsonl(text: str, rel: str, skipped: list) -> list[Document]:
     out, bad, seen = [], 0, set()
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            obj = None
-        why = None
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            why = "line is not a JSON object with a string 'text'"
-        elif "\\ud" in line.lower() and not _utf8_ok(obj):  # only escapes can smuggle in a lone surrogate
-            why = "line holds an unpaired surrogate escape (\\ud800-\\udfff), not valid Unicode text"
-        else:
+        obj, why = jsonl_record(line)
+        if obj is not None:
             ident = obj.get("id", obj.get("_id", n))
             if f"{rel}#{ident}" in seen:
-                why = f"duplicate id {ident!r} (the first one is kept)"
-        if why:
+                why = f"duplicate id {excerpt(repr(ident), 60)} (the first one is kept)"
+        if why or obj is None:
             bad += 1
             if bad <= 3:
                 skipped.append((f"{rel}:{n}", why))
@@ -370,24 +361,17 @@ def _parse_csv(text: str, rel: str, text_column: str) -> list[Document]:
 
 
 # --------------------------------------------------------------------------- Wikipedia
-def parse_wikipedia_dump(xml: bytes, rel: str = "", *, min_chars: int = 1):
-    """Yield one :class:`Document` per main-namespace, non-redirect article of a MediaWiki dump."""
-    import xml.etree.ElementTree as ET
+def parse_wikipedia_dump(xml: bytes | Iterable[bytes], rel: str = "", *, min_chars: int = 1,
+                         max_text: int | None = None, dropped: list[tuple[str, int]] | None = None):
+    """Yield one :class:`Document` per main-namespace, non-redirect article of a MediaWiki dump.
 
-    try:
-        for _, el in ET.iterparse(io.BytesIO(xml)):
-            if not el.tag.endswith("}page") and el.tag != "page":
-                continue
-            ns = el.findtext("{*}ns") or el.findtext("ns") or "0"
-            title = el.findtext("{*}title") or el.findtext("title") or ""
-            page_id = el.findtext("{*}id") or el.findtext("id") or title
-            raw = el.findtext("{*}revision/{*}text") or el.findtext("revision/text") or ""
-            redirect = el.find("{*}redirect") is not None or raw.lstrip().upper().startswith("#REDIRECT")
-            el.clear()
-            if ns != "0" or redirect:
-                continue
-            text = strip_wiki_markup(raw)
-            if len(text) >= min_chars:
-                yield Document(f"{rel}#{page_id}" if rel else str(page_id), text, title, meta={"page_id": page_id})
-    except ET.ParseError as exc:
-        raise _Skip(f"malformed XML ({exc})") from None
+    ``xml`` is the dump's bytes, or its bytes in pieces (read as a stream, e.g. from
+    :func:`textemb.search.wikidump.bz2_chunks`). An article with more than ``max_text`` characters is left out and
+    listed in ``dropped``; malformed XML raises :class:`textemb.search.wikidump.DumpError`.
+    """
+    from textemb.search.wikidump import iter_pages
+
+    for page_id, title, raw in iter_pages(xml, max_text=max_text, dropped=dropped):
+        text = strip_wiki_markup(raw)
+        if len(text) >= min_chars:
+            yield Document(f"{rel}#{page_id}" if rel else str(page_id), text, title, meta={"page_id": page_id})

@@ -21,7 +21,7 @@ import numpy as np
 from textemb.encoders.base import Encoder, l2_normalize
 from textemb.errors import FormatError, InputError
 from textemb.search.chunking import ChunkSettings, chunk_documents, chunk_tokenizer
-from textemb.search.compat import check_encoder, check_same_build, query_spec
+from textemb.search.compat import check_encoder, check_same_build, check_stored_spec, query_spec
 from textemb.search.documents import Document, DocumentSet
 from textemb.search.engines import DTYPES, Engine, LocalEngine
 from textemb.search.lexical import LexicalIndex
@@ -146,6 +146,8 @@ class Index:
             from textemb import load_encoder
 
             where = f"the manifest of {self.path}" if self.path is not None else "the index"
+            folder = self.path if isinstance(self.store, MemoryStore) else None
+            check_stored_spec(self.encoder_spec, folder, self.path or "the index")
             spec = query_spec(self.encoder_spec, self.device)  # the same model on ONNX Runtime when exported; data
             self.use_encoder(load_encoder(spec, device=self.device, from_data=where))  # never opts in to anything
         return self._encoder

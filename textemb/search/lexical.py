@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 from collections.abc import Iterable, Sequence
+from tokenize import TokenError
 
 import numpy as np
 
@@ -139,10 +141,10 @@ class LexicalIndex:
 
         try:
             info = json.loads(meta.decode("utf-8"))
-            with np.load(io.BytesIO(npz), allow_pickle=False) as z:
-                arrays = {k: np.asarray(z[k]) for k in _ARRAYS}
-        except Exception as exc:  # noqa: BLE001 - zip/npy parsing of damaged bytes raises many kinds; no pickle
-            raise FormatError(f"the lexical index is damaged ({type(exc).__name__}: {exc}); re-index", path=where) from None
+        except (UnicodeDecodeError, ValueError, RecursionError, MemoryError) as exc:
+            raise FormatError(f"the lexical index's JSON file is damaged ({type(exc).__name__}); re-index",
+                              path=where) from None
+        arrays = _read_arrays(npz, where)
         check_format(info, FORMAT, FORMAT_VERSION, where)
         vocab, doc_ids = info.get("vocab"), info.get("doc_ids")
         if not (isinstance(vocab, list) and isinstance(doc_ids, list) and all(isinstance(x, str) for x in doc_ids)
@@ -168,3 +170,56 @@ class LexicalIndex:
         if len(arrays["indices"]) and (arrays["indices"].max() >= n or arrays["indices"].min() < 0):
             raise FormatError("the lexical index's BM25 matrix points outside its passages; re-index", path=where)
         return idx
+
+
+def _read_arrays(npz: bytes, where: object) -> dict[str, np.ndarray]:
+    """The arrays of a lexical ``.npz``, each zip entry's declared size and npy header checked before it is inflated.
+
+    textemb writes the ``.npz`` uncompressed (``np.savez``), so every entry holds at most as many bytes as the
+    whole file: an entry that declares more (a zip bomb: a few MB inflating to GBs) is refused unread, and no
+    array is allocated before its header's size is found to fit its entry. Peak memory stays within about
+    twice the file's size.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(npz)) as z:
+            entries = {i.filename: i for i in z.infolist()}
+            missing = [k for k in _ARRAYS if f"{k}.npy" not in entries]
+            if missing or len(entries) != len(_ARRAYS):
+                raise FormatError(f"the lexical index holds entries {sorted(entries)[:10]!s:.200}, not the "
+                                  f"{len(_ARRAYS)} arrays {sorted(_ARRAYS)}; re-index", path=where)
+            return {k: _read_entry(z, entries[f"{k}.npy"], dt, len(npz), where) for k, dt in _ARRAYS.items()}
+    except FormatError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError, OSError,
+            MemoryError, RecursionError, SyntaxError, TypeError, struct.error, TokenError) as exc:
+        raise FormatError(f"the lexical index is damaged ({type(exc).__name__}); re-index", path=where) from None
+
+
+def _read_entry(z, info, dtype, file_size: int, where: object) -> np.ndarray:
+    """One ``.npy`` entry of the zip, checked (declared size, header dtype, 1-d shape, byte count) before reading."""
+    fmt = np.lib.format
+    name = info.filename
+    if info.file_size > file_size or info.compress_size > file_size:
+        raise FormatError(f"lexical array {name!r} declares {info.file_size:,} bytes inside a {file_size:,}-byte file "
+                          "(textemb writes it uncompressed: damaged or a zip bomb); re-index", path=where)
+    with z.open(info) as fh:
+        major, _ = fmt.read_magic(fh)
+        if major not in (1, 2, 3):
+            raise FormatError(f"lexical array {name!r} has npy format version {major}; re-index", path=where)
+        read = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+        shape, fortran, got = read(fh)
+        header = fh.tell() if fh.seekable() else None
+        want = np.dtype(dtype)
+        if got != want or fortran or len(shape) != 1:
+            raise FormatError(f"lexical array {name!r} is {got}{str(tuple(shape))[:40]}, expected a 1-d {want} array; "
+                              "re-index", path=where)
+        body = info.file_size - (header if header is not None else 0)
+        if header is None or shape[0] * want.itemsize != body:
+            raise FormatError(f"lexical array {name!r}: its header ({shape[0]:,} values) does not fit its "
+                              f"{info.file_size:,}-byte entry; re-index", path=where)
+        data = fh.read(body)
+    if len(data) != body:
+        raise FormatError(f"lexical array {name!r} is truncated; re-index", path=where)
+    return np.frombuffer(data, dtype=want).copy()

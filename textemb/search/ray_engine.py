@@ -110,7 +110,9 @@ def shard_done(folder: Path, shard: Shard, dim: int | None = None) -> bool:
         return False
     try:
         info = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError, MemoryError):  # a damaged record: the shard is re-encoded
+        return False
+    if not isinstance(info, dict):
         return False
     if info.get("rows") != shard.end - shard.start or (dim is not None and info.get("dim") != dim):
         return False
@@ -142,8 +144,8 @@ def read_shard(folder: Path, shard: Shard, dim: int | None = None) -> np.ndarray
         check_npy_header(npy, (shard.end - shard.start, dim), np.float32, f"shard {shard.id} vectors")
     try:
         return np.load(npy, allow_pickle=False)
-    except (ValueError, EOFError, OSError, MemoryError) as exc:
-        raise FormatError(f"shard {shard.id} is unreadable ({str(exc)[:80]}); delete {folder} and re-run",
+    except (ValueError, EOFError, OSError, MemoryError, RecursionError) as exc:
+        raise FormatError(f"shard {shard.id} is unreadable ({type(exc).__name__}); delete {folder} and re-run",
                           path=folder) from None
 
 

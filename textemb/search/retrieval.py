@@ -48,6 +48,9 @@ def _read_jsonl(path: Path) -> list[dict]:
                         obj = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise FormatError(f"not JSON ({exc.msg})", path=path, line=n) from None
+                    except (ValueError, RecursionError, MemoryError) as exc:
+                        why = "nested too deeply" if isinstance(exc, RecursionError) else "a number or value too large"
+                        raise FormatError(f"JSON {why} to read", path=path, line=n) from None
                     has_id = isinstance(obj, dict) and ("_id" in obj or "id" in obj)
                     if not has_id or not isinstance(obj.get("text"), str):
                         raise FormatError("expected an object with '_id' (or 'id') and a string 'text'", path=path, line=n)

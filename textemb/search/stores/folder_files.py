@@ -29,6 +29,7 @@ import json
 import os
 import time
 from pathlib import Path
+from tokenize import TokenError  # numpy re-tokenizes a header that does not parse
 
 import numpy as np
 
@@ -36,12 +37,15 @@ from textemb.errors import FormatError, InputError, TextembError
 from textemb.io import ownership
 from textemb.io.atomic import atomic_open, fsync_dir
 from textemb.io.cache import check_format, sha256_file
+from textemb.text import excerpt
 
 FORMAT = ownership.INDEX_FORMAT
 FORMAT_VERSION = 1
 _DATA = ownership.INDEX_DATA
 _TEMP = ownership.INDEX_TEMP
 MARKER = ownership.MARKER
+#: a manifest is a few KB of settings and checksums; a bigger one is damage, not read into memory
+MAX_MANIFEST_BYTES = 16 * 1024**2
 
 
 class NotAnIndexFolderError(InputError):
@@ -132,9 +136,19 @@ def read_manifest(folder: Path) -> dict:
         raise FormatError(f"not a textemb index: {mpath} is missing (build one with 'textemb index DOCS -o {folder}')",
                           path=folder)
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        with open(mpath, "rb") as fh:
+            raw = fh.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise FormatError(f"manifest.json is unreadable ({exc.strerror or exc})", path=folder) from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise FormatError(f"manifest.json is over {MAX_MANIFEST_BYTES:,} bytes (textemb writes a few KB); the "
+                          "index is damaged: re-index", path=folder)
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"manifest.json is not valid JSON ({exc})", path=folder) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. [[[[... nested 100,000 deep
+        raise FormatError(f"manifest.json is damaged ({_json_damage(exc)}): re-index", path=folder) from None
     return check_format(manifest, FORMAT, FORMAT_VERSION, folder)
 
 
@@ -232,8 +246,8 @@ def load_files(folder: Path, manifest: dict, *, verify: bool = False) -> tuple[n
     try:
         vectors = np.load(folder / files["vectors"]["name"], mmap_mode="r", allow_pickle=False)
         passages = np.load(folder / files["passages"]["name"], allow_pickle=False)
-    except (ValueError, EOFError, OSError, MemoryError) as exc:
-        raise FormatError(f"unreadable array ({exc}); the index is damaged: re-index", path=folder) from None
+    except (ValueError, EOFError, OSError, MemoryError, RecursionError) as exc:
+        raise FormatError(f"unreadable array ({excerpt(str(exc), 120)}); the index is damaged: re-index", path=folder) from None
     docs = _read_docs(folder, folder / files["docs"]["name"])
     hnsw = folder / files["hnsw"]["name"] if "hnsw" in files else None  # read only when ANN search is used
     counts = manifest.get("counts", {})
@@ -284,11 +298,32 @@ def _read_docs(folder: Path, dpath: Path) -> list[dict]:
                 doc = json.loads(line.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise FormatError(f"bad JSON ({exc}); the index is damaged: re-index", path=dpath, line=n) from None
-            if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(doc.get("text"), str):
-                raise FormatError("not a document record (needs string 'id' and 'text'); the index is damaged: re-index",
-                                  path=dpath, line=n)
+            except (ValueError, RecursionError, MemoryError) as exc:
+                raise FormatError(f"{_json_damage(exc)}; the index is damaged: re-index", path=dpath, line=n) from None
+            why = _record_damage(doc)
+            if why:
+                raise FormatError(f"not a document record ({why}); the index is damaged: re-index", path=dpath, line=n)
             docs.append(doc)
     return docs
+
+
+def _record_damage(doc: object) -> str | None:
+    """What is wrong with one ``docs-G.jsonl`` record (field names and types only), or None."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(doc.get("text"), str):
+        return "needs string 'id' and 'text'"
+    for key in ("title", "source", "source_hash"):
+        if doc.get(key) is not None and not isinstance(doc[key], str):
+            return f"{key!r} is a {type(doc[key]).__name__}, not a string"
+    if doc.get("meta") is not None and not isinstance(doc["meta"], dict):
+        return f"'meta' is a {type(doc['meta']).__name__}, not an object"
+    return None
+
+
+def _json_damage(exc: BaseException) -> str:
+    """What a JSON parse that ran out of stack or memory met (never the text itself)."""
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read"
+    return "JSON too large to read" if isinstance(exc, MemoryError) else "JSON holds a number too long to read"
 
 
 def _manifest_shape(manifest: dict, folder: Path) -> tuple[int, int]:
@@ -318,8 +353,8 @@ def check_npy_header(path: Path, shape: tuple[int, ...], dtype, role: str = "arr
             got_shape, fortran, got_dtype = read(fh)
             offset = fh.tell()
             size = os.fstat(fh.fileno()).st_size
-    except (ValueError, EOFError, OSError, SyntaxError, TypeError, MemoryError) as exc:
-        raise FormatError(f"{path.name}: unreadable array header ({str(exc)[:80]}); the index is damaged: re-index",
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError, MemoryError, RecursionError, TokenError) as exc:
+        raise FormatError(f"{path.name}: unreadable array header ({excerpt(str(exc), 80)}); the index is damaged: re-index",
                           path=path.parent) from None
     want = np.dtype(dtype)
     if tuple(got_shape) != tuple(shape) or got_dtype != want or fortran:

@@ -120,6 +120,9 @@ class MilvusStore:
             manifest = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise FormatError(f"the {PROPERTY} property is not valid JSON ({exc})", path=url) from None
+        except (ValueError, RecursionError, MemoryError) as exc:  # deep nesting, a 4,300+ digit number
+            raise FormatError(f"the {PROPERTY} property is damaged JSON ({type(exc).__name__}); re-index",
+                              path=url) from None
         check_format(manifest, FORMAT, FORMAT_VERSION, url)
         vec_dim = next((f.get("params", {}).get("dim") for f in info.get("fields", []) if f.get("name") == "vec"), None)
         if vec_dim is not None and str(vec_dim) != str(manifest.get("dim")):
