@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textemb_cli.commands.common import add_json_arg
+from textemb_cli.commands.common import add_json_arg, at_least
 from textemb_cli.output import print_json
 
 
@@ -14,7 +14,7 @@ def add_parser(sub):
     p.add_argument("-o", "--output", required=True, help="output folder (new or empty; see --force)")
     p.add_argument("--force", action="store_true",
                    help="replace an output folder that textemb wrote (a folder it did not write is never replaced)")
-    p.add_argument("--pca-dims", type=int, default=256, help="dimensions kept by PCA (default 256; 0 keeps all)")
+    p.add_argument("--pca-dims", type=at_least(0), default=256, help="dimensions kept by PCA (default 256; 0 keeps all)")
     add_json_arg(p)
     return p
 

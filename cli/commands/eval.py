@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg
+from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg, at_least
 from textemb_cli.output import print_json
 
 from textemb.text import printable
@@ -21,7 +21,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace the --report file even when textemb cannot tell it wrote it (reports textemb "
                         "wrote are replaced without it)")
-    p.add_argument("--restrict-vocab", type=int, default=300_000, metavar="N",
+    p.add_argument("--restrict-vocab", type=at_least(0), default=300_000, metavar="N",
                    help="only the N most frequent words count as known and as answers; questions or pairs with "
                         "another word are skipped (default 300000, as gensim; 0 = the whole vocabulary)")
     p.add_argument("--case-sensitive", action="store_true",
@@ -122,22 +122,16 @@ def _retrieval(args) -> tuple[list, list[str]]:
 
 
 def run(args) -> int:
-    """Run the benchmarks; DataWarnings go to stderr, and under --json errors are JSON on stderr."""
+    """Run the benchmarks; DataWarnings go to stderr (errors too: under --json the entry point prints them as
+    JSON on stdout)."""
     import warnings
-
-    from textemb.errors import TextembError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             results, notes = _run_all(args)
-        except TextembError as exc:
+        finally:
             _print_warnings(caught, args)
-            if not args.json:
-                raise
-            _stderr_json({"error": str(exc), "type": type(exc).__name__})
-            return 1
-    _print_warnings(caught, args)
     if args.json:
         from textemb.evaluation.report import comparison
 
