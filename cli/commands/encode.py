@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from textemb_cli.commands.common import add_encoder_args, add_force_arg, add_json_arg, at_least
+from textemb_cli.commands.common import add_encoder_args, add_force_arg, add_json_arg, at_least, shown
 from textemb_cli.output import print_json, table
 
 from textemb.text import printable
@@ -52,7 +52,7 @@ def run(args) -> int:
     from textemb.errors import InputError
 
     if args.output and not args.output.lower().endswith(".npy"):
-        raise InputError(f"--output {args.output!r}: give a .npy file name (e.g. out/vectors.npy)")
+        raise InputError(f"--output {shown(args.output)}: give a .npy file name (e.g. out/vectors.npy)")
     if args.output:
         check_output_file(args.output, args.force)
     if args.batch_size < 1:
