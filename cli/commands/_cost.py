@@ -34,23 +34,10 @@ def runtime_of(spec: str) -> str:
 
 
 def text_bytes(docs: str | Path, cap: int = 100_000) -> int:
-    """Bytes of the regular files under ``docs`` (one file, or a folder walked without following links; at most
-    ``cap`` files looked at): what the first indexing of ``docs`` will read."""
-    path = Path(docs)
-    if path.is_file():
-        return path.stat().st_size
-    total = seen = 0
-    for root, _, files in os.walk(path):
-        for name in files:
-            seen += 1
-            if seen > cap:
-                return total
-            try:
-                st = os.lstat(os.path.join(root, name))
-            except OSError:
-                continue
-            total += st.st_size if not os.path.islink(os.path.join(root, name)) else 0
-    return total
+    """Bytes of the regular files under ``docs`` (at most ``cap`` files looked at): what a first indexing reads."""
+    from textemb.io.cache import tree_bytes
+
+    return tree_bytes(docs, max_files=cap)
 
 
 def encode_seconds(spec: str, n_bytes: int) -> float:
