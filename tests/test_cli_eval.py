@@ -88,3 +88,11 @@ def test_static_results_carry_the_weights_hash_of_their_folder(tmp_path):
     identity = encoder_identity(load_encoder(f"static:{folder}"))
     assert identity["weights_sha256"] == _sha256(folder / "model.safetensors")
     assert identity["weights_file"] == "model.safetensors"
+
+
+def test_retrieval_says_what_encoding_the_corpus_will_cost_before_it_starts():
+    from textemb_cli.commands._eval_retrieval import _cost
+
+    files = {"corpus": WIKI / "corpus.jsonl"}
+    assert _cost("all-MiniLM-L6-v2", files).startswith(" (about ") and "min on 2 CPUs" in _cost("all-MiniLM-L6-v2", files)
+    assert _cost(GLOVE_QUICK, files) == ""  # word vectors: seconds, nothing to warn about

@@ -88,8 +88,8 @@ def retrieval(args, progress) -> tuple[list, list[str]]:
     for n, spec in enumerate(specs, 1):
         progress(args, f"[{n}/{len(specs)}] loading {spec}")
         enc = load_encoder(spec, device=args.device)
-        progress(args, f"[{n}/{len(specs)}] {spec}: indexing {len(data.corpus):,} documents, then "
-                       f"{len(data.queries):,} queries in {len(args.mode or ('dense', 'bm25', 'hybrid'))} modes")
+        progress(args, f"[{n}/{len(specs)}] {spec}: indexing {len(data.corpus):,} documents{_cost(spec, files)}, "
+                       f"then {len(data.queries):,} queries in {len(args.mode or ('dense', 'bm25', 'hybrid'))} modes")
         for r in evaluate_retrieval(data, enc, modes=args.mode or ("dense", "bm25", "hybrid"),
                                     doc_score=args.doc_score, fusion=args.fusion):
             r.encoder = spec
@@ -101,6 +101,16 @@ def retrieval(args, progress) -> tuple[list, list[str]]:
 
         notes.append(f"report written to {write_report(results, args.report)}")
     return results, notes
+
+
+def _cost(spec: str, files: dict[str, Path]) -> str:
+    """`` (about 4 min on 2 CPUs, ...)`` when encoding the corpus will take longer than a few seconds."""
+    from textemb_cli.commands._cost import SLOW, encode_seconds, text_bytes
+
+    from textemb.progress import format_duration
+
+    seconds = encode_seconds(spec, text_bytes(files["corpus"]))
+    return f" (about {format_duration(seconds)} on 2 CPUs, longer on a busy machine)" if seconds >= SLOW else ""
 
 
 def print_retrieval(results) -> None:
