@@ -59,6 +59,8 @@ def test_retrieval_json_on_the_wikipedia_sample_with_the_corpus_folder(capsys):
 def test_retrieval_refuses_word_level_options_it_would_ignore(capsys, option):
     code, out, err = _cli(capsys, "eval", "retrieval", "--dataset", str(EVAL), *option)
     assert code == 2 and "unrecognized arguments: " + option[0] in err
+    assert f"{option[0]} is an option of textemb eval analogy, textemb eval similarity, textemb eval all, not of " \
+           "textemb eval retrieval" in err
 
 
 def test_a_corpus_that_is_not_there_is_refused_before_any_model_loads(capsys, tmp_path):
