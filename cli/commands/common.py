@@ -211,8 +211,8 @@ def refuse_other_encoder(target: str, built: str | None, wanted: str, *, updatin
            f"{shown(target)} --rebuild --encoder {shown(wanted)}`")
     why = ("int8 weights give other vectors than fp32 ones" if ("quantize=" in encoder_key(built)) !=
            ("quantize=" in encoder_key(wanted)) else "another model, other weights or other options")
-    raise InputError(f"{target} holds vectors from {shown(built)}; --encoder {shown(wanted)} makes other vectors "
-                     f"({why}: {encoder_key(wanted)} vs {encoder_key(built)}): {fix}")
+    raise InputError(f"{target} holds vectors from {shown(built)}; --encoder {shown(wanted)} makes other vectors, "
+                     f"not comparable with them ({why}: {encoder_key(wanted)} vs {encoder_key(built)}): {fix}")
 
 
 def load_search_encoder(spec: str | None, device: str, *, quiet: bool = False):
