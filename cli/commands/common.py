@@ -1,4 +1,4 @@
-"""Options shared by several commands."""
+"""Options and helpers shared by several commands (a command never imports another command)."""
 
 from __future__ import annotations
 
