@@ -127,11 +127,11 @@ class LineProgress:
             line += f"/{self.total:,} {self.unit}s ({100 * self.n / self.total:.0f}%)"
         else:
             line += f" {self.unit}s"
+        if self.n == 0:  # nothing finished yet (one long first batch): no rate to show, only the time spent
+            return line + f", {_duration(elapsed)} elapsed"
         line += f", {rate:,.1f} {self.unit}s/s"
-        if self.total and rate > 0 and self.n < self.total:
+        if self.total and self.n < self.total:
             line += f", about {_duration((self.total - self.n) / rate)} left"
-        elif self.n == 0:
-            line += f", {_duration(elapsed)} elapsed"
         return line
 
     def _print(self, now: float, done: bool = False) -> None:
