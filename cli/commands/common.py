@@ -242,7 +242,7 @@ def announce_indexing(docs: str, target: object, spec: str, *, first: bool, load
     if not first:
         load = load_message(spec) if loads else None
         announce(f"updating {shown(target)} from {shown(docs)} with {shown(spec)} (only new or changed files are "
-                 f"encoded{'; loading it: ' + load if load else ''}; progress follows)")
+                 f"encoded{'; loading it: ' + load if load else ''})")
         return
     n_bytes = text_bytes(docs)
     seconds = encode_seconds(spec, n_bytes)
