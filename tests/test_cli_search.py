@@ -90,14 +90,16 @@ def test_one_step_search_of_a_folder_uses_the_cache(folder, capsys, monkeypatch,
     assert json.loads(capsys.readouterr().out)["index"] == first["index"]  # reused
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["search", "   ", "--index", "X"], "empty query"),
-    (["search", "frog", "--index", "X", "-k", "0"], "-k must be at least 1"),
-    (["search", "frog"], "either a DOCS"),
+@pytest.mark.parametrize("argv, code, message", [
+    (["search", "   ", "--index", "X"], 1, "empty query"),
+    (["search", "frog", "--index", "X", "-k", "0"], 2, "-k/--top-k: must be at least 1, got 0"),
+    (["search", "frog"], 1, "give a DOCS folder or file to search (it is indexed on the fly) or --index INDEX"),
+    (["search", "frog", "docs", "--index", "X"], 1, "or --index INDEX, not both"),
 ])
-def test_search_errors(argv, message, capsys):
-    assert main(argv) == 1
-    assert message in capsys.readouterr().err
+def test_search_errors(argv, code, message, capsys):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert message in err and "(not both)" not in err
 
 
 def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_glove, capsys):
@@ -106,7 +108,7 @@ def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_
     capsys.readouterr()
     assert main(["search", "frog", "--index", str(out), "--encoder", f"glove:{tiny_glove}"]) == 1
     err = capsys.readouterr().err  # refused on the specs, before the wrong model loads
-    assert f"the index was built with encoder '{GLOVE_QUICK_SPEC}'" in err and f"--encoder {GLOVE_QUICK_SPEC}" in err
+    assert f"holds vectors from '{GLOVE_QUICK_SPEC}'" in err and f"--encoder '{GLOVE_QUICK_SPEC}'" in err
     assert main(["index", str(folder), "-o", str(out), "--encoder", f"glove:{tiny_glove}", "-q"]) == 1
     assert "--rebuild" in capsys.readouterr().err
     from textemb.search.stores.folder_files import IndexLock

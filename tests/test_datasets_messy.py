@@ -213,9 +213,9 @@ def test_cli_literal_tab_delimiter_and_json_errors(tmp_path, capsys):
     bad = tmp_path / "latin1.tsv"
     bad.write_bytes(b"cat\tdog\t7\ncaf\xe9\ttea\t5\n")
     code, out, err = _cli(["eval", "similarity", "-d", str(bad), "-e", glove, "--json"], capsys)
-    assert code == 1 and out == ""
-    payload = json.loads(err.strip().splitlines()[-1])
-    assert payload["type"] == "FormatError" and "--encoding" in payload["error"]
+    assert code == 1
+    payload = json.loads(out)["error"]  # --json: the error is JSON on stdout
+    assert payload["type"] == "FormatError" and "--encoding" in payload["message"]
     code, out, err = _cli(["eval", "similarity", "-d", str(bad), "-e", glove, "--encoding", "latin-1", "--json"], capsys)
     assert code == 0, err
 

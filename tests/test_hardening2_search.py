@@ -564,8 +564,8 @@ def test_item13_unknown_words_give_a_note_not_a_raw_warning(tiny_index, tiny_enc
 def test_item13_width_must_be_positive(tiny_index, width, capsys):
     from textemb_cli.main import main
 
-    assert main(["search", "frog", "--index", str(tiny_index), "--width", width]) == 1
-    assert "--width must be at least 1" in capsys.readouterr().err
+    assert main(["search", "frog", "--index", str(tiny_index), "--width", width]) == 2  # a usage error, as -k
+    assert f"--width: must be at least 1, got {width}" in capsys.readouterr().err
 
 
 def test_shard_cleanup_removes_only_shard_files(tmp_path):

@@ -404,15 +404,18 @@ def test_class15_minilm_query_longer_than_the_model_limit(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["", "-k", "3"], "empty query"),
     (["   ", "-k", "3"], "empty query"),
-    (["frog", "-k", "0"], "-k must be at least 1"),
-    (["frog", "-k", "-5"], "-k must be at least 1"),
+    (["frog", "-k", "0"], "-k/--top-k: must be at least 1"),
+    (["frog", "-k", "-5"], "-k/--top-k: must be at least 1"),
 ])
 def test_class15_cli_bad_queries_are_one_line_errors(saved, capsys, argv, message):
     from textemb_cli.main import main
 
-    assert main(["search", argv[0], "--index", str(saved), *argv[1:]]) == 1
+    usage = argv[1:] != ["-k", "3"]  # an out-of-range -k is a usage error: exit 2, the usage, then one line
+    assert main(["search", argv[0], "--index", str(saved), *argv[1:]]) == (2 if usage else 1)
     err = capsys.readouterr().err.strip()
-    assert err.startswith("textemb: error:") and message in err and "\n" not in err
+    last = err.splitlines()[-1]
+    assert last.startswith("textemb search: error:" if usage else "textemb: error:") and message in last
+    assert usage or "\n" not in err
 
 
 def test_class15_cli_odd_queries_never_traceback(saved, tmp_path, glove_quick, capsys, tiny_glove):

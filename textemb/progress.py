@@ -2,7 +2,8 @@
 
 On a terminal, long steps show a tqdm bar. When stderr is not a terminal (CI, ``make demo > log``,
 ``nohup``), a bar would be one endless line of carriage returns, so :class:`LineProgress` prints a plain
-line every ``TEXTEMB_PROGRESS_INTERVAL`` seconds (default 15) instead, and one when the step ends::
+line every ``TEXTEMB_PROGRESS_INTERVAL`` seconds (default 10, by the clock: also while one long batch runs)
+instead, and one when the step ends::
 
     indexing: 1,536/4,766 docs (32%), 41.3 docs/s, about 1.3 min left
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-DEFAULT_INTERVAL = 15.0
+DEFAULT_INTERVAL = 10.0
 
 
 def announce(message: str) -> None:
@@ -50,7 +53,12 @@ def _stderr_is_tty() -> bool:
 
 
 class LineProgress:
-    """Counts work done and prints a plain status line at most every ``interval`` seconds."""
+    """Counts work done and prints a plain status line every ``interval`` seconds, by the clock.
+
+    A background timer prints the line even while no unit finishes (an encoder may take minutes over one group
+    of passages), so a log never goes quiet for longer than ``interval``; the line then shows the time elapsed.
+    The 100% line is printed once, by :meth:`close` (with the total time).
+    """
 
     def __init__(self, iterable: Iterable | None, *, total: int | None, desc: str, unit: str,
                  interval: float | None = None, quiet: bool = False) -> None:
@@ -58,7 +66,14 @@ class LineProgress:
         self.interval = interval if interval is not None else _interval()
         self.n = 0
         self._start = self._last = time.monotonic()
-        self._closed = False
+        self._closed = self._printed = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
+        if not quiet and self.interval > 0:  # the timer holds only a weak reference: a dropped bar stops it
+            self._timer = threading.Thread(target=_tick, args=(weakref.ref(self), self._stop),
+                                           name=f"progress: {desc}", daemon=True)
+            self._timer.start()
 
     def __iter__(self) -> Iterator:
         if self.iterable is None:
@@ -79,22 +94,32 @@ class LineProgress:
     def update(self, n: int = 1) -> None:
         """Record ``n`` more units done; print a line if ``interval`` seconds passed since the last."""
         self.n += n
-        now = time.monotonic()
-        if not self.quiet and now - self._last >= self.interval:
+        self._maybe_print()
+
+    def _maybe_print(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            finished = bool(self.total) and self.n >= (self.total or 0)  # the 100% line is close()'s
+            if self.quiet or self._closed or finished or now - self._last < self.interval:
+                return
             self._last = now
             self._print(now)
 
     def close(self) -> None:
-        """Print the final line once (only if the step took longer than one interval)."""
-        if self._closed:
-            return
-        self._closed = True
+        """Print the final line once (if a line was printed, or the step took longer than one interval)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        if self._timer is not None and self._timer is not threading.current_thread():
+            self._timer.join()
         now = time.monotonic()
-        if not self.quiet and now - self._start >= self.interval:
+        if not self.quiet and (self._printed or now - self._start >= self.interval):
             self._print(now, done=True)
 
     def status(self, now: float | None = None) -> str:
-        """The status line: ``desc: n/total unit (pct), rate unit/s, about T left``."""
+        """The status line: ``desc: n/total unit (pct), rate unit/s, about T left`` (or ``T elapsed``)."""
         elapsed = max(1e-9, (now or time.monotonic()) - self._start)
         rate = self.n / elapsed
         line = f"{self.desc}: {self.n:,}"
@@ -102,14 +127,35 @@ class LineProgress:
             line += f"/{self.total:,} {self.unit}s ({100 * self.n / self.total:.0f}%)"
         else:
             line += f" {self.unit}s"
+        if self.n == 0:  # nothing finished yet (one long first batch): no rate to show, only the time spent
+            return line + f", {_duration(elapsed)} elapsed"
         line += f", {rate:,.1f} {self.unit}s/s"
-        if self.total and rate > 0 and self.n < self.total:
+        if self.total and self.n < self.total:
             line += f", about {_duration((self.total - self.n) / rate)} left"
         return line
 
     def _print(self, now: float, done: bool = False) -> None:
+        self._printed = True
         suffix = f" — done in {_duration(now - self._start)}" if done else ""
         print(self.status(now) + suffix, file=sys.stderr, flush=True)
+
+
+def _tick(ref: weakref.ref, stop: threading.Event) -> None:
+    """The timer of a :class:`LineProgress`: a line whenever ``interval`` seconds pass without one; it ends when
+    the bar is closed or garbage-collected (a caller that failed before ``close`` leaves no line printer behind)."""
+    while True:
+        bar = ref()
+        if bar is None:
+            return
+        wait = max(0.05, bar.interval - (time.monotonic() - bar._last))
+        del bar
+        if stop.wait(wait):
+            return
+        bar = ref()
+        if bar is None:
+            return
+        bar._maybe_print()
+        del bar
 
 
 def _interval() -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textemb_cli.commands.common import at_least
+
 
 def add_scale_args(p) -> None:
     """Options of 'textemb index' for --engine ray (ignored by the local engine)."""
@@ -14,12 +16,12 @@ def add_scale_args(p) -> None:
     g.add_argument("--ray-timeout", type=float, default=None, metavar="SECONDS",
                    help="give up connecting to the --address cluster after this long (default: $TEXTEMB_RAY_TIMEOUT, "
                         "else 30)")
-    g.add_argument("--num-cpus", type=int, default=2, metavar="N", help="CPUs of the local Ray runtime (default 2)")
-    g.add_argument("--actors", type=int, default=None, metavar="N",
+    g.add_argument("--num-cpus", type=at_least(1), default=2, metavar="N", help="CPUs of the local Ray runtime (default 2)")
+    g.add_argument("--actors", type=at_least(1), default=None, metavar="N",
                    help="encoder actors (default: one per GPU, else one per CPU); each loads the model once")
     g.add_argument("--gpus-per-actor", type=float, default=None, metavar="G",
                    help="GPUs per actor (default 1 when the cluster has GPUs, else 0)")
-    g.add_argument("--shard-size", type=int, default=None, metavar="N", help="passages per shard (default 1024)")
+    g.add_argument("--shard-size", type=at_least(1), default=None, metavar="N", help="passages per shard (default 1024)")
     g.add_argument("--shard-dir", default=None, metavar="DIR",
                    help="where shards go (default INDEX/.shards, or the cache for a Milvus target)")
     g.add_argument("--keep-shards", action="store_true", help="keep the shard files after the index is written")

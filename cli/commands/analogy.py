@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors, oov_for_cli
+from textemb_cli.commands.common import add_encoder_args, add_json_arg, at_least, load_word_vectors, oov_for_cli
 from textemb_cli.output import print_json, table
 
 from textemb.text import printable
@@ -16,11 +16,11 @@ def add_parser(sub):
     p.add_argument("a", metavar="A", help="first word of the known pair (man)")
     p.add_argument("b", metavar="B", help="its partner (king)")
     p.add_argument("c", metavar="C", help="the word whose partner is asked for (woman)")
-    p.add_argument("-k", "--topn", type=int, default=5, help="answers to show (default 5)")
+    p.add_argument("-k", "--topn", type=at_least(1), default=5, help="answers to show (default 5)")
     p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd",
                    help="3cosadd (default): nearest to B - A + C, as gensim's most_similar; "
                         "3cosmul: Levy & Goldberg's multiplicative form, less dominated by one large similarity")
-    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
+    p.add_argument("--restrict-vocab", type=at_least(0), default=None, metavar="N",
                    help="answers come only from the N most frequent words (default: the whole vocabulary)")
     add_encoder_args(p)
     add_json_arg(p)

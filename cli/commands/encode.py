@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from textemb_cli.commands.common import add_encoder_args, add_force_arg, add_json_arg
+from textemb_cli.commands.common import add_encoder_args, add_force_arg, add_json_arg, at_least, shown
 from textemb_cli.output import print_json, table
 
 from textemb.text import printable
@@ -17,7 +17,7 @@ def add_parser(sub):
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to encode (quote each); '-' reads lines from stdin")
     p.add_argument("--file", "-f", default=None, metavar="PATH", help="also encode each line of this UTF-8 file")
     p.add_argument("--normalize", action="store_true", help="scale each vector to length 1")
-    p.add_argument("--batch-size", type=int, default=32, metavar="N",
+    p.add_argument("--batch-size", type=at_least(1), default=32, metavar="N",
                    help="texts encoded together (default 32); larger is faster on a GPU, uses more memory")
     p.add_argument("--output", "-o", default=None, metavar="NPY",
                    help="save the matrix as a .npy file (float32, rows in input order) instead of printing, "
@@ -52,7 +52,7 @@ def run(args) -> int:
     from textemb.errors import InputError
 
     if args.output and not args.output.lower().endswith(".npy"):
-        raise InputError(f"--output {args.output!r}: give a .npy file name (e.g. out/vectors.npy)")
+        raise InputError(f"--output {shown(args.output)}: give a .npy file name (e.g. out/vectors.npy)")
     if args.output:
         check_output_file(args.output, args.force)
     if args.batch_size < 1:

@@ -5,23 +5,19 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg
+from textemb_cli.commands._eval_retrieval import add_retrieval, print_retrieval, retrieval
+from textemb_cli.commands.common import DEFAULT_WORD_ENCODER, add_json_arg, at_least
 from textemb_cli.output import print_json
 
 from textemb.text import printable
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    """Options of the word-level and text-level benchmarks (analogy, similarity, all)."""
     p.add_argument("--encoder", "-e", action="append", metavar="SPEC",
                    help=f"encoder spec; repeat to compare several side by side (default: {DEFAULT_WORD_ENCODER})")
     p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default), auto, cuda, cuda:N or mps")
-    p.add_argument("--report", "-o", metavar="FILE",
-                   help="also write a report, its format from the extension: .html (with plots), .md or .json "
-                        "(checked before anything runs; e.g. out/report.html)")
-    p.add_argument("--force", action="store_true",
-                   help="replace the --report file even when textemb cannot tell it wrote it (reports textemb "
-                        "wrote are replaced without it)")
-    p.add_argument("--restrict-vocab", type=int, default=300_000, metavar="N",
+    p.add_argument("--restrict-vocab", type=at_least(0), default=300_000, metavar="N",
                    help="only the N most frequent words count as known and as answers; questions or pairs with "
                         "another word are skipped (default 300000, as gensim; 0 = the whole vocabulary)")
     p.add_argument("--case-sensitive", action="store_true",
@@ -29,6 +25,17 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--items", choices=["common", "own"], default="common",
                    help="with several --encoder: common (default) scores every model on the items all of them "
                         "cover and also shows each on its own items; own: only each on its own items")
+    _report_args(p)
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    """Options every eval task has: --report/--force, --quiet, --json."""
+    p.add_argument("--report", "-o", metavar="FILE",
+                   help="also write a report, its format from the extension: .html (with plots), .md or .json "
+                        "(checked before anything runs; e.g. out/report.html)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the --report file even when textemb cannot tell it wrote it (reports textemb "
+                        "wrote are replaced without it)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     add_json_arg(p)
 
@@ -73,79 +80,31 @@ def add_parser(sub):
                           description="Analogies (3CosAdd and 3CosMul), WordSim-353, SimLex-999 and Lee documents "
                                       "for each --encoder; word-level benchmarks use the encoder's word vectors.")
     _common(al)
-    _add_retrieval(tasks)
+    add_retrieval(tasks, _report_args)
     return p
 
 
-def _add_retrieval(tasks) -> None:
-    """``textemb eval retrieval``: dense, bm25 and hybrid search side by side on a BEIR folder."""
-    r = tasks.add_parser("retrieval", help="search quality on a BEIR folder: nDCG@10, MRR@10, Recall@k",
-                         description="Index the corpus once (in memory) and rank every query with dense, bm25 and "
-                                     "hybrid search; metrics by ir-measures (BEIR/MTEB conventions).")
-    r.add_argument("--dataset", "-d", required=True, metavar="BEIR_FOLDER",
-                   help="folder with corpus.jsonl, queries.jsonl and qrels.tsv (or qrels/test.tsv)")
-    r.add_argument("--corpus", metavar="FILE", help="corpus.jsonl kept elsewhere (e.g. corpora/wikipedia-sample)")
-    r.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"],
-                   help="modes to run (repeat; default: all three)")
-    r.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted", help="hybrid fusion (default weighted)")
-    r.add_argument("--doc-score", choices=["max", "mean"], default="max",
-                   help="a document's score: its best passage (default) or the mean of its passages")
-    _common(r)
-
-
-def _print_retrieval(results) -> None:
-    from textemb_cli.output import table
-
-    names = list(results[0].metrics) if results else []
-    print(table(["encoder", "mode", *names],
-                [[r.encoder, r.settings.get("method", ""), *(r.metrics[n] for n in names)] for r in results]))
-
-
-def _retrieval(args) -> tuple[list, list[str]]:
-    """Every --encoder (default all-MiniLM-L6-v2) on the BEIR folder, each mode one EvalResult."""
-    from textemb import load_encoder
-    from textemb.search.retrieval import evaluate_retrieval, load_beir
-
-    data = load_beir(args.dataset, corpus=args.corpus)
-    results, notes = [], []
-    for spec in list(dict.fromkeys(args.encoder or ["all-MiniLM-L6-v2"])):
-        for r in evaluate_retrieval(data, load_encoder(spec, device=args.device),
-                                    modes=args.mode or ("dense", "bm25", "hybrid"), doc_score=args.doc_score,
-                                    fusion=args.fusion):
-            r.encoder = spec
-            results.append(r)
-    if args.report:
-        from textemb.evaluation import write_report
-
-        notes.append(f"report written to {write_report(results, args.report)}")
-    return results, notes
-
-
 def run(args) -> int:
-    """Run the benchmarks; DataWarnings go to stderr, and under --json errors are JSON on stderr."""
+    """Run the benchmarks; DataWarnings go to stderr (errors too: under --json the entry point prints them as
+    JSON on stdout)."""
     import warnings
-
-    from textemb.errors import TextembError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             results, notes = _run_all(args)
-        except TextembError as exc:
+        finally:
             _print_warnings(caught, args)
-            if not args.json:
-                raise
-            _stderr_json({"error": str(exc), "type": type(exc).__name__})
-            return 1
-    _print_warnings(caught, args)
     if args.json:
+        from textemb.evaluation.conventions import conventions
         from textemb.evaluation.report import comparison
 
-        print_json({"comparison": comparison(results), "results": [r.to_dict() for r in results], "notes": notes})
+        print_json({"conventions": conventions(results), "comparison": comparison(results),
+                    "results": [r.to_dict() for r in results], "notes": notes})
         return 0
     from textemb_cli.commands._eval_print import print_results
 
-    _print_retrieval(results) if args.task == "retrieval" else print_results(results)
+    print_retrieval(results) if args.task == "retrieval" else print_results(results)
     for n in notes:
         print(printable(n))
     return 0
@@ -194,13 +153,8 @@ def _check_args(args, specs: list[str], jobs: list[_Job]) -> None:
     """Everything that can be checked without loading a model, checked first (not after minutes of work)."""
     from textemb.encoders.registry import check_word_vectors
     from textemb.evaluation.datasets import resolve_dataset
-    from textemb.evaluation.report import format_for
 
-    if args.report:
-        from textemb_cli.commands.common import check_output_file
-
-        format_for(args.report)
-        check_output_file(args.report, args.force)
+    _check_report(args)
     if getattr(args, "columns", None):
         _columns(args)
     kinds = {"analogy": "analogy", "word-pairs": "word-pairs", "documents": "documents", "sentences": "sentence-pairs"}
@@ -209,6 +163,17 @@ def _check_args(args, specs: list[str], jobs: list[_Job]) -> None:
     if args.task != "all" and jobs[0].kind in ("analogy", "word-pairs"):
         for spec in specs:
             check_word_vectors(spec)
+
+
+def _check_report(args) -> None:
+    """The --report file's format and ownership, before anything runs."""
+    from textemb_cli.commands.common import check_output_file
+
+    from textemb.evaluation.report import format_for
+
+    if args.report:
+        format_for(args.report)
+        check_output_file(args.report, args.force)
 
 
 def _load_all(args, specs: list[str], jobs: list[_Job], notes: list[str]) -> list[_Model]:
@@ -247,7 +212,8 @@ def _run_all(args) -> tuple[list, list[str]]:
     import tempfile
 
     if args.task == "retrieval":
-        return _retrieval(args)
+        _check_report(args)
+        return retrieval(args, _progress)
     results: list = []
     notes: list[str] = []
     specs = _encoders(args)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import warnings
 
 from textemb_cli.commands._scale import add_scale_args, ray_options
+from textemb_cli.commands.common import (
+    add_index_args,
+    announce_indexing,
+    check_docs,
+    chunk_from_args,
+    index_encoder,
+    json_safe,
+    load_search_encoder,
+    notes,
+    refuse_other_encoder,
+)
 from textemb_cli.output import print_json
 
 
@@ -27,83 +36,31 @@ def add_parser(sub):
     return p
 
 
-def add_index_args(p) -> None:
-    """Options shared with 'textemb search ... DOCS' (which indexes on the fly)."""
-    p.add_argument("--encoder", "-e", default=None, metavar="SPEC",
-                   help="encoder spec (default: the index's own; for a new index all-MiniLM-L6-v2, "
-                        "or averaged glove-6b-50d when the sentence-transformers backend is missing)")
-    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default), auto, cuda, cuda:N or mps")
-    p.add_argument("--chunk-size", type=int, default=None, metavar="N", help="passage length in units (default 128)")
-    p.add_argument("--overlap", type=int, default=None, metavar="N", help="units shared by consecutive passages (default 32)")
-    p.add_argument("--unit", choices=["words", "tokens"], default=None, help="chunk by words (default) or encoder tokens")
-    p.add_argument("--dtype", choices=["float32", "float16"], default=None,
-                   help="stored vector type (default: float32, or what an existing index uses)")
-    p.add_argument("--ann", choices=["auto", "hnsw", "none"], default=None,
-                   help="faiss HNSW graph: auto (>= 100k passages; the default for a new index), hnsw (always), none")
-    p.add_argument("--text-column", default="text", metavar="COL", help="CSV column holding the text (default 'text')")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-
-
-def chunk_from_args(args):
-    from textemb.search import ChunkSettings
-
-    if args.chunk_size is None and args.overlap is None and args.unit is None:
-        return None
-    d = ChunkSettings()
-    size = args.chunk_size if args.chunk_size is not None else d.size
-    overlap = args.overlap if args.overlap is not None else min(d.overlap, size // 4)
-    return ChunkSettings(size=size, overlap=overlap, unit=args.unit or d.unit)
-
-
 def build(args, docs: str, out):
-    """Index ``docs`` into ``out`` as the options say; returns (open index, report, documents, ray report)."""
-    from textemb import load_encoder
+    """Index ``docs`` into ``out`` as the options say; returns (open index, report, documents, ray report).
+
+    Everything that can be refused is refused before a model loads: a missing DOCS, and an ``--encoder`` whose
+    vectors the existing index does not hold (compared on the specs in its manifest)."""
     from textemb.search.indexing import index_documents
+    from textemb.search.stores import mask_url, parse_store_url
 
-    encoder = load_encoder(args.encoder, device=args.device) if args.encoder else None
+    check_docs(docs)
+    built = None if args.rebuild else index_encoder(str(out))
+    if args.encoder and built:
+        refuse_other_encoder(mask_url(out), built, args.encoder, updating=True)
+    with notes():
+        encoder = None if built and not args.encoder else load_search_encoder(args.encoder, args.device,
+                                                                                quiet=args.quiet)
     if not args.quiet:
-        from textemb.progress import announce
-        from textemb.text import printable
-
-        spec = printable(args.encoder or "the default encoder")
-        announce(f"indexing {printable(docs)} with {spec} (only new or changed files are encoded; progress follows)")
+        first = built is None and parse_store_url(out).kind == "folder"
+        announce_indexing(docs, mask_url(out), encoder.spec or encoder.name if encoder else built, first=first,
+                          loads=encoder is None)
     with notes():
         return index_documents(docs, out, encoder=encoder, engine=args.engine, ray=ray_options(args),
                                chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
                                text_column=args.text_column, batch_size=args.batch_size,
                                show_progress=not args.quiet,  # a bar on a terminal, periodic lines in a log
-                               rebuild=getattr(args, "rebuild", False), device=args.device)
-
-
-@contextlib.contextmanager
-def notes():
-    """Show library warnings (e.g. the encoder fallback) as one-line notes on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            for w in caught:
-                from textemb.text import printable
-
-                print(f"textemb: note: {printable(w.message)}", file=sys.stderr)
-
-
-def json_safe(obj):
-    """``obj`` with every string made encodable as UTF-8 (lone surrogates from undecodable names -> U+FFFD),
-    so ``--json`` output is always valid UTF-8; JSON itself escapes control characters."""
-    if isinstance(obj, str):
-        try:
-            obj.encode("utf-8")
-            return obj
-        except UnicodeEncodeError:
-            return obj.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    if isinstance(obj, dict):
-        return {json_safe(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return obj
+                               rebuild=args.rebuild, device=args.device)
 
 
 def run(args) -> int:

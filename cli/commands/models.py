@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textemb_cli.commands.common import add_json_arg
+from textemb_cli.commands.common import add_json_arg, shown
 from textemb_cli.output import print_json, table
 
 
@@ -34,9 +34,14 @@ def run(args) -> int:
                   m["package"]] for m in rows]))
     print("\nWays to run them (speed and quality measured by bench/bench_fast_paths.py):")
     print(table(["model", "path", *COLUMNS.values(), "spec", "needs"],
-                [[m["name"], p["path"], *(format_figure(k, p["measured"].get(k)) for k in COLUMNS), p["spec"],
+                [[m["name"], p["path"], *(format_figure(k, p["measured"].get(k)) for k in COLUMNS), _pasteable(p["spec"]),
                   p["needs"]] for m in rows for p in m["paths"]]))
     print(load_figures()["about"]["summary"])
     print("\nBackends (spec PREFIX:ARG?key=value):")
-    print(table(["prefix", "what", "example"], [[b.prefix, b.help, b.example] for b in backends()]))
+    print(table(["prefix", "what", "example"], [[b.prefix, b.help, _pasteable(b.example)] for b in backends()]))
     return 0
+
+
+def _pasteable(spec: str) -> str:
+    """A spec as it must be typed in a shell (``'a?x=1&y=2'``); a sentence (``static:FOLDER after ...``) as is."""
+    return spec if " " in spec else shown(spec)

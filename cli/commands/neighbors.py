@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textemb_cli.commands.common import add_encoder_args, add_json_arg, load_word_vectors, oov_for_cli
+from textemb_cli.commands.common import add_encoder_args, add_json_arg, at_least, load_word_vectors, oov_for_cli
 from textemb_cli.output import print_json, table
 
 from textemb.text import printable
@@ -12,8 +12,8 @@ def add_parser(sub):
     p = sub.add_parser("neighbors", help="nearest words of one or more words",
                        description="Print the nearest words (cosine similarity) of each WORD.")
     p.add_argument("words", nargs="+", metavar="WORD", help="one or more words (each must be in the vocabulary)")
-    p.add_argument("-k", "--topn", type=int, default=10, help="neighbours per word (default 10)")
-    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N", help="neighbours come only from the N most "
+    p.add_argument("-k", "--topn", type=at_least(1), default=10, help="neighbours per word (default 10)")
+    p.add_argument("--restrict-vocab", type=at_least(0), default=None, metavar="N", help="neighbours come only from the N most "
                                                                                  "frequent words (default: the whole vocabulary)")
     add_encoder_args(p)
     add_json_arg(p)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textemb_cli.commands.common import add_encoder_args, add_force_arg
+from textemb_cli.commands.common import add_encoder_args, add_force_arg, shown
 
 
 def add_parser(sub):
@@ -35,7 +35,7 @@ def run(args) -> int:
     from textemb.vectors import WordVectors
 
     if Path(args.output).suffix.lower() != ".png":
-        raise InputError(f"--output {args.output!r}: give a .png file name (e.g. out/plot.png)")
+        raise InputError(f"--output {shown(args.output)}: give a .png file name (e.g. out/plot.png)")
     check_output_file(args.output, args.force)
     texts = list(args.words)
     if args.file:
@@ -47,8 +47,8 @@ def run(args) -> int:
     missing = [t for t in texts if " " not in t.strip() and isinstance(enc, WordVectors)
                and t not in enc and t.lower() not in enc]
     if missing:
-        shown = ", ".join(excerpt(m, 40) for m in missing[:10])
-        raise InputError(f"not in the vocabulary of {printable(args.encoder)}: {shown}")
+        words = ", ".join(excerpt(m, 40) for m in missing[:10])
+        raise InputError(f"not in the vocabulary of {shown(args.encoder)}: {words}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     path = plot_texts(enc, texts, args.output, method=args.method, seed=args.seed, title=args.title)
     print(f"wrote {printable(path)} ({len(texts)} points, {args.method})")

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from textemb_cli.commands.index import add_index_args, chunk_from_args, json_safe, notes
+from textemb_cli.commands.common import (
+    add_index_args,
+    announce_indexing,
+    at_least,
+    check_docs,
+    chunk_from_args,
+    json_safe,
+    load_announced,
+    load_search_encoder,
+    notes,
+    refuse_other_encoder,
+)
 from textemb_cli.output import print_json
 
 from textemb.search.highlight import excerpt, query_words, word_pattern
@@ -29,7 +40,7 @@ def add_parser(sub):
     p.add_argument("--index", "-i", "--store", metavar="INDEX",
                    help="an index folder built by 'textemb index', or a store (milvus://HOST:PORT/COLLECTION, "
                         "milvus-lite:FILE.db/COLLECTION)")
-    p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="documents to show (default 5)")
+    p.add_argument("-k", "--top-k", dest="k", type=at_least(1), default=5, help="documents to show (default 5)")
     p.add_argument("--mode", choices=["dense", "bm25", "hybrid", "exact", "ann", "auto"], default=None,
                    help="dense (vectors), bm25 (words) or hybrid (both; the default). "
                         "exact / ann are dense search with that vector search")
@@ -40,14 +51,13 @@ def add_parser(sub):
                    help="exact matrix multiply, faiss HNSW, or auto (HNSW when the index has one)")
     p.add_argument("--doc-score", choices=["max", "mean"], default="max",
                    help="document score: best passage (default) or mean over its passages")
-    p.add_argument("--width", type=int, default=320, metavar="CHARS", help="passage characters to show (default 320)")
+    p.add_argument("--width", type=at_least(1), default=320, metavar="CHARS", help="passage characters to show (default 320)")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     add_index_args(p)
     return p
 
 
 def run(args) -> int:
-    from textemb import load_encoder
     from textemb.errors import InputError
     from textemb.search import DEFAULT_MODE, Index
     from textemb.search.index import DEFAULT_FUSION
@@ -56,20 +66,16 @@ def run(args) -> int:
     if args.queries and args.query is not None and args.docs is None:
         args.query, args.docs = None, args.query  # 'search --queries FILE DOCS': the one positional is DOCS
     queries = _queries(args)
-    if args.k < 1:
-        raise InputError(f"-k must be at least 1, got {args.k}")
-    if args.width < 1:
-        raise InputError(f"--width must be at least 1 character, got {args.width}")
-    if (args.index is None) == (args.docs is None):
-        raise InputError("give either a DOCS folder/file to search or --index INDEX (not both)")
+    if args.index is None and args.docs is None:
+        raise InputError("give a DOCS folder or file to search (it is indexed on the fly) or --index INDEX")
+    if args.index is not None and args.docs is not None:
+        raise InputError("give a DOCS folder or file to search or --index INDEX, not both")
     if args.index:
         idx = Index.open(args.index, device=args.device)
         if args.encoder:  # the model check on specs first: a wrong --encoder is refused before it loads
-            from textemb.search.compat import check_encoder_spec
-
             try:
-                check_encoder_spec(args.encoder, idx.encoder_spec, "the index")
-                idx.use_encoder(load_encoder(args.encoder, device=args.device))
+                refuse_other_encoder(mask_url(args.index), idx.encoder_spec, args.encoder, updating=False)
+                idx.use_encoder(load_announced(args.encoder, args.device, quiet=args.quiet or args.json))
             except BaseException:
                 idx.close()
                 raise
@@ -153,26 +159,22 @@ def _print_hits(query: str, hits, empty: bool, width: int, *, multi: bool) -> No
 
 def _index_for_folder(args):
     """The cached index of DOCS, brought up to date (only changed files are re-encoded)."""
-    from textemb import load_encoder
-    from textemb.search import ChunkSettings, default_encoder
+    from textemb.search import ChunkSettings
     from textemb.search.indexing import cached_index_path, index_documents
 
+    check_docs(args.docs)
+    quiet = args.quiet or args.json
     with notes():
-        encoder = load_encoder(args.encoder, device=args.device) if args.encoder else default_encoder(args.device)
+        encoder = load_search_encoder(args.encoder, args.device, quiet=quiet)
     out = cached_index_path(args.docs, encoder.spec or encoder.name, chunk_from_args(args) or ChunkSettings())
-    if not args.quiet and not args.json:
-        from textemb.progress import announce
-        from textemb.text import printable
-
-        state = "updating" if out.exists() else "indexing (first time: every file is encoded)"
-        announce(f"{state} {printable(args.docs)} with {printable(encoder.spec or encoder.name)} into {out}")
+    if not quiet:
+        announce_indexing(args.docs, out, encoder.spec or encoder.name, first=not out.exists())
     with notes():
         idx, _, found, _ = index_documents(
             args.docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,
-            text_column=args.text_column, batch_size=args.batch_size,
-            show_progress=not args.quiet and not args.json, device=args.device,
+            text_column=args.text_column, batch_size=args.batch_size, show_progress=not quiet, device=args.device,
             lock_wait=LOCK_WAIT)  # another 'textemb search' may be updating the same cached index: wait, never fail
-    if found.skipped and not args.json and not args.quiet:
+    if found.skipped and not quiet:
         print(f"(skipped {len(found.skipped)} files; 'textemb index' lists them)", file=sys.stderr)
     return idx
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from textemb.evaluation.analogy_groups import group_words
 from textemb.evaluation.figure_data import analogy_pairs_figure
-from textemb.evaluation.result import EvalResult, encoder_spec, library_versions
+from textemb.evaluation.result import EvalResult, encoder_identity, encoder_spec, library_versions
 
 
 def build_result(wv, ref, qs, known: np.ndarray, correct: np.ndarray, miss_rows: list[dict],
@@ -31,8 +31,8 @@ def build_result(wv, ref, qs, known: np.ndarray, correct: np.ndarray, miss_rows:
                "oov_ratio": float((~known).mean()) if len(qs.text) else 0.0,
                "semantic_accuracy": accuracy_of(False), "syntactic_accuracy": accuracy_of(True),
                "skipped_lines": len(skipped_lines)}
-    settings = {"dataset": ref.describe(), **settings, "encoder": encoder_spec(wv), "vocab_size": len(wv),
-                "versions": library_versions()}
+    settings = {"dataset": ref.describe(), **settings, "encoder": encoder_spec(wv), "model": encoder_identity(wv),
+                "vocab_size": len(wv), "versions": library_versions()}
     figures = {"analogy_pairs": analogy_pairs_figure(pair_vectors(wv))}
     res = EvalResult("analogy", ref.name, encoder_spec(wv), metrics, "accuracy", sections, miss_rows, settings,
                      figures)

@@ -126,7 +126,7 @@ def coverage(result) -> tuple[int, int]:
         return int(m["questions"]) - int(m["oov_questions"]), int(m["questions"])
     if result.task == "word-similarity":
         return int(m["pairs"]) - int(m.get("oov_pairs", 0)), int(m["pairs"])
-    n = int(m.get("pairs", 0))
+    n = int(result.settings.get("queries", 0)) if result.task == "retrieval" else int(m.get("pairs", 0))
     return n, n
 
 

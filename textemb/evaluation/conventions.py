@@ -30,9 +30,20 @@ def conventions(results: Sequence) -> list[str]:
                      "similarity over every pair of the 50 documents.")
     if "sentence-similarity" in tasks:
         lines.append("Sentence pairs: the figure is the Spearman rank correlation between cosines and the gold scores.")
+    if "retrieval" in tasks:
+        lines.append(_retrieval_line(results))
     lines += _items_lines(results)
     lines.append("Datasets: " + "; ".join(_datasets(results)) + ".")
     return lines
+
+
+def _retrieval_line(results: Sequence) -> str:
+    by = ", ".join(str(v) for v in _values(results, "metrics_by", "retrieval") if v) or "ir-measures"
+    scores = " or ".join({"max": "its best passage", "mean": "the mean of its passages"}.get(str(v), str(v))
+                         for v in _values(results, "doc_score", "retrieval"))
+    return ("Retrieval: every query ranks the corpus documents (a document scores as " + scores + "); nDCG@10, "
+            "MRR@10 and Recall@k over the queries with a relevant document, as BEIR and MTEB compute them "
+            f"({by}); graded relevance from the qrels file.")
 
 
 def _analogy_line(results: Sequence) -> str:

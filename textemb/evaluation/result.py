@@ -112,7 +112,7 @@ def encoder_spec(obj: object) -> str:
 
 #: every similarity benchmark scores pairs with this function
 SIMILARITY_FUNCTION = "cosine"
-_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "0_StaticEmbedding/model.safetensors")
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "0_StaticEmbedding/model.safetensors", "model.onnx")
 
 
 def encoder_identity(obj: object) -> dict[str, Any]:
@@ -135,7 +135,25 @@ def encoder_identity(obj: object) -> dict[str, Any]:
         obj = held
     if isinstance(obj, HasModelFolder) and obj.model_path:
         out.update(_folder_identity(obj.model_path))
+    elif "weights_sha256" not in out:  # e.g. static:FOLDER (a distilled table): the folder its spec names
+        folder = _spec_folder(encoder_spec(obj))
+        if folder is not None:
+            out.update(_folder_identity(folder))
     return out
+
+
+def _spec_folder(spec: str) -> str | None:
+    """The local folder a ``PREFIX:FOLDER`` spec names, or None (a file, a hub name, a named model)."""
+    from pathlib import Path
+
+    from textemb.encoders.registry import parse_spec
+    from textemb.errors import TextembError
+
+    try:
+        prefix, arg, _ = parse_spec(spec)
+    except TextembError:  # not a spec (an empty name): nothing to hash
+        return None
+    return arg if prefix is not None and Path(arg).is_dir() else None
 
 
 def _vectors_sha256(wv: Any) -> str:

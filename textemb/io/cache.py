@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 import warnings
 from pathlib import Path
@@ -277,7 +278,12 @@ def store(source: str | Path, options: dict, words: list[str], vectors: np.ndarr
 
 
 #: the cache's sub-folders textemb lists and clears: vector parses, and the indexes of one-step searches
-CACHE_KINDS = ("vectors", "indexes")
+#: what the cache holds, one folder each: parsed vector files, one-step search indexes, ONNX exports (fp32 and int8,
+#: :mod:`textemb.encoders.onnx_export`), distilled static models (``textemb distill`` without ``-o``) and Ray shards
+CACHE_KINDS = ("vectors", "indexes", "onnx", "static", "shards")
+#: each kind in words, for ``textemb cache info``
+KIND_NAMES = {"vectors": "parsed vector files", "indexes": "one-step search indexes", "onnx": "ONNX exports",
+              "static": "distilled static models", "shards": "Ray encoding shards"}
 
 
 def entries(root: Path | None = None) -> list[Path]:
@@ -292,8 +298,26 @@ def entries(root: Path | None = None) -> list[Path]:
     return found
 
 
+def tree_bytes(path: str | Path, max_files: int | None = None) -> int:
+    """Bytes of the regular files under ``path`` (or of the file itself); links are neither followed nor counted;
+    with ``max_files``, only the first that many files are counted (a quick estimate of a huge tree)."""
+    total = seen = 0
+    walked = [(str(path), [], [""])] if os.path.isfile(path) else os.walk(path)
+    for folder, _, files in walked:
+        for name in files:
+            seen += 1
+            if max_files is not None and seen > max_files:
+                return total
+            try:
+                st = os.lstat(os.path.join(folder, name) if name else folder)
+            except OSError:
+                continue
+            total += st.st_size if stat.S_ISREG(st.st_mode) else 0
+    return total
+
+
 def clear(root: Path | None = None) -> tuple[int, list[Path]]:
-    """Remove the cached vector folders and search indexes textemb wrote, and its stale temp folders.
+    """Remove every cache entry textemb wrote (of each of :data:`CACHE_KINDS`), and its stale temp folders.
 
     Returns (how many entries were removed, what was kept because textemb did not write it, or it
     holds files textemb did not write). Nothing that is not provably textemb's is deleted.
