@@ -119,3 +119,9 @@ def test_one_step_search_uses_minilm_int8_and_says_so_first(docs, capsys):
     assert f"with '{INT8}'" in err and "PyTorch" not in err
     code, out, err = _cli(capsys, "search", "an animal that eats termites", str(docs), "-k", "1", "--json")
     assert code == 0 and json.loads(out)["encoder"] == INT8 and err == ""
+
+
+def test_the_cli_and_the_library_default_to_the_same_search_encoder():
+    from textemb.search import DEFAULT_SEARCH_ENCODERS
+
+    assert DEFAULT_SEARCH_SPEC == DEFAULT_SEARCH_ENCODERS[0]

@@ -484,9 +484,7 @@ def test_cli_refuses_a_port_out_of_range_as_a_usage_error(tmp_path, capsys):
     from textemb_cli.main import main
 
     for port in ("99999", "0", "-1", "eighty"):
-        with pytest.raises(SystemExit) as exit_:
-            main(["serve", "--index", str(tmp_path / "missing.idx"), "--port", port])
-        assert exit_.value.code == 2
+        assert main(["serve", "--index", str(tmp_path / "missing.idx"), "--port", port]) == 2
         last = capsys.readouterr().err.strip().splitlines()[-1]
         assert last.startswith("textemb serve: error: argument --port") and "1 to 65535" in last, last
         assert "Overflow" not in last and "unexpected" not in last

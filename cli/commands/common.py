@@ -165,7 +165,7 @@ def json_safe(obj):
 #: the encoder of a new index and of a one-step search: all-MiniLM-L6-v2 on ONNX Runtime with int8 weights, the
 #: fastest path whose retrieval quality equals PyTorch fp32 (bench/results/fast_paths_quality.md: nDCG@10 0.984 on
 #: both, 2.8x less CPU); without onnxruntime, the library's default (PyTorch MiniLM, then averaged GloVe)
-DEFAULT_SEARCH_SPEC = "all-MiniLM-L6-v2?backend=onnx&quantize=int8"
+DEFAULT_SEARCH_SPEC = "all-MiniLM-L6-v2?backend=onnx&quantize=int8"  # = textemb.search.DEFAULT_SEARCH_ENCODERS[0]
 
 
 def check_docs(docs: str) -> None:

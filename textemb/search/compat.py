@@ -197,7 +197,10 @@ def check_same_build(where: object, spec: str, dim: int, chunk: ChunkSettings, e
 
 
 def _shown(spec: str, quote: bool = True) -> str:
-    """A spec read from an index as an error message shows it: printable, and at most 200 characters."""
+    """A spec read from an index as an error message shows it: printable, at most 200 characters, and where it is
+    part of a suggested command (``quote=False``) shell-quoted, so pasting the command is not cut at ``&``."""
+    import shlex
+
     from textemb.text import excerpt
 
-    return excerpt(repr(spec) if quote else spec, 200)
+    return excerpt(repr(spec), 200) if quote else shlex.quote(excerpt(spec, 200))
