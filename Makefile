@@ -19,9 +19,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	@echo "setup: torch 2.13.0, CPU build (about 700 MB unpacked; a minute with no output while pip unpacks it)"
-	$(PY) -m pip install --progress-bar off -c constraints.txt torch==2.13.0 | { grep -v '^Requirement already' || true; }
+	$(PY) -m pip install --progress-bar off -c constraints.txt torch==2.13.0 | { grep --line-buffered -v '^Requirement already' || true; }
 	@echo "setup: textemb and its extras (about 2-3 minutes; pip names each package as it goes)"
-	$(PY) -m pip install --progress-bar off -c constraints.txt -e ".[all,dev]" | { grep -E '^(Collecting|Installing|Successfully)' || true; }
+	$(PY) -m pip install --progress-bar off -c constraints.txt -e ".[all,dev]" | { grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true; }
 	$(PY) -c "import textemb, torch, sentence_transformers"
 	touch $@
 
