@@ -59,3 +59,26 @@ def peak_growth_mb(proc: subprocess.CompletedProcess) -> float:
             return float(line.split("=", 1)[1])
     raise AssertionError(f"the child printed no peak: rc={proc.returncode} stdout={proc.stdout[-500:]!r} "
                          f"stderr={proc.stderr[-2000:]!r}")
+
+
+def npz_with_bomb(npz: bytes, member: str, values: int, descr: str = "<i8") -> bytes:
+    """``npz`` with its ``member`` entry replaced by ``values`` zeros of ``descr``, deflated (about 1000:1): a zip
+    bomb whose npy header is honest about the inflated size."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(npz)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != member:
+                dst.writestr(info.filename, src.read(info))
+                continue
+            with dst.open(member, "w", force_zip64=True) as fh:
+                np.lib.format.write_array_header_1_0(fh, {"descr": descr, "fortran_order": False, "shape": (values,)})
+                zeros, left = bytes(1 << 20), values * np.dtype(descr).itemsize
+                while left:
+                    fh.write(zeros[:left])
+                    left -= min(left, len(zeros))
+    return out.getvalue()

@@ -10,18 +10,15 @@ Hostile variants also run in a child process under an address-space limit and a 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.bounded_run import peak_growth_mb, run_bounded
+from tests.bounded_run import npz_with_bomb, peak_growth_mb, run_bounded
 from textemb.errors import TextembError
 from textemb.search import ChunkSettings, Document, Index, load_documents
 
@@ -101,19 +98,7 @@ def _npy_header(shape: str, descr: str = "<f4") -> bytes:
 
 
 def _zip_bomb(npz: bytes, member: str, values: int) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(npz)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename != member:
-                dst.writestr(info.filename, src.read(info))
-                continue
-            with dst.open(member, "w", force_zip64=True) as fh:
-                np.lib.format.write_array_header_1_0(fh, {"descr": "<i8", "fortran_order": False, "shape": (values,)})
-                zeros, left = bytes(1 << 20), values * 8
-                while left:
-                    fh.write(zeros[:left])
-                    left -= min(left, len(zeros))
-    return out.getvalue()
+    return npz_with_bomb(npz, member, values)
 
 
 def _manifest_with(index: Path, **changes) -> bytes:

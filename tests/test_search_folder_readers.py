@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.bounded_run import peak_growth_mb, run_bounded
+from tests.bounded_run import npz_with_bomb, peak_growth_mb, run_bounded
 from textemb.errors import FormatError
 from textemb.search import ChunkSettings, Document, Index
 
@@ -52,19 +52,7 @@ def replace_file(index: Path, role: str, data: bytes) -> Path:
 
 def zip_bomb(valid_npz: bytes, values: int) -> bytes:
     """The lexical ``.npz`` with its ``tokens`` entry replaced by ``values`` int32 zeros, deflated (about 1000:1)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(valid_npz)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename != "tokens.npy":
-                dst.writestr(info.filename, src.read(info))
-                continue
-            with dst.open("tokens.npy", "w", force_zip64=True) as fh:
-                np.lib.format.write_array_header_1_0(fh, {"descr": "<i4", "fortran_order": False, "shape": (values,)})
-                chunk, left = bytes(1 << 20), values * 4
-                while left:
-                    fh.write(chunk[:left])
-                    left -= min(left, len(chunk))
-    return out.getvalue()
+    return npz_with_bomb(valid_npz, "tokens.npy", values, "<i4")
 
 
 BOMB_CHILD = """
