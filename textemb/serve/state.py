@@ -82,8 +82,8 @@ class Snapshot:
 
     @property
     def has_ann(self) -> bool:
-        files = self.index.manifest.get("files", {})
-        return isinstance(files, dict) and "hnsw" in files
+        """Whether the index has an HNSW graph (saved with this generation: a snapshot never builds one)."""
+        return self.index.store.has_ann()
 
 
 class IndexHolder:
