@@ -37,7 +37,7 @@ from textemb.search.query_args import (
     resolve_mode,
 )
 from textemb.search.ranking import DocScore, Hit, PassageMatches, aggregate, fuse, hits_of
-from textemb.search.stores.base import VectorStore
+from textemb.search.stores.base import HoldsArrays, VectorStore
 from textemb.search.stores.memory import MemoryStore
 from textemb.search.sync import SyncReport, plan_sync
 
@@ -113,23 +113,26 @@ class Index:
     @property
     def path(self) -> Path | str | None:
         """The index folder (or store URL); None for an index held only in memory."""
-        if isinstance(self.store, MemoryStore):
-            return getattr(self.store, "path", None)
-        return self.store.url
+        return self.store.location
 
     @property
     def root(self) -> str | None:
-        return getattr(self.store, "root", None)
+        """The documents folder the index was built from (None when unknown, and for a Milvus store)."""
+        return self.store.root
 
     @root.setter
     def root(self, value: str | None) -> None:
-        if isinstance(self.store, MemoryStore):
-            self.store.root = value
+        self.store.root = value
 
     # the arrays of a memory or folder store (what tests and notebooks inspect)
-    docs = property(lambda self: self.store.docs)
-    vectors = property(lambda self: self.store.vectors)
-    passages = property(lambda self: self.store.passages)
+    docs = property(lambda self: self._arrays().docs)
+    vectors = property(lambda self: self._arrays().vectors)
+    passages = property(lambda self: self._arrays().passages)
+
+    def _arrays(self) -> HoldsArrays:
+        if not isinstance(self.store, HoldsArrays):
+            raise AttributeError(f"{type(self.store).__name__} does not hold its data as arrays in this process")
+        return self.store
 
     def __len__(self) -> int:
         return len(self.store.document_ids())
@@ -146,8 +149,7 @@ class Index:
             from textemb import load_encoder
 
             where = f"the manifest of {self.path}" if self.path is not None else "the index"
-            folder = self.path if isinstance(self.store, MemoryStore) else None
-            check_stored_spec(self.encoder_spec, folder, self.path or "the index")
+            check_stored_spec(self.encoder_spec, self.store.folder, self.path or "the index")
             spec = query_spec(self.encoder_spec, self.device)  # the same model on ONNX Runtime when exported; data
             self.use_encoder(load_encoder(spec, device=self.device, from_data=where))  # never opts in to anything
         return self._encoder
@@ -221,30 +223,26 @@ class Index:
         An index held in memory needs ``path`` (a folder); an index opened ``writable`` saves under its lock.
         """
         if path is not None and (self.path is None or Path(str(path)) != Path(str(self.path))):
-            self._move_to_folder(Path(path))
-        elif self.path is None:
+            self._move_to_folder(Path(path))  # saved there
+            return self.path
+        if self.path is None:
             raise InputError("this index has no folder yet: pass save(path)")
-        elif isinstance(self.store, MemoryStore):
-            self.store._dirty = True  # an explicit save of a folder index always writes a new generation
         if self._lexical is not None and (self._lexical_dirty or self.store.read_sidecar("lexical") is None):
             npz, meta = self._lexical.to_bytes()
             self.store.write_sidecar("lexical", {"npz": npz, "json": meta})
             self._lexical_dirty = False
-        self.store.flush()
+        self.store.save()  # an explicit save of a folder index always writes a new generation
         return self.path
 
     def _move_to_folder(self, path: Path) -> None:
         """Give an in-memory index (or one in another folder) a new folder store holding the same data."""
         from textemb.search.stores.folder import FolderStore
 
-        if not isinstance(self.store, MemoryStore):
+        if not isinstance(self.store, HoldsArrays):
             raise InputError(f"save(path) copies in-memory and folder indexes; {self.store.url} is saved by save()")
         old = self.store
-        new = FolderStore.create(path, encoder_spec=old.encoder_spec, dim=old.dim, chunk=old.chunk, dtype=old.dtype,
-                                 ann=old.ann, device=old.device, fresh=True)
+        new = FolderStore.holding(path, old.in_memory())
         try:
-            new.add(old.docs, np.array(old.passages, copy=True), old.matrix())
-            new.root, new.sidecars, new._hnsw = getattr(old, "root", None), dict(old.sidecars), old._hnsw
             self.lexical()
             self._lexical_dirty = True
             self.store = new

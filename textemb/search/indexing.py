@@ -118,7 +118,7 @@ def index_documents(
         if idx is not None:
             check_same_build(url, idx.encoder_spec, idx.dim, idx.chunk, encoder, chunk)
             idx.use_encoder(encoder) if encoder is not None else idx.encoder
-            settings_changed = _apply_settings(idx, url, dtype, ann)
+            settings_changed = idx.store.change_settings(dtype=dtype, ann=ann)  # a Milvus store refuses a change
         else:
             idx = _new_index(url, encoder, chunk, dtype, ann, device, rebuild, lock_wait)
         encode = _engine(idx, url, engine, ray or RayOptions(), batch_size, show_progress, device)
@@ -152,24 +152,6 @@ def _new_index(url: StoreURL, encoder: Encoder | None, chunk: ChunkSettings | No
         url, encoder_spec=encoder.spec or encoder.name, dim=encoder.dim, chunk=chunk or ChunkSettings(),
         dtype=dtype or "float32", ann=ann or "auto", device=device, fresh=True), lock_wait)
     return Index(store, encoder=encoder, device=device)
-
-
-def _apply_settings(idx: Index, url: StoreURL, dtype: str | None, ann: str | None) -> bool:
-    """Change an existing folder index's stored dtype / HNSW setting (None keeps it); True when changed."""
-    from textemb.search.stores.memory import MemoryStore
-
-    store = idx.store
-    if not isinstance(store, MemoryStore):
-        if dtype not in (None, store.dtype) or ann not in (None, "auto", "none"):
-            raise InputError(f"{url} keeps float32 vectors in an exact (FLAT) index: --dtype and --ann apply to "
-                             "index folders only")
-        return False
-    new = (dtype or store.dtype, ann or store.ann)
-    if new == (store.dtype, store.ann):
-        return False
-    store.dtype, store.ann = new
-    store._dirty = True
-    return True
 
 
 def _engine(idx: Index, url: StoreURL, engine: str, ray: RayOptions, batch_size: int, show_progress, device: str):

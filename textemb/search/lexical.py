@@ -39,12 +39,13 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 class LexicalIndex:
     """BM25 over passages, keyed by (document id, passage number)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, matrix: dict | None = None) -> None:
+        """An empty index (``matrix``: the BM25 matrix read with the tokens by :meth:`from_bytes`)."""
         self.vocab: dict[str, int] = {}
         self.doc_ids: list[str] = []
         self.counts: list[int] = []
         self.tokens: list[np.ndarray] = []  # one int32 array of token ids per passage
-        self._matrix: dict | None = None
+        self._matrix: dict | None = matrix
         self._rows: tuple[np.ndarray, np.ndarray] | None = None  # document index and passage number per row
 
     def __len__(self) -> int:
@@ -162,11 +163,10 @@ class LexicalIndex:
                 or arrays["indptr"][-1] != len(arrays["indices"]) or len(arrays["data"]) != len(arrays["indices"])
                 or (counts < 0).any()):
             raise FormatError("the lexical index's arrays do not fit together; re-index", path=where)
-        idx = cls()
+        idx = cls(matrix={"data": arrays["data"], "indices": arrays["indices"], "indptr": arrays["indptr"], "num_docs": n})
         idx.vocab = {t: i for i, t in enumerate(vocab)}
         idx.doc_ids, idx.counts = list(doc_ids), [int(c) for c in counts]
         idx.tokens = [toks[off[i]:off[i + 1]] for i in range(n)]
-        idx._matrix = {"data": arrays["data"], "indices": arrays["indices"], "indptr": arrays["indptr"], "num_docs": n}
         if len(arrays["indices"]) and (arrays["indices"].max() >= n or arrays["indices"].min() < 0):
             raise FormatError("the lexical index's BM25 matrix points outside its passages; re-index", path=where)
         return idx

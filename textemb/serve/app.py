@@ -183,7 +183,7 @@ def _add_search_routes(app, holder: IndexHolder, config: ServeConfig, api) -> No
         idx = snap.index
         return {"status": "ok",
                 "index": {"name": clean(holder.path.name), "generation": snap.generation, "documents": len(idx),
-                          "passages": len(idx.passages), "encoder": clean(idx.encoder_spec), "dim": idx.dim,
+                          "passages": idx.store.passage_count(), "encoder": clean(idx.encoder_spec), "dim": idx.dim,
                           "reloads": holder.reloads, "reload_error": holder.reload_error,
                           "checked_every_s": holder.interval},
                 "words": {"available": app.state.words.wv is not None,

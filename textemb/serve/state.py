@@ -82,8 +82,8 @@ class Snapshot:
 
     @property
     def has_ann(self) -> bool:
-        files = self.index.manifest.get("files", {})
-        return isinstance(files, dict) and "hnsw" in files
+        """Whether the index has an HNSW graph (saved with this generation: a snapshot never builds one)."""
+        return self.index.store.has_ann()
 
 
 class IndexHolder:
@@ -109,7 +109,7 @@ class IndexHolder:
 
     @staticmethod
     def _snapshot(idx) -> Snapshot:
-        return Snapshot(idx, int(idx.manifest.get("generation", 0)), time.time(), threading.Lock())
+        return Snapshot(idx, idx.store.generation, time.time(), threading.Lock())
 
     def _manifest_stamp(self) -> tuple | None:
         try:
@@ -154,7 +154,7 @@ class IndexHolder:
             self._stamp = stamp  # the same files would fail the same way: wait for the next change
             return
         self._stamp = stamp
-        if int(idx.manifest.get("generation", 0)) != self._snap.generation:
+        if idx.store.generation != self._snap.generation:
             self._snap = self._snapshot(idx)
             self.reloads += 1
         self.reload_error = None

@@ -43,7 +43,49 @@ class MemoryStore:
         self._hnsw_file: Path | None = None  # a saved graph, read on first ANN search
         self._first: np.ndarray | None = None  # first passage row of each document
         self._by_id: dict[str, int] | None = None
-        self._dirty = False  # something to write at the next flush (used by FolderStore)
+        #: the documents folder the index was built from (saved by a folder store)
+        self.root: str | None = None
+
+    # ------------------------------------------------------------------ where and what (the protocol)
+    @property
+    def location(self) -> Path | str | None:
+        """None: a memory store lives only in this process."""
+        return None
+
+    @property
+    def folder(self) -> Path | None:
+        return None
+
+    @property
+    def generation(self) -> int:
+        return int(self.manifest.get("generation", 0))
+
+    def change_settings(self, *, dtype: str | None = None, ann: str | None = None) -> bool:
+        new = (dtype or self.dtype, ann or self.ann)
+        if new == (self.dtype, self.ann):
+            return False
+        if new[0] not in ("float32", "float16"):
+            raise InputError(f"dtype must be float32 or float16, got {new[0]!r}")
+        if new[1] not in ANN_SETTINGS:
+            raise InputError(f"ann must be auto, hnsw or none, got {new[1]!r}")
+        self.dtype, self.ann = new
+        return True
+
+    def load(self, docs: list[dict], passages: np.ndarray, vectors: np.ndarray, graph_file: Path | None = None) -> None:
+        """Hold these arrays as read from an index folder (not copied), with the HNSW graph saved beside them."""
+        self.docs, self.passages, self.vectors = docs, passages, vectors
+        self._changed()
+        self._hnsw_file = graph_file
+
+    def in_memory(self) -> MemoryStore:
+        """A new memory store with the same data, settings, sidecars, root and built HNSW graph."""
+        new = MemoryStore(encoder_spec=self.encoder_spec, dim=self.dim, chunk=self.chunk, dtype=self.dtype,
+                          ann=self.ann, device=self.device)
+        new.add(self.docs, np.array(self.passages, copy=True), self.matrix())
+        new.root, new.sidecars = self.root, dict(self.sidecars)
+        if self._hnsw is not None:
+            new.use_graph(self._hnsw)
+        return new
 
     # ------------------------------------------------------------------ reading
     def indexed_sources(self) -> dict[str, str]:
@@ -111,6 +153,9 @@ class MemoryStore:
         self._hnsw, self._hnsw_file, self._first, self._by_id = None, None, None, None
 
     def flush(self) -> None:
+        """Nothing to make durable in memory."""
+
+    def save(self) -> None:
         """Nothing to make durable in memory."""
 
     def close(self) -> None:
@@ -194,7 +239,11 @@ class MemoryStore:
         index.hnsw.efConstruction = ef_construction
         if len(self.passages):
             index.add(np.ascontiguousarray(self.matrix()))
-        self._hnsw, self._hnsw_file = index, None
+        self.use_graph(index)
+
+    def use_graph(self, graph) -> None:
+        """Search with this HNSW graph, already built over the store's current vectors."""
+        self._hnsw, self._hnsw_file = graph, None
 
     def graph(self):
         """The HNSW graph: read from the index folder, or built now if there is none."""

@@ -62,7 +62,9 @@ def _clip(text: str | None, limit: int = VARCHAR_MAX) -> str:
 class MilvusStore:
     """Passages of a textemb index in one Milvus collection (see the module docstring)."""
 
-    max_top = TOPK_MAX
+    max_top: int | None = TOPK_MAX
+    #: a FLAT (exact) index: no HNSW graph
+    ann = "none"
 
     def __init__(self, client, collection: str, manifest: dict, *, url: str, sidecar_dir: Path | None = None) -> None:
         if not isinstance(manifest, dict):
@@ -81,6 +83,41 @@ class MilvusStore:
         self.dtype = manifest.get("dtype", "float32")
         self.sidecar_dir = sidecar_dir
         self._pending: dict[str, dict[str, bytes]] = {}
+
+    # ------------------------------------------------------------------ where and what (the protocol)
+    @property
+    def location(self) -> str:
+        """The store URL."""
+        return self.url
+
+    @property
+    def folder(self) -> None:
+        """None: the collection's files are Milvus' own (a manifest spec may not name files beside them)."""
+        return None
+
+    @property
+    def generation(self) -> int:
+        """0: a collection has no generations (a search sees what was just added)."""
+        return 0
+
+    @property
+    def root(self) -> None:
+        """None: a collection does not record the documents folder."""
+        return None
+
+    @root.setter
+    def root(self, value: str | None) -> None:
+        """Ignored: a collection does not record the documents folder."""
+
+    def has_ann(self) -> bool:
+        return False
+
+    def change_settings(self, *, dtype: str | None = None, ann: str | None = None) -> bool:
+        """Refused unless nothing changes: a collection keeps float32 vectors in an exact (FLAT) index."""
+        if dtype not in (None, self.dtype) or ann not in (None, "auto", "none"):
+            raise InputError(f"{self.url} keeps float32 vectors in an exact (FLAT) index: --dtype and --ann apply to "
+                             "index folders only")
+        return False
 
     # ------------------------------------------------------------------ connecting
     @staticmethod
@@ -250,6 +287,10 @@ class MilvusStore:
                 with atomic_open(folder / f"{name}.{suffix}") as fh:
                     fh.write(data)
         self._pending.clear()
+
+    def save(self) -> None:
+        """The same as :meth:`flush`: a collection has no generations."""
+        self.flush()
 
     # ------------------------------------------------------------------ sidecar files (beside the collection)
     def _sidecar_folder(self, name: str) -> Path:
