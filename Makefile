@@ -12,16 +12,18 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: setup demo test test-fast lint bench clean browser serve
 
 # setup needs no root and no system package: a virtual environment in .venv, from PyPI
+# TICK: a line every 15 s while pip works silently (unpacking torch, installing 100+ packages), stopped with the step
+TICK = bash -c 'while sleep 15; do echo "setup: pip is still working ($$SECONDS s)"; done' & tick=$$!; trap "kill $$tick 2>/dev/null" EXIT;
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@echo "setup: a virtual environment in $(VENV) (about 4 minutes on 2 cores: torch's CPU build, then the extras)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	@echo "setup: torch 2.13.0, CPU build (about 700 MB unpacked; a minute with no output while pip unpacks it)"
-	$(PY) -m pip install --progress-bar off -c constraints.txt torch==2.13.0 | { grep --line-buffered -v '^Requirement already' || true; }
+	@echo "setup: torch 2.13.0, CPU build (about 700 MB unpacked; up to a minute)"
+	$(TICK) $(PY) -m pip install --progress-bar off -c constraints.txt torch==2.13.0 | { grep --line-buffered -v '^Requirement already' || true; }
 	@echo "setup: textemb and its extras (about 2-3 minutes; pip names each package as it goes)"
-	$(PY) -m pip install --progress-bar off -c constraints.txt -e ".[all,dev]" | { grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true; }
+	$(TICK) $(PY) -m pip install --progress-bar off -c constraints.txt -e ".[all,dev]" | { grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true; }
 	$(PY) -c "import textemb, torch, sentence_transformers"
 	touch $@
 

@@ -75,3 +75,12 @@ def test_the_wheel_builds_without_warnings_and_ships_the_serve_page(tmp_path):
     for page in ("index.html", "app.js", "app.css", "docs.html", "docs.js"):
         assert f"textemb/serve/static/{page}" in names
     assert "textemb/model_paths.json" in names and "textemb_cli/main.py" in names
+
+
+def test_setup_never_leaves_the_user_without_output_while_pip_works():
+    """pip prints nothing while it unpacks torch or installs 100+ packages (98 s in one run): each pip step of
+    setup runs beside a ticker that prints a line every 15 s and stops with the step."""
+    steps = [line for line in _make_dry_run("setup").splitlines() if "pip install" in line and "-c constraints.txt" in line]
+    assert len(steps) == 2
+    for line in steps:
+        assert "still working" in line and "trap" in line and line.index("while sleep") < line.index("pip install")
