@@ -44,6 +44,58 @@ def test_modules_and_functions_stay_small():
     assert not _offenders(modules, MODULE_LINES) + _offenders(functions, FUNCTION_LINES)
 
 
+def _exception_classes(tree: ast.Module) -> list[str]:
+    """Names of the classes ``tree`` defines that derive from an exception (a builtin one, a name ending in
+    Error/Exception/Warning, or another such class of the same module)."""
+    import builtins
+
+    def is_exception_name(name: str) -> bool:
+        obj = getattr(builtins, name, None)
+        return (isinstance(obj, type) and issubclass(obj, BaseException)) or name.endswith(("Error", "Exception",
+                                                                                             "Warning"))
+
+    found: list[str] = []
+    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    for _ in range(len(classes)):  # a class may derive from one defined further down
+        for node in classes:
+            bases = [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in node.bases]
+            if node.name not in found and any(is_exception_name(b) or b in found for b in bases):
+                found.append(node.name)
+    return found
+
+
+def test_every_exception_class_is_in_errors():
+    """Every public exception (and warning) class of the library lives in ``textemb/errors.py``.
+
+    A user finds in one module all that textemb may raise, and ``except TextembError`` catches every
+    error raised on purpose. A ``_private`` exception is control flow inside one module (caught there,
+    never seen by a caller), so it may stay beside the code that raises and catches it.
+    """
+    stray = []
+    for path in sorted((ROOT / "textemb").rglob("*.py")):
+        if path.name == "errors.py" and path.parent.name == "textemb":
+            continue
+        for name in _exception_classes(ast.parse(path.read_text(encoding="utf-8"))):
+            if not name.startswith("_"):
+                stray.append(f"{path.relative_to(ROOT).as_posix()}: {name}")
+    assert not stray, "define these in textemb/errors.py (and import them from there): " + ", ".join(stray)
+
+
+def test_errors_keep_their_old_import_paths():
+    from textemb import errors
+    from textemb.evaluation.delimited import DataWarning
+    from textemb.search.stores.folder_files import IndexLockedError, IndexWriteError, NotAnIndexFolderError
+    from textemb.search.wikidump import DumpError
+
+    assert (IndexLockedError, IndexWriteError, NotAnIndexFolderError, DumpError, DataWarning) == (
+        errors.IndexLockedError, errors.IndexWriteError, errors.NotAnIndexFolderError, errors.DumpError,
+        errors.DataWarning)
+    error = errors.ApiError(413, "too_large", "body is 9 bytes")
+    assert isinstance(error, errors.TextembError)
+    assert (error.status, error.code, error.message, str(error)) == (413, "too_large", "body is 9 bytes",
+                                                                     "body is 9 bytes")
+
+
 if __name__ == "__main__":
     modules, functions = measure()
     print(f"modules over {MODULE_LINES} lines / largest:")

@@ -274,7 +274,7 @@ class _Skip(Exception):
 
 def _wiki_documents(chunks, rel: str, skipped: list, max_text: int) -> list[Document]:
     """The articles of a MediaWiki dump; an article over ``max_text`` characters is skipped with a reason."""
-    from textemb.search.wikidump import DumpError
+    from textemb.errors import DumpError
 
     dropped: list[tuple[str, int]] = []
     try:
@@ -367,7 +367,7 @@ def parse_wikipedia_dump(xml: bytes | Iterable[bytes], rel: str = "", *, min_cha
 
     ``xml`` is the dump's bytes, or its bytes in pieces (read as a stream, e.g. from
     :func:`textemb.search.wikidump.bz2_chunks`). An article with more than ``max_text`` characters is left out and
-    listed in ``dropped``; malformed XML raises :class:`textemb.search.wikidump.DumpError`.
+    listed in ``dropped``; malformed XML raises :class:`textemb.errors.DumpError`.
     """
     from textemb.search.wikidump import iter_pages
 
