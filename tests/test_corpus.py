@@ -91,6 +91,27 @@ def test_tokenizers_need_no_nltk_data():
         make_tokenizer("spacy")
 
 
+def test_one_tokenizer_for_encoders_and_training():
+    """The encoders' ``tokenize`` is the corpus ``regexp`` tokenizer (what training and lookup share), and the
+    corpus module's names are the ones of :mod:`textemb.text`."""
+    from textemb import corpus, text
+
+    messy = "The U.S. e-mail\u200b (café) — don't, 3.14!"
+    assert text.tokenize(messy) == make_tokenizer("regexp", lowercase=True)(messy)
+    assert text.tokenize(messy, lowercase=False) == make_tokenizer("regexp")(messy)
+    assert corpus.make_tokenizer is text.make_tokenizer and corpus.TOKENIZERS is text.TOKENIZERS
+
+
+def test_utf8_safe_scrubs_lone_surrogates_once():
+    from textemb.serve.results import clean
+    from textemb.text import printable, utf8_safe
+
+    assert utf8_safe("café") == "café"
+    assert utf8_safe("a\udce9b") == "a\ufffdb"  # one undecodable file-name byte: one replacement character
+    assert utf8_safe("a\ud800b").encode("utf-8") == "a\ufffd\ufffd\ufffdb".encode("utf-8")  # a JSON escape
+    assert printable("x\udce9") == clean("x\udce9") == "x\ufffd"
+
+
 def test_tokens_stream_is_restartable():
     stream = Corpus(["A b", "", "c D"]).tokens(lowercase=True)
     assert list(stream) == [["a", "b"], ["c", "d"]]
