@@ -72,6 +72,16 @@ def test_wiki_dump_articles_only_markup_stripped(tmp_path):
     assert list(corpus) == texts
 
 
+def test_wiki_corpus_reads_as_the_search_index_does(tmp_path):
+    """One MediaWiki reader: training paragraphs are the lines of the text ``textemb index`` stores."""
+    from textemb.search import load_documents
+
+    path = tmp_path / "mini-pages-articles.xml.bz2"
+    path.write_bytes(bz2.compress(WIKI_XML.encode()))
+    (doc,) = load_documents(path).documents
+    assert list(Corpus(path)) == [line for line in doc.text.split("\n") if line.strip()]
+
+
 def test_wiki_dump_that_is_not_xml(tmp_path):
     path = tmp_path / "x.xml"
     path.write_text("not xml at all <", encoding="utf-8")
