@@ -26,12 +26,12 @@ def main() -> None:
     from gensim.models import LsiModel, TfidfModel
 
     from textemb.corpus import make_tokenizer
-    from textemb.encoders.lsa import _stopwords, train_lsa
+    from textemb.training import english_stopwords, train_lsa
 
     bg = Path(gensim.__file__).parent / "test" / "test_data" / "lee_background.cor"
     texts = [t for t in bg.read_text(encoding="latin-1").splitlines() if t.strip()] * 10
     ours = train_lsa(bg, dim=200, stopwords=True, seed=1)
-    tok, stop = make_tokenizer("words", lowercase=True), _stopwords()
+    tok, stop = make_tokenizer("words", lowercase=True), english_stopwords()
     docs = [[t for t in tok(x) if t not in stop] for x in texts[:300]]
     dictionary = Dictionary(docs)
     tfidf = TfidfModel(dictionary=dictionary)

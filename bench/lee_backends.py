@@ -30,10 +30,9 @@ def cpu() -> float:
 def main() -> None:
     import gensim
 
-    from textemb.encoders.doc2vec import train_doc2vec
-    from textemb.encoders.fasttext import dataset_words, train_fasttext
-    from textemb.encoders.lsa import train_lsa
+    from textemb.encoders.fasttext import dataset_words
     from textemb.evaluation import evaluate_analogies, evaluate_documents, evaluate_word_pairs
+    from textemb.training import train_doc2vec, train_fasttext, train_lsa
 
     data = Path(gensim.__file__).parent / "test" / "test_data"
     bg = data / "lee_background.cor"

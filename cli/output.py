@@ -19,11 +19,9 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 def json_text(obj: object) -> str:
     """``obj`` as indented JSON that is valid UTF-8 and safe to show on a terminal."""
-    text = json.dumps(obj, indent=2, ensure_ascii=False, default=_default)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates (undecodable file names)
-        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    from textemb.text import utf8_safe
+
+    text = utf8_safe(json.dumps(obj, indent=2, ensure_ascii=False, default=_default))  # undecodable file names
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 

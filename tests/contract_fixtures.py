@@ -74,17 +74,17 @@ class Workshop:
     def trained(self, kind: str):
         """A tiny model trained in-process on :data:`CORPUS` (lsa, doc2vec-dm, doc2vec-dbow)."""
         if kind == "lsa":
-            from textemb.encoders.lsa import train_lsa
+            from textemb.training import train_lsa
 
             return train_lsa(CORPUS * 2, dim=5, seed=3)
-        from textemb.encoders.doc2vec import train_doc2vec
+        from textemb.training import train_doc2vec
 
         # PV-DBOW declares word_vectors() but has them only when trained with dbow_words
         return train_doc2vec(CORPUS * 2, dim=8, epochs=5, min_count=1, dm=kind == "doc2vec-dm", dbow_words=True, seed=4)
 
     def fasttext_bin(self) -> Path:
         """A tiny fastText model in Facebook's binary format (gensim's writer)."""
-        from textemb.encoders.fasttext import train_fasttext
+        from textemb.training import train_fasttext
 
         def build(path: Path) -> Path:
             model = train_fasttext(CORPUS * 3, dim=8, epochs=2, min_count=1, bucket=1000, seed=2, lowercase=True)

@@ -42,7 +42,7 @@ def build_avg_saved(folder: Path) -> Path:
 
 
 def build_fasttext_bin(folder: Path) -> Path:
-    from textemb.encoders.fasttext import train_fasttext
+    from textemb.training import train_fasttext
 
     path = folder / "tiny.bin"
     train_fasttext(CORPUS, dim=8, epochs=1, min_count=1, bucket=50, seed=2).save(path)
@@ -50,21 +50,21 @@ def build_fasttext_bin(folder: Path) -> Path:
 
 
 def build_fasttext_folder(folder: Path) -> Path:
-    from textemb.encoders.fasttext import train_fasttext
+    from textemb.training import train_fasttext
 
     train_fasttext(CORPUS, dim=8, epochs=1, min_count=1, bucket=50, seed=2).save(folder / "ft")
     return folder / "ft"
 
 
 def build_lsa(folder: Path) -> Path:
-    from textemb.encoders.lsa import train_lsa
+    from textemb.training import train_lsa
 
     train_lsa(CORPUS, dim=3, seed=3).save(folder / "lsa")
     return folder / "lsa"
 
 
 def build_doc2vec(folder: Path) -> Path:
-    from textemb.encoders.doc2vec import train_doc2vec
+    from textemb.training import train_doc2vec
 
     train_doc2vec(CORPUS, dim=8, epochs=2, min_count=1, seed=4).save(folder / "d2v")
     return folder / "d2v"

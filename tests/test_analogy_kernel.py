@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textemb.evaluation import analogy_kernel as kernel
-from textemb.evaluation.analogy_exact import KEEP, reference_top
+from textemb.evaluation.analogy import _kernel as kernel
+from textemb.evaluation.analogy._exact import KEEP, reference_top
 from textemb.vectors import WordVectors
 
 

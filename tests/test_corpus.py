@@ -72,6 +72,16 @@ def test_wiki_dump_articles_only_markup_stripped(tmp_path):
     assert list(corpus) == texts
 
 
+def test_wiki_corpus_reads_as_the_search_index_does(tmp_path):
+    """One MediaWiki reader: training paragraphs are the lines of the text ``textemb index`` stores."""
+    from textemb.search import load_documents
+
+    path = tmp_path / "mini-pages-articles.xml.bz2"
+    path.write_bytes(bz2.compress(WIKI_XML.encode()))
+    (doc,) = load_documents(path).documents
+    assert list(Corpus(path)) == [line for line in doc.text.split("\n") if line.strip()]
+
+
 def test_wiki_dump_that_is_not_xml(tmp_path):
     path = tmp_path / "x.xml"
     path.write_text("not xml at all <", encoding="utf-8")
@@ -89,6 +99,27 @@ def test_tokenizers_need_no_nltk_data():
     assert make_tokenizer("regexp")("cafe\u0301") == ["café"]  # NFC
     with pytest.raises(InputError, match="unknown tokenizer"):
         make_tokenizer("spacy")
+
+
+def test_one_tokenizer_for_encoders_and_training():
+    """The encoders' ``tokenize`` is the corpus ``regexp`` tokenizer (what training and lookup share), and the
+    corpus module's names are the ones of :mod:`textemb.text`."""
+    from textemb import corpus, text
+
+    messy = "The U.S. e-mail\u200b (café) — don't, 3.14!"
+    assert text.tokenize(messy) == make_tokenizer("regexp", lowercase=True)(messy)
+    assert text.tokenize(messy, lowercase=False) == make_tokenizer("regexp")(messy)
+    assert corpus.make_tokenizer is text.make_tokenizer and corpus.TOKENIZERS is text.TOKENIZERS
+
+
+def test_utf8_safe_scrubs_lone_surrogates_once():
+    from textemb.serve.results import clean
+    from textemb.text import printable, utf8_safe
+
+    assert utf8_safe("café") == "café"
+    assert utf8_safe("a\udce9b") == "a\ufffdb"  # one undecodable file-name byte: one replacement character
+    assert utf8_safe("a\ud800b").encode("utf-8") == "a\ufffd\ufffd\ufffdb".encode("utf-8")  # a JSON escape
+    assert printable("x\udce9") == clean("x\udce9") == "x\ufffd"
 
 
 def test_tokens_stream_is_restartable():

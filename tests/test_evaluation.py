@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from textemb.errors import FormatError, InputError, MissingDependencyError
-from textemb.evaluation import analogy_kernel as kernel
 from textemb.evaluation import evaluate_analogies, evaluate_sentence_pairs, evaluate_word_pairs, render, write_report
+from textemb.evaluation.analogy import _kernel as kernel
 from textemb.evaluation.datasets import read_analogies, read_sentence_pairs, read_word_pairs
 from textemb.evaluation.similarity import pearson, rankdata, spearman
 from textemb.vectors import WordVectors

@@ -228,10 +228,10 @@ def test_contextual_word_vectors_announce_count_and_estimate(tiny_bert, capsys):
 
 def test_training_progress_is_plain_lines_in_a_log(monkeypatch):
     from textemb.progress import LineProgress
-    from textemb.training import _bar
+    from textemb.training import progress_bar
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert isinstance(_bar(100, True), LineProgress) and _bar(100, False) is None
+    assert isinstance(progress_bar(100, True), LineProgress) and progress_bar(100, False) is None
 
 
 def test_plot_and_encode_check_output_names_first(capsys, monkeypatch):

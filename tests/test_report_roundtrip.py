@@ -13,7 +13,7 @@ import pytest
 
 from textemb.errors import InputError
 from textemb.evaluation import EvalResult, evaluate_analogies, evaluate_word_pairs, load_results, write_report
-from textemb.evaluation.analogy_groups import group_words
+from textemb.evaluation.analogy import group_words
 from textemb.vectors import WordVectors
 
 _IMG = re.compile(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"')
@@ -80,7 +80,8 @@ def test_evaluators_do_not_import_plotting(module):
 
 
 def test_figure_data_leaves_out_what_cannot_be_drawn():
-    from textemb.evaluation.figure_data import analogy_pairs_figure, correlation_figure
+    from textemb.evaluation.analogy import analogy_pairs_figure
+    from textemb.evaluation.figure_data import correlation_figure
 
     rng = np.random.default_rng(3)
     vectors = {w: rng.standard_normal(4) for w in group_words()}

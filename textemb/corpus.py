@@ -7,9 +7,10 @@ so nothing is held in memory and training can make several passes. Three sources
   per line;
 * a folder: every ``*.txt`` file under it (sorted, recursive), one text per line;
 * a Wikipedia XML dump (``*.xml``, ``*.xml.bz2``): main-namespace articles, redirects
-  skipped, markup stripped with gensim's ``filter_wiki``; one text per paragraph.
+  skipped, markup stripped as ``textemb index`` strips it (:mod:`textemb.search.markup`); one text per
+  paragraph.
 
-Tokenisers are nltk ones that need no data download (:data:`TOKENIZERS`). Word counts are
+Tokenisers are :func:`textemb.text.make_tokenizer`'s (:data:`TOKENIZERS`, also importable from here). Word counts are
 stored in the word2vec C tool's ``-save-vocab`` format (``word count`` per line, vocabulary
 order), which gensim reads with ``KeyedVectors.load_word2vec_format(..., fvocab=PATH)``.
 """
@@ -26,53 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from textemb.errors import FormatError, InputError
-from textemb.text import _TOKEN, normalize_text
+from textemb.text import TOKENIZERS as TOKENIZERS  # the tokenizers live in textemb.text; old import path
+from textemb.text import make_tokenizer
 
-#: nltk tokenisers that need no downloaded data. ``regexp`` uses the same pattern as
-#: :func:`textemb.text.tokenize` (words, numbers and punctuation marks), so vectors trained with
-#: it are looked up with the same tokens the averaging encoders produce.
-TOKENIZERS = ("regexp", "words", "treebank", "nltk", "whitespace")
-_WORDS_ONLY = r"\w+(?:[-'.]\w+)*"
-_WIKI_QUOTES = re.compile(r"'{2,}")
-_WIKI_HEADING = re.compile(r"^=+\s*(.*?)\s*=+$")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
-
-
-def make_tokenizer(name: str = "regexp", *, lowercase: bool = False) -> Callable[[str], list[str]]:
-    """A function ``text -> tokens`` (NFC-normalised, optionally lower-cased) for ``name``.
-
-    ``regexp``: words, numbers and punctuation marks (textemb's own token pattern);
-    ``words``: the same without punctuation; ``treebank``: nltk's TreebankWordTokenizer
-    (``don't`` -> ``do n't``); ``nltk``: NLTKWordTokenizer (the tokenizer behind
-    ``word_tokenize``, without its Punkt sentence split); ``whitespace``: ``str.split``.
-    """
-    if name == "whitespace":
-        base = str.split
-    else:
-        try:
-            from nltk.tokenize import NLTKWordTokenizer, RegexpTokenizer, TreebankWordTokenizer
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            from textemb.errors import MissingDependencyError
-
-            raise MissingDependencyError("nltk", "word2vec", "corpus tokenisation") from exc
-        if name == "regexp":
-            base = RegexpTokenizer(_TOKEN.pattern).tokenize
-        elif name == "words":
-            base = RegexpTokenizer(_WORDS_ONLY).tokenize
-        elif name == "treebank":
-            base = TreebankWordTokenizer().tokenize
-        elif name == "nltk":
-            base = NLTKWordTokenizer().tokenize
-        else:
-            raise InputError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZERS)}")
-
-    def tokenize(text: str) -> list[str]:
-        text = normalize_text(text)
-        if lowercase:
-            text = text.lower()
-        return [t for t in base(text) if t and not t.isspace()]
-
-    return tokenize
 
 
 class Corpus:
@@ -228,28 +186,23 @@ def _open_text(path: Path, encoding: str, errors: str):
 
 
 def _wiki_paragraphs(path: Path) -> Iterator[str]:
-    """Main-namespace article paragraphs of a MediaWiki XML dump, markup stripped."""
-    try:
-        from gensim.corpora.wikicorpus import extract_pages, filter_wiki
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        from textemb.errors import MissingDependencyError
+    """Main-namespace, non-redirect article paragraphs of a MediaWiki XML dump, markup stripped.
 
-        raise MissingDependencyError("gensim", "word2vec", "reading Wikipedia dumps") from exc
-    from xml.etree.ElementTree import ParseError
+    The same reader and markup stripper as ``textemb index`` (:mod:`textemb.search.wikidump`,
+    :func:`textemb.search.markup.strip_wiki_markup`): one streamed, linear pass, no gensim needed.
+    """
+    from textemb.errors import DumpError
+    from textemb.search.markup import strip_wiki_markup
+    from textemb.search.wikidump import CHUNK, iter_pages
 
     with _open_binary(path) as fh:
         try:
-            for _title, text, _pageid in extract_pages(fh, filter_namespaces=("0",)):
-                if not text or text.lstrip()[:9].upper() == "#REDIRECT":
-                    continue
-                for para in filter_wiki(text).split("\n"):
-                    para = _SPACES.sub(" ", _WIKI_QUOTES.sub("", para)).strip()
-                    heading = _WIKI_HEADING.match(para)
-                    if heading:
-                        para = heading.group(1)
+            for _page_id, _title, raw in iter_pages(iter(lambda: fh.read(CHUNK), b"")):
+                for para in strip_wiki_markup(raw).split("\n"):
+                    para = _SPACES.sub(" ", para).strip()
                     if para:
                         yield para
-        except (ParseError, EOFError, OSError) as exc:
+        except (DumpError, EOFError, OSError) as exc:
             raise FormatError(f"not a readable MediaWiki XML dump ({exc})", path=path) from None
 
 

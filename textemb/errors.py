@@ -3,6 +3,10 @@
 Every error a user can trigger is a :class:`TextembError` subclass whose message says
 what went wrong, where (file, line, word), and how to fix it. The CLI prints the
 message on one line and exits with status 1.
+
+Every exception class of the library is defined here (``tests/test_shape.py`` checks it), so a user
+finds what textemb may raise in one module; the modules that raise them import them from here (and
+their old import paths, e.g. ``textemb.search.stores.folder_files.IndexLockedError``, keep working).
 """
 
 from __future__ import annotations
@@ -79,6 +83,42 @@ class UnsafeFileError(TextembError):
 
 class CacheError(TextembError):
     """The on-disk cache is unusable (corrupt, unwritable)."""
+
+
+class NotAnIndexFolderError(InputError):
+    """An output folder exists, holds files, and is not a textemb index: textemb will not write there."""
+
+
+class IndexLockedError(TextembError):
+    """Another process is writing this index."""
+
+
+class IndexWriteError(TextembError, OSError):
+    """Writing a new generation failed (disk full, read-only folder ...); the previous one is intact."""
+
+
+class MilvusError(TextembError):
+    """The Milvus server or milvus-lite refused an operation."""
+
+
+class DumpError(TextembError):
+    """A MediaWiki dump cannot be read (bad bz2 data, malformed XML, inflates past its cap); the message is the reason."""
+
+
+class NoWordVectorsError(InputError):
+    """A words endpoint of ``textemb serve`` was called on a server without word vectors."""
+
+
+class ApiError(TextembError):
+    """A ``textemb serve`` error answered with HTTP ``status`` and a JSON body naming ``code`` and saying what to change."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class DataWarning(UserWarning):
+    """A dataset was read but some of its lines were not usable (a warning, not an error: the rest is used)."""
 
 
 def require(module: str, *, package: str | None = None, extra: str, feature: str):

@@ -168,7 +168,7 @@ class WordVectors(KeyedVectorsMixin, Encoder):
             return self.most_similar(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab)
         if method != "3cosmul":
             raise InputError(f"unknown analogy method {method!r}: use 3cosadd or 3cosmul")
-        from textemb.evaluation.analogy_kernel import top_candidates
+        from textemb.evaluation.analogy import top_candidates
 
         question = np.array([[self.index(w) for w in (a, b, c)]], dtype=np.int64)
         idx, sc = top_candidates(self.unit_vectors, question, topn, method=method, epsilon=1e-3,

@@ -140,7 +140,7 @@ def warned():
 def _lsa(corpus, args, outputs):
     from pathlib import Path
 
-    from textemb.encoders.lsa import train_lsa
+    from textemb.training import train_lsa
 
     enc = train_lsa(corpus, dim=args.dim, min_count=args.min_count, no_above=args.no_above, tokenizer=args.tokenizer,
                     lowercase=args.lowercase, stopwords=args.stopwords, seed=args.seed, name=Path(outputs[0]).name)
@@ -149,7 +149,7 @@ def _lsa(corpus, args, outputs):
 
 
 def _fasttext(corpus, args, outputs):
-    from textemb.encoders.fasttext import train_fasttext
+    from textemb.training import train_fasttext
 
     result = train_fasttext(corpus, dim=args.dim, epochs=args.epochs, sg=args.sg, window=args.window,
                             min_count=args.min_count, negative=args.negative, sample=args.sample,
@@ -160,7 +160,7 @@ def _fasttext(corpus, args, outputs):
 
 
 def _doc2vec(corpus, args, outputs):
-    from textemb.encoders.doc2vec import train_doc2vec
+    from textemb.training import train_doc2vec
 
     enc = train_doc2vec(corpus, dim=args.dim, epochs=args.epochs, dm=args.dm, dbow_words=args.dbow_words,
                         window=args.window, min_count=args.min_count, negative=args.negative, sample=args.sample,

@@ -150,11 +150,9 @@ def json_safe(obj):
     """``obj`` with every string made encodable as UTF-8 (lone surrogates from undecodable names -> U+FFFD),
     so ``--json`` output is always valid UTF-8; JSON itself escapes control characters."""
     if isinstance(obj, str):
-        try:
-            obj.encode("utf-8")
-            return obj
-        except UnicodeEncodeError:
-            return obj.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        from textemb.text import utf8_safe
+
+        return utf8_safe(obj)
     if isinstance(obj, dict):
         return {json_safe(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -17,7 +17,8 @@ vocabulary list, so to let n-grams cover a benchmark's unseen words, add them as
 that way are listed in ``ngram_words`` and counted in the encoder's name and a log line.
 
 The vectors themselves (:class:`FastTextVectors`, :func:`ngram_hashes`) live in
-:mod:`textemb.encoders.fasttext_vectors`; this module loads, builds from a spec and trains them.
+:mod:`textemb.encoders.fasttext_vectors`; this module loads them and builds them from a spec; training
+is :func:`textemb.training.train_fasttext`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from textemb.encoders.fasttext_vectors import KIND, FastTextVectors, log, ngram_
 from textemb.encoders.modelfolder import is_model_folder, require_gensim
 from textemb.errors import InputError
 from textemb.text import excerpt, printable
+from textemb.training import FastTextResult, train_fasttext  # trained in textemb.training; old import path kept
 from textemb.vectors import WordVectors
 
 __all__ = ["KIND", "FastTextResult", "FastTextVectors", "dataset_words", "from_spec", "load_facebook", "ngram_hashes",
@@ -118,11 +120,11 @@ def from_spec(arg: str, options: dict, device: str) -> WordVectors:
         reject_unknown(options, "fasttext")  # before a file of gigabytes is read
         wv = load_facebook(path, device=device, use_ngrams=use_ngrams)
     else:
-        from textemb.encoders.glove import _file_options, load_vector_file
+        from textemb.encoders.glove import file_options, load_vector_file
 
         if add:
             raise InputError(f"add_words needs n-grams; {printable(path.name)} is a text vector file without them (use the .bin)")
-        return load_vector_file(path, format="word2vec", device=device, prefix="fasttext", **_file_options(options, "fasttext"))
+        return load_vector_file(path, format="word2vec", device=device, prefix="fasttext", **file_options(options, "fasttext"))
     if add:
         words = [w for source in add.split(",") if source.strip() for w in dataset_words(source.strip())]
         base = wv.spec
@@ -130,78 +132,3 @@ def from_spec(arg: str, options: dict, device: str) -> WordVectors:
         wv.spec = ""  # the registry records the spec as typed (it rebuilds these rows)
         log.info("fasttext: %d words of %s are unseen and use n-gram vectors (%s)", len(wv.ngram_words), add, base)
     return wv
-
-
-# ---------------------------------------------------------------------------- training
-def train_fasttext(corpus, *, dim: int = 100, epochs: int = 5, sg: bool = False, window: int = 5, min_count: int = 5,
-                   negative: int = 5, sample: float = 1e-3, alpha: float = 0.025, workers: int = 1, seed: int = 1,
-                   min_n: int = 3, max_n: int = 6, bucket: int = 200_000, tokenizer: str = "regexp",
-                   lowercase: bool = False, name: str = "fasttext"):
-    """Train fastText (gensim ``FastText``) on ``corpus``; returns a :class:`FastTextResult`.
-
-    ``bucket`` defaults to 200,000 n-gram rows (fastText's 2,000,000 costs ``2e6 x dim`` floats);
-    ``workers=1`` with a fixed ``seed`` is reproducible. Other arguments as :func:`textemb.training.train_word2vec`.
-    """
-    from textemb.training import _check
-
-    _check(dim=dim, epochs=epochs, window=window, min_count=min_count, workers=workers, min_n=min_n, bucket=bucket)
-    if max_n and max_n < min_n:
-        raise InputError(f"max_n must be 0 (no n-grams) or at least min_n={min_n}, got {max_n}")
-    require_gensim("fastText training")
-    import tempfile
-
-    from gensim.models import FastText
-
-    from textemb.corpus import as_corpus
-    from textemb.training import _Spool, _spool, build_vocab
-
-    corpus = as_corpus(corpus)
-    model = FastText(vector_size=dim, window=window, min_count=min_count, sg=int(sg), negative=negative, sample=sample,
-                     alpha=alpha, workers=workers, seed=seed, epochs=epochs, min_n=min_n, max_n=max_n, bucket=bucket)
-    with tempfile.TemporaryDirectory(prefix="textemb-fasttext-") as tmp:
-        spool = Path(tmp) / "tokens.txt"  # tokenised once, streamed by every pass
-        n_sent, n_words = _spool(corpus, tokenizer, lowercase, spool, False)
-        if n_words == 0:
-            raise InputError(f"corpus {corpus!r} has no tokens")
-        build_vocab(model, spool, n_words)
-        model.train(_Spool(spool), total_examples=n_sent, total_words=n_words, epochs=epochs)
-    settings = {"corpus": str(corpus.path) if corpus.path else f"{n_sent} texts", "model": "skip-gram" if sg else "cbow",
-                "dim": dim, "epochs": epochs, "window": window, "min_count": min_count, "negative": negative,
-                "sample": sample, "alpha": alpha, "workers": workers, "seed": seed, "min_n": min_n, "max_n": max_n,
-                "bucket": bucket, "tokenizer": tokenizer, "lowercase": lowercase}
-    counts = np.array([model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key], dtype=np.int64)
-    vectors = FastTextVectors.from_gensim(model.wv, counts=counts, settings=settings, name=name, spec=name)
-    return FastTextResult(vectors, model, settings)
-
-
-class FastTextResult:
-    """A trained model: ``vectors`` (FastTextVectors) and the gensim model (for the Facebook writer)."""
-
-    def __init__(self, vectors: FastTextVectors, model, settings: dict) -> None:
-        self.vectors, self.model, self.settings = vectors, model, settings
-
-    def save(self, path: str | Path, *, overwrite: bool = False) -> str:
-        """``*.bin``: Facebook's binary format (gensim's writer); anything else: a textemb model folder.
-
-        Returns the spec that loads the output back (``fasttext:/absolute/path``).
-        """
-        path = Path(path)
-        if path.suffix.lower() != ".bin":
-            return self.vectors.save(path, overwrite=overwrite)
-        import os
-
-        from gensim.models.fasttext import save_facebook_model
-
-        from textemb.io.atomic import fsync_dir
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:  # gensim writes by name: write beside the target, then rename (all or nothing)
-            save_facebook_model(self.model, str(tmp))
-            os.replace(tmp, path)
-            fsync_dir(path.parent)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return f"{KIND}:{path.resolve()}"
-

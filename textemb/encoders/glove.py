@@ -118,7 +118,7 @@ def from_spec(arg: str, options: dict, device: str) -> WordVectors:
         reject_unknown(options, "glove")
         return models.load_named_vectors(arg, device=device, limit=limit)
     fmt = options.pop("format", "glove")
-    return load_vector_file(arg, format=fmt, device=device, prefix="glove", **_file_options(options, "glove"))
+    return load_vector_file(arg, format=fmt, device=device, prefix="glove", **file_options(options, "glove"))
 
 
 def vectors_from_spec(arg: str, options: dict, device: str) -> WordVectors:
@@ -128,7 +128,7 @@ def vectors_from_spec(arg: str, options: dict, device: str) -> WordVectors:
     return _subset(WordVectors.load(arg, device=device), limit, None)
 
 
-def _file_options(options: dict, prefix: str) -> dict:
+def file_options(options: dict, prefix: str) -> dict:
     """The file-reading options shared by ``glove:``/``word2vec:`` (parsed by :mod:`textemb.encoders.options`);
     any other option left is refused here, before a large file is read."""
     out: dict = {}

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from textemb.encoders.base import Encoder, batches, progress
-from textemb.encoders.modelfolder import check_words, is_model_folder, read_model_folder, require_gensim, write_model_folder
+from textemb.encoders.modelfolder import check_words, is_model_folder, read_model_folder, write_model_folder
 from textemb.errors import InputError
+from textemb.training import train_lsa  # trained in textemb.training; this old import path keeps working
 from textemb.vectors import WordVectors
 
 KIND = "lsa"
@@ -135,84 +136,6 @@ class LsaEncoder(Encoder):
         words = check_words(meta, "words", arrays["term_vectors"].shape[0], path)
         return cls(words, arrays["idf"], arrays["term_vectors"], arrays["singular_values"], arrays["counts"],
                    meta.get("settings") or {}, name=Path(path).name, spec=f"lsa:{path}", device=device)
-
-
-class _Bows:
-    """Restartable stream of gensim bag-of-words over a corpus."""
-
-    def __init__(self, tokens, dictionary) -> None:
-        self.tokens, self.dictionary = tokens, dictionary
-
-    def __iter__(self):
-        for toks in self.tokens:
-            yield self.dictionary.doc2bow(toks)
-
-
-class _Filtered:
-    def __init__(self, stream, stop: frozenset) -> None:
-        self.stream, self.stop = stream, stop
-
-    def __iter__(self):
-        for toks in self.stream:
-            yield [t for t in toks if t not in self.stop]
-
-
-def train_lsa(corpus, *, dim: int = 300, min_count: int = 1, no_above: float = 1.0, tokenizer: str = "words",
-              lowercase: bool = True, stopwords: bool = False, seed: int = 1, power_iters: int = 2,
-              name: str = "lsa") -> LsaEncoder:
-    """Fit TF-IDF + truncated SVD on ``corpus`` (one document per line / text) with gensim.
-
-    Args:
-        dim: SVD rank (capped by gensim at the corpus rank). min_count: drop words in fewer documents.
-        no_above: drop words in more than this fraction of documents. tokenizer / lowercase: see
-            :func:`textemb.corpus.make_tokenizer`. stopwords: drop gensim's English stopword list.
-        seed: the random seed of the stochastic SVD (same seed, same model). power_iters: its power iterations.
-    """
-    require_gensim("LSA training")
-    from gensim.corpora import Dictionary
-    from gensim.models import LsiModel, TfidfModel
-
-    from textemb.corpus import as_corpus
-
-    if not isinstance(dim, int) or dim < 1:
-        raise InputError(f"dim must be a positive integer, got {dim!r}")
-    if not 0 < no_above <= 1:
-        raise InputError(f"no_above must be in (0, 1], got {no_above!r}")
-    corpus = as_corpus(corpus)
-    stop = _stopwords() if stopwords else frozenset()
-    tokens = _Filtered(corpus.tokens(tokenizer, lowercase=lowercase), stop)
-    dictionary = Dictionary(tokens)
-    dictionary.filter_extremes(no_below=max(1, min_count), no_above=no_above, keep_n=None)
-    if len(dictionary) == 0 or dictionary.num_docs == 0:
-        raise InputError(f"corpus {corpus!r} leaves no words after min_count={min_count}, no_above={no_above}")
-    dictionary.compactify()
-    order = sorted(dictionary.keys(), key=lambda i: (-dictionary.cfs.get(i, 0), dictionary[i]))
-    tfidf = TfidfModel(dictionary=dictionary)
-    lsi = LsiModel(tfidf[_Bows(tokens, dictionary)], id2word=dictionary, num_topics=dim,
-                   power_iters=power_iters, random_seed=seed)
-    u, s = lsi.projection.u, lsi.projection.s
-    k = min(dim, len(s))
-    words = [dictionary[i] for i in order]
-    idf = np.array([tfidf.idfs.get(i, 0.0) for i in order], dtype=np.float64)
-    counts = np.array([dictionary.cfs.get(i, 0) for i in order], dtype=np.int64)
-    settings = {"tokenizer": tokenizer, "lowercase": lowercase, "stopwords": sorted(stop), "dim_requested": dim,
-                "min_count": min_count, "no_above": no_above, "seed": seed, "power_iters": power_iters,
-                "documents": dictionary.num_docs,
-                "corpus": str(corpus.path) if corpus.path else f"{len(corpus.texts or [])} texts",
-                "idf": "log2(N/df)", "weighting": "tf*idf, L2-normalised (gensim TfidfModel)", "gensim": _version()}
-    return LsaEncoder(words, idf, np.asarray(u[order, :k]), np.asarray(s[:k]), counts, settings, name=name, spec=name)
-
-
-def _stopwords() -> frozenset:
-    from gensim.parsing.preprocessing import STOPWORDS
-
-    return frozenset(STOPWORDS)
-
-
-def _version() -> str:
-    import gensim
-
-    return gensim.__version__
 
 
 def from_spec(arg: str, options: dict, device: str) -> LsaEncoder:

@@ -9,14 +9,14 @@ in :mod:`textemb.corpus`; the CLI is ``textemb train word2vec CORPUS -o model.bi
 
 from __future__ import annotations
 
-from textemb.encoders.glove import _file_options, load_vector_file
+from textemb.encoders.glove import file_options, load_vector_file
 from textemb.vectors import WordVectors
 
 
 def from_spec(arg: str, options: dict, device: str) -> WordVectors:
     """Registry factory for ``word2vec:PATH``."""
     fmt = options.pop("format", "auto")
-    return load_vector_file(arg, format=fmt, device=device, prefix="word2vec", **_file_options(options, "word2vec"))
+    return load_vector_file(arg, format=fmt, device=device, prefix="word2vec", **file_options(options, "word2vec"))
 
 
 def train(corpus, **settings):

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from textemb.errors import FormatError, InputError
+from textemb.errors import DataWarning, FormatError, InputError
 from textemb.io.bounded import read_bounded
 from textemb.text import excerpt
 
@@ -34,10 +34,6 @@ WHITESPACE = " "
 QUOTING = ("auto", "csv", "none")
 _NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "space": WHITESPACE, "whitespace": WHITESPACE,
           "semicolon": ";", "\\s": WHITESPACE, "\\s+": WHITESPACE}
-
-
-class DataWarning(UserWarning):
-    """A dataset was read but some of its lines were not usable."""
 
 
 def parse_delimiter(value: str | None) -> str | None:

@@ -4,20 +4,17 @@ Evaluators store it in :attr:`EvalResult.figures <textemb.evaluation.result.Eval
 small JSON-ready values (lists of floats rounded to :data:`DIGITS` decimals), so a report written from
 a saved JSON result draws exactly the pictures of the report written from the live result:
 
-- ``analogy_pairs``: per group of :data:`~textemb.evaluation.analogy_groups.ANALOGY_GROUPS`, the
-  pairs the model knows and their 2-D PCA projection (:func:`analogy_pairs_figure`);
+- ``analogy_pairs``: per group of :data:`~textemb.evaluation.analogy.ANALOGY_GROUPS`, the
+  pairs the model knows and their 2-D PCA projection
+  (:func:`~textemb.evaluation.analogy.analogy_pairs_figure`, beside the groups it draws);
 - ``correlation``: the human scores and model cosines of a similarity benchmark (:func:`correlation_figure`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
 from textemb.errors import InputError
-from textemb.evaluation.analogy_groups import ANALOGY_GROUPS
 
 #: decimals kept in figure data (plots need no more; keeps the JSON small)
 DIGITS = 6
@@ -44,31 +41,9 @@ def pca_project(x: np.ndarray) -> tuple[np.ndarray, list[float]]:
     return out, ratios
 
 
-def _floats(values: np.ndarray) -> list:
+def json_floats(values: np.ndarray) -> list:
     """``values`` as nested lists of Python floats rounded to :data:`DIGITS` decimals (JSON-ready)."""
     return np.round(np.asarray(values, dtype=np.float64), DIGITS).tolist()
-
-
-def analogy_pairs_figure(vectors: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
-    """Per analogy group with at least 2 known pairs: ``{"title", "pairs", "points"}``.
-
-    ``vectors`` maps group words to their vectors (words missing from it are left out); ``points``
-    holds the 2-D PCA coordinates of the group's words in pair order (``a0, b0, a1, b1, ...``).
-    """
-    usable = {w: np.asarray(v, dtype=np.float64) for w, v in vectors.items()}
-    usable = {w: v for w, v in usable.items() if v.ndim == 1 and np.isfinite(v).all()}  # broken rows: no point
-    out = []
-    for title, pairs in ANALOGY_GROUPS:
-        known = [(a, b) for a, b in pairs if a in usable and b in usable]
-        if len(known) < 2:
-            continue
-        words = [w for pair in known for w in pair]
-        try:
-            points = pca_project(np.stack([usable[w] for w in words]))[0]
-        except np.linalg.LinAlgError:  # SVD did not converge: no picture, the evaluation is unaffected
-            continue
-        out.append({"title": title, "pairs": [list(p) for p in known], "points": _floats(points)})
-    return out
 
 
 def correlation_figure(gold: np.ndarray, model: np.ndarray) -> dict[str, list[float]]:
@@ -76,4 +51,4 @@ def correlation_figure(gold: np.ndarray, model: np.ndarray) -> dict[str, list[fl
     so the JSON stays valid)."""
     gold, model = np.asarray(gold, dtype=np.float64), np.asarray(model, dtype=np.float64)
     finite = np.isfinite(gold) & np.isfinite(model)
-    return {"gold": _floats(gold[finite]), "model": _floats(model[finite])}
+    return {"gold": json_floats(gold[finite]), "model": json_floats(model[finite])}

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from textemb.errors import InputError, MissingDependencyError
-from textemb.evaluation.analogy_groups import ANALOGY_GROUPS
+from textemb.evaluation.analogy import ANALOGY_GROUPS
 from textemb.evaluation.figure_data import pca_project
 
 __all__ = ["ANALOGY_GROUPS", "PROJECTIONS", "analogy_pairs_png", "correlation_png", "pca_2d", "pca_project", "plain",
@@ -119,7 +119,7 @@ def plot_texts(encoder, texts: Sequence[str], path: str | Path, *, method: str =
 def analogy_pairs_png(groups: Sequence[dict], *, title: str = "") -> bytes | None:
     """The classic picture: word pairs in 2-D with an arrow from each word to its partner.
 
-    ``groups`` is a result's ``figures["analogy_pairs"]`` (:func:`~textemb.evaluation.figure_data.analogy_pairs_figure`):
+    ``groups`` is a result's ``figures["analogy_pairs"]`` (:func:`~textemb.evaluation.analogy.analogy_pairs_figure`):
     per group a title, its pairs and their projected points, computed when the evaluation ran.
     """
     if not groups:

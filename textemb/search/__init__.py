@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import warnings
 
+from textemb.errors import IndexLockedError, IndexWriteError
 from textemb.search.chunking import ChunkSettings, chunk_spans
 from textemb.search.documents import Document, DocumentSet, load_documents
 from textemb.search.index import DEFAULT_MODE, MODES, Index
 from textemb.search.ranking import Hit
-from textemb.search.stores.folder_files import IndexLockedError, IndexWriteError
 from textemb.search.sync import SyncReport
 
 #: the default search encoder, then the fallbacks tried when its backend is not installed: all-MiniLM-L6-v2 on

@@ -54,9 +54,9 @@ def token_spans(text: str, unit: str = "words", tokenizer=None) -> list[tuple[in
     if tokenizer is not None:
         enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
         return [tuple(s) for s in enc["offset_mapping"] if s[1] > s[0]]
-    from textemb.text import _TOKEN
+    from textemb.text import TOKEN_PATTERN
 
-    return [m.span() for m in _TOKEN.finditer(text)]
+    return [m.span() for m in TOKEN_PATTERN.finditer(text)]
 
 
 def chunk_spans(

@@ -23,7 +23,7 @@ from pathlib import Path
 from textemb.errors import InputError
 from textemb.search.jsonl import jsonl_record
 from textemb.search.markup import html_to_text, strip_wiki_markup
-from textemb.text import excerpt, printable
+from textemb.text import excerpt, printable, utf8_safe
 
 #: files larger than this are skipped (pass ``max_bytes=`` to change it)
 DEFAULT_MAX_BYTES = 50 * 1024**2
@@ -92,7 +92,7 @@ def load_documents(
         return _walk(path, text_column=text_column, max_bytes=max_bytes, errors=errors, exclude=excluded)
     docs: list[Document] = []
     skipped: list[tuple[str, str]] = []
-    name = path.name if _utf8_name(path.name) else path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    name = utf8_safe(path.name)
     _read_one(path, name, docs, skipped, text_column=text_column, max_bytes=max_bytes, errors=errors)
     return DocumentSet(docs, skipped, path.parent.resolve())
 
@@ -146,8 +146,7 @@ def _walk(root: Path, *, text_column: str, max_bytes: int, errors: str = "strict
             p = Path(entry.path)
             rel = _rel(p, root)
             if not _utf8_name(entry.name):  # undecodable bytes: the name could not be stored or printed
-                skipped.append((rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-                                "file name is not valid UTF-8 (rename the file)"))
+                skipped.append((utf8_safe(rel), "file name is not valid UTF-8 (rename the file)"))
                 continue
             reason = _outside_root(p, real_root) if entry.is_symlink() else None
             if reason:
@@ -274,7 +273,7 @@ class _Skip(Exception):
 
 def _wiki_documents(chunks, rel: str, skipped: list, max_text: int) -> list[Document]:
     """The articles of a MediaWiki dump; an article over ``max_text`` characters is skipped with a reason."""
-    from textemb.search.wikidump import DumpError
+    from textemb.errors import DumpError
 
     dropped: list[tuple[str, int]] = []
     try:
@@ -367,7 +366,7 @@ def parse_wikipedia_dump(xml: bytes | Iterable[bytes], rel: str = "", *, min_cha
 
     ``xml`` is the dump's bytes, or its bytes in pieces (read as a stream, e.g. from
     :func:`textemb.search.wikidump.bz2_chunks`). An article with more than ``max_text`` characters is left out and
-    listed in ``dropped``; malformed XML raises :class:`textemb.search.wikidump.DumpError`.
+    listed in ``dropped``; malformed XML raises :class:`textemb.errors.DumpError`.
     """
     from textemb.search.wikidump import iter_pages
 

@@ -194,7 +194,7 @@ def _retry_locked(fn, lock_wait: float):
     """``fn()``, retried while another process holds the index lock, for up to ``lock_wait`` seconds."""
     import time
 
-    from textemb.search.stores.folder_files import IndexLockedError
+    from textemb.errors import IndexLockedError
 
     deadline = time.monotonic() + max(0.0, lock_wait)
     while True:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from textemb.errors import DumpError
+
 #: bytes inflated (and parsed) at a time
 CHUNK = 1 << 20
 _FIELDS = {"ns", "title", "id"}  # direct children of <page> that are kept
-
-
-class DumpError(Exception):
-    """A dump cannot be read (bad bz2 data, malformed XML, inflates past its cap); the message is the reason."""
 
 
 def bz2_chunks(data: bytes, limit: int, chunk: int = CHUNK) -> Iterator[bytes]:

@@ -25,13 +25,12 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from textemb.errors import InputError, OOVError, TextembError
+from textemb.errors import ApiError, InputError, NoWordVectorsError, OOVError, TextembError
 from textemb.search.highlight import query_words
 from textemb.serve import schemas
 from textemb.serve.config import ServeConfig
 from textemb.serve.guard import (
     SECURITY_HEADERS,
-    ApiError,
     BodyLimit,
     InFlightLimit,
     SecurityHeaders,
@@ -42,7 +41,7 @@ from textemb.serve.guard import (
     positive,
 )
 from textemb.serve.results import clean, finite, hit_json, pca_2d
-from textemb.serve.state import IndexHolder, NoWordVectorsError, WordsHolder, searching
+from textemb.serve.state import IndexHolder, WordsHolder, searching
 from textemb.text import excerpt
 
 log = logging.getLogger("textemb.serve")

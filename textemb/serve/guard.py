@@ -13,6 +13,7 @@ import hmac
 import json
 from urllib.parse import quote
 
+from textemb.errors import ApiError
 from textemb.serve.results import clean
 
 #: sent with every response: only our own scripts and styles run, nothing embeds the page
@@ -24,14 +25,6 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "cache-control": "no-store",
 }
-
-
-class ApiError(Exception):
-    """An error answered with ``status`` and a JSON body naming ``code`` and saying what to change."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def error_body(code: str, message: str) -> bytes:

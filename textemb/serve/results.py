@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from textemb.search.highlight import excerpt, highlight_spans
+from textemb.text import utf8_safe
 
 #: characters of the best passage shown in a result
 EXCERPT_CHARS = 320
@@ -19,12 +20,7 @@ EXCERPT_CHARS = 320
 
 def clean(text: object) -> str:
     """A string that always encodes as UTF-8 (lone surrogates from undecodable names become U+FFFD)."""
-    s = text if isinstance(text, str) else str(text)
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        s = s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return s
+    return utf8_safe(text if isinstance(text, str) else str(text))
 
 
 def finite(x: float) -> float | None:

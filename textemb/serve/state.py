@@ -24,7 +24,7 @@ import numpy as np
 
 from textemb.encoders.base import Encoder
 from textemb.encoders.capabilities import HasWordVectors, held_word_vectors_of
-from textemb.errors import InputError, TextembError
+from textemb.errors import NoWordVectorsError, TextembError
 from textemb.text import excerpt
 from textemb.vectors import WordVectors
 
@@ -171,10 +171,6 @@ class WordsHolder:
             raise NoWordVectorsError("this server has no word vectors: its encoder is not word-based. "
                                      "Restart it with --words glove-6b-50d (or another word-vector spec)")
         return self.wv
-
-
-class NoWordVectorsError(InputError):
-    """A words endpoint was called on a server without word vectors."""
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ from tokenize import TokenError  # numpy re-tokenizes a header that does not par
 
 import numpy as np
 
-from textemb.errors import FormatError, InputError, TextembError
+from textemb.errors import FormatError, IndexLockedError, IndexWriteError, InputError, NotAnIndexFolderError
 from textemb.io import ownership
 from textemb.io.atomic import atomic_open, fsync_dir
 from textemb.io.cache import check_format, sha256_file
@@ -46,10 +46,6 @@ _TEMP = ownership.INDEX_TEMP
 MARKER = ownership.MARKER
 #: a manifest is a few KB of settings and checksums; a bigger one is damage, not read into memory
 MAX_MANIFEST_BYTES = 16 * 1024**2
-
-
-class NotAnIndexFolderError(InputError):
-    """An output folder exists, holds files, and is not a textemb index: textemb will not write there."""
 
 
 def is_index_folder(folder: str | Path) -> bool:
@@ -68,14 +64,6 @@ def claim_folder(folder: str | Path) -> None:
         ownership.claim(folder, "index", what="a textemb index")
     except InputError as exc:
         raise NotAnIndexFolderError(str(exc)) from None
-
-
-class IndexLockedError(TextembError):
-    """Another process is writing this index."""
-
-
-class IndexWriteError(TextembError, OSError):
-    """Writing a new generation failed (disk full, read-only folder ...); the previous one is intact."""
 
 
 class IndexLock:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textemb.errors import FormatError, InputError, TextembError, require
+from textemb.errors import FormatError, InputError, MilvusError, require
 from textemb.io.atomic import atomic_open
 from textemb.io.cache import check_format
 from textemb.search.chunking import ChunkSettings, passage_text
@@ -36,10 +36,6 @@ FILTER_BATCH = 500
 TOPK_MAX = 16_384  # Milvus' largest search limit
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _SCALARS = ["doc_id", "title", "source", "source_hash", "start", "end", "seq", "passage", "meta"]
-
-
-class MilvusError(TextembError):
-    """The Milvus server or milvus-lite refused an operation."""
 
 
 def _pymilvus():

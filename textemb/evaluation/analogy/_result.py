@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from textemb.evaluation.analogy_groups import group_words
-from textemb.evaluation.figure_data import analogy_pairs_figure
+from textemb.evaluation.analogy._groups import analogy_pairs_figure, group_words
 from textemb.evaluation.result import EvalResult, encoder_identity, encoder_spec, library_versions
 
 

@@ -1,6 +1,6 @@
 """gensim's own arithmetic and answer rule for analogies: the exact path behind every near tie.
 
-The kernel (:mod:`textemb.evaluation.analogy_kernel`) scores in its own float32 order of operations,
+The kernel (:mod:`textemb.evaluation.analogy._kernel`) scores in its own float32 order of operations,
 which differs from gensim's in the last bits. Where a decision rests on two scores closer than the
 tolerance, the question is re-scored here exactly as gensim 4.4 does it, so counts match question by question.
 """

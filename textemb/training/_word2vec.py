@@ -19,18 +19,17 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from textemb.corpus import Corpus, as_corpus, counts_path, make_tokenizer, write_counts
+from textemb.corpus import Corpus, as_corpus, counts_path, write_counts
 from textemb.errors import InputError
+from textemb.training._common import Spool, build_vocab, check_positive, gensim_version, progress_bar, spool_corpus
 from textemb.vectors import WordVectors
 
-#: gensim's C routines silently truncate longer sentences; longer token lists are cut in pieces.
-MAX_SENTENCE = 10_000
 log = logging.getLogger("textemb.training")
 
 
@@ -101,40 +100,6 @@ def output_format(path: str | Path, format: str = "auto") -> str:
     return "bin" if ext.endswith(".bin") else "text" if ext.endswith((".txt", ".vec")) else "folder"
 
 
-class _Spool:
-    """Restartable reader of the tokenised spool file; counts words as it goes (for the bar)."""
-
-    def __init__(self, path: Path, bar=None) -> None:
-        self.path = path
-        self.bar = bar
-
-    def __iter__(self) -> Iterator[list[str]]:
-        with open(self.path, encoding="utf-8", newline="\n") as fh:
-            for line in fh:
-                toks = line.rstrip("\n").split(" ")
-                if self.bar is not None:
-                    self.bar.update(len(toks))
-                yield toks
-
-
-def _spool(corpus: Corpus, tokenizer: str, lowercase: bool, path: Path, show_progress: bool) -> tuple[int, int]:
-    """Tokenise ``corpus`` into ``path`` (one sentence per line); returns (sentences, words)."""
-    from textemb.encoders.base import progress
-
-    tokenize = make_tokenizer(tokenizer, lowercase=lowercase)
-    n_sent = n_words = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
-        for text in progress(iter(corpus), total=None, enabled=show_progress, desc="tokenising", unit="text"):
-            toks = tokenize(text)
-            for start in range(0, len(toks), MAX_SENTENCE):
-                piece = toks[start : start + MAX_SENTENCE]
-                out.write(" ".join(piece))
-                out.write("\n")
-                n_sent += 1
-                n_words += len(piece)
-    return n_sent, n_words
-
-
 def train_word2vec(
     corpus: str | Path | Sequence[str] | Corpus,
     *,
@@ -167,7 +132,7 @@ def train_word2vec(
         show_progress: a bar with words/s (``None``: when stderr is a terminal).
         tmp_dir: where the temporary tokenised copy goes (default: the system temp folder).
     """
-    _check(dim=dim, epochs=epochs, window=window, min_count=min_count, workers=workers)
+    check_positive(dim=dim, epochs=epochs, window=window, min_count=min_count, workers=workers)
     if negative < 0 or sample < 0 or alpha <= 0:
         raise InputError("negative and sample must be >= 0 and alpha > 0")
     Word2Vec = _gensim_word2vec()
@@ -181,7 +146,7 @@ def train_word2vec(
         "corpus_kind": corpus.kind, "model": "skip-gram" if sg else "cbow", "dim": dim, "epochs": epochs,
         "window": window, "min_count": min_count, "negative": negative, "sample": sample, "alpha": alpha,
         "workers": workers, "seed": seed, "lowercase": lowercase, "tokenizer": tokenizer,
-        "max_final_vocab": max_final_vocab, "gensim": _gensim_version(),
+        "max_final_vocab": max_final_vocab, "gensim": gensim_version(),
     }
     with tempfile.TemporaryDirectory(prefix="textemb-w2v-", dir=tmp_dir) as tmp:
         run = _train_on_spool(Word2Vec(**params), corpus, Path(tmp) / "tokens.txt", tokenizer, lowercase,
@@ -210,61 +175,19 @@ def _train_on_spool(model, corpus: Corpus, spool: Path, tokenizer: str, lowercas
     """Tokenise ``corpus`` into ``spool``, build the vocabulary, train; (model, sentences, words, trained words,
     seconds to prepare, seconds to train)."""
     t0 = time.perf_counter()
-    n_sent, n_words = _spool(corpus, tokenizer, lowercase, spool, show_progress)
+    n_sent, n_words = spool_corpus(corpus, tokenizer, lowercase, spool, show_progress)
     if n_words == 0:
         raise InputError(f"corpus {corpus!r} has no tokens")
     build_vocab(model, spool, n_words)
     prepare = time.perf_counter() - t0
-    bar = _bar(n_words * model.epochs, show_progress)
+    bar = progress_bar(n_words * model.epochs, show_progress)
     t1 = time.perf_counter()
     try:
-        trained, _raw = model.train(_Spool(spool, bar), total_examples=n_sent, total_words=n_words, epochs=model.epochs)
+        trained, _raw = model.train(Spool(spool, bar), total_examples=n_sent, total_words=n_words, epochs=model.epochs)
     finally:
         if bar is not None:
             bar.close()
     return model, n_sent, n_words, trained, prepare, time.perf_counter() - t1
-
-
-#: a trained vocabulary smaller than this, with words dropped by min_count, gets a warning
-TINY_VOCABULARY = 100
-
-
-def build_vocab(model, spool: Path, n_words: int) -> None:
-    """gensim's ``build_vocab`` over the spool: an error when min_count keeps no word, a warning when it keeps only a
-    handful of the corpus's words (the vectors of a 2-word vocabulary are of no use, and nothing else would say so)."""
-    model.build_vocab(_Spool(spool), keep_raw_vocab=True)
-    seen, kept = len(model.raw_vocab), len(model.wv)
-    model.raw_vocab = {}  # kept only to count what min_count dropped
-    if kept == 0:
-        raise InputError(f"no word occurs at least min_count={model.min_count} times in {n_words:,} tokens; "
-                         "lower min_count (--min-count 1) or train on more text")
-    if kept < TINY_VOCABULARY and kept < seen:
-        import warnings
-
-        warnings.warn(f"only {kept:,} of the corpus's {seen:,} distinct words occur at least min_count={model.min_count} "
-                      f"times ({n_words:,} tokens), so the vocabulary is tiny and its vectors of little use: lower "
-                      "min_count (--min-count 1) or train on more text", UserWarning, stacklevel=3)
-
-
-def _bar(total: int, enabled: bool):
-    """A bar on a terminal, a plain line every few seconds in a log (:mod:`textemb.progress`)."""
-    if not enabled:
-        return None
-    from textemb.progress import progress
-
-    return progress(None, total=total, enabled=True, desc="training", unit="word")
-
-
-def _check(**values: int) -> None:
-    for key, value in values.items():
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < (0 if key == "min_count" else 1):
-            raise InputError(f"{key} must be a positive integer, got {value!r}")
-
-
-def _gensim_version() -> str:
-    import gensim
-
-    return gensim.__version__
 
 
 def default_workers() -> int:

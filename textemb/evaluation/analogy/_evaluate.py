@@ -6,11 +6,11 @@ Methods (Levy & Goldberg 2014), with cos'(x, y) = (cos(x, y) + 1) / 2:
 - ``3cosmul``: argmax_d cos'(d, b) * cos'(d, c) / (cos'(d, a) + epsilon)
 
 How it is fast *and* exact. The expected answer's score s* is known up front, so a question only
-needs the candidates scoring near or above s*: :mod:`~textemb.evaluation.analogy_kernel` finds them
+needs the candidates scoring near or above s*: :mod:`~textemb.evaluation.analogy._kernel` finds them
 with a bound per block of candidates (skipping ~97% of the work on GloVe) and settles a question as
 wrong as soon as a candidate beats s* by more than ``tol``. Kernel scores differ from gensim's float32
 arithmetic in the last bits only, so a question whose decision rests on two candidates closer than
-``tol`` is re-scored with gensim's own arithmetic (:mod:`~textemb.evaluation.analogy_exact`). The
+``tol`` is re-scored with gensim's own arithmetic (:mod:`~textemb.evaluation.analogy._exact`). The
 result equals gensim's ``evaluate_word_analogies`` question by question.
 
 gensim's conventions (the defaults): only the first ``restrict_vocab`` words are candidates
@@ -31,9 +31,9 @@ import numpy as np
 
 from textemb import kernels
 from textemb.errors import InputError
-from textemb.evaluation import analogy_kernel as kernel
-from textemb.evaluation.analogy_exact import KEEP, decide, near_ties, reference_top
-from textemb.evaluation.analogy_result import build_result, worst_misses
+from textemb.evaluation.analogy import _kernel as kernel
+from textemb.evaluation.analogy._exact import KEEP, decide, near_ties, reference_top
+from textemb.evaluation.analogy._result import build_result, worst_misses
 from textemb.evaluation.datasets import AnalogySection, read_analogies, resolve_dataset
 
 METHODS = kernel.METHODS

@@ -22,7 +22,7 @@ questions meet later blocks. On GloVe 6B 50d (restrict_vocab=300000) the scan sc
 3.6% (3CosMul) of the (question, candidate) pairs of a full scan; most of the time left is the one matrix
 multiply of the ~1,000 distinct pair / c vectors with every candidate. Kernel scores differ from gensim's
 float32 arithmetic in the last bits only; the caller re-checks decisions closer than its tolerance with
-gensim's own arithmetic (:mod:`textemb.evaluation.analogy_exact`).
+gensim's own arithmetic (:mod:`textemb.evaluation.analogy._exact`).
 
 numpy on the CPU (candidate chunks shared between threads, BLAS single-threaded meanwhile) and torch on a
 device run the same code; only the handful of operations spelled differently go through ``_Ops``.
