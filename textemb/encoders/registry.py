@@ -42,13 +42,16 @@ class Backend:
     wraps: bool = False
     #: the options a wrapper declares (only wrappers need to)
     options: frozenset[str] = frozenset()
+    #: whether the backend runs its models on more than one runtime (load_encoder(runtime=...))
+    runtimes: bool = False
 
 
 _BACKENDS: dict[str, Backend] = {}
 
 
 def register(prefix: str, factory: str, *, help: str, example: str, extra: str = "",
-             word_vectors: bool | None = None, wraps: bool = False, options: tuple[str, ...] = ()) -> None:
+             word_vectors: bool | None = None, wraps: bool = False, options: tuple[str, ...] = (),
+             runtimes: bool = False) -> None:
     """Register a backend under ``prefix`` (a later registration replaces an earlier one).
 
     ``extra`` names the ``pip install 'textemb[EXTRA]'`` that brings the packages the backend imports,
@@ -59,7 +62,7 @@ def register(prefix: str, factory: str, *, help: str, example: str, extra: str =
     """
     from textemb.encoders.spec import _parse
 
-    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra, word_vectors, wraps, frozenset(options))
+    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra, word_vectors, wraps, frozenset(options), runtimes)
     _parse.cache_clear()
 
 
@@ -89,7 +92,7 @@ register("avg-saved", "textemb.encoders.averaging_saved:from_spec",
 register("bert", "textemb.encoders.contextual:from_spec", help="contextual token vectors of a BERT-family model",
          example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual", word_vectors=True)
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
-         example="sbert:all-MiniLM-L6-v2", extra="contextual", word_vectors=False)
+         example="sbert:all-MiniLM-L6-v2", extra="contextual", word_vectors=False, runtimes=True)
 register("lsa", "textemb.encoders.lsa:from_spec", help="LSA: TF-IDF + truncated SVD (fold-in; word vectors U*S)",
          example="lsa:model_folder or lsa:corpus.txt?dim=300", extra="word2vec", word_vectors=True)
 register("fasttext", "textemb.encoders.fasttext:from_spec", help="fastText .bin (subword n-grams), .vec or a model folder",
@@ -135,7 +138,7 @@ def load_encoder(spec: str | Spec, *, device: str | None = "cpu", from_data: boo
     parsed = Spec.parse(spec)
     if options:
         parsed = parsed.with_options(**{k: str(v) for k, v in options.items()})
-    if runtime is not None:
+    if runtime is not None and (runtime != "fast" or _BACKENDS[parsed.backend].runtimes):
         from textemb.encoders.runtime import runtime_spec
 
         parsed = runtime_spec(parsed, runtime, device or "cpu")
