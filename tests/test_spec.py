@@ -196,3 +196,13 @@ def test_callers_never_choose_a_runtime_or_read_a_spec_twice():
                 assert not module.startswith(banned), f"{path} imports {module}"
     for path in sorted((_ROOT / "textemb").rglob("*.py")):
         assert "spec or " not in path.read_text(encoding="utf-8"), path
+
+
+def test_an_index_stores_the_canonical_spec_of_a_hand_set_one(tmp_path):
+    from textemb.search import Index
+
+    enc = load_encoder("glove-6b-50d?limit=500")
+    enc.spec = "glove:glove-6b-50d?limit=500"  # a spec set by hand, in the old long form
+    with Index.build(["the king sat"], enc, path=tmp_path / "idx") as idx:
+        assert idx.encoder_spec == "glove-6b-50d?limit=500"
+    assert json.loads((tmp_path / "idx" / "manifest.json").read_text())["encoder"]["spec"] == "glove-6b-50d?limit=500"

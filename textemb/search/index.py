@@ -21,7 +21,7 @@ import numpy as np
 from textemb.encoders.base import Encoder, l2_normalize
 from textemb.errors import FormatError, InputError
 from textemb.search.chunking import ChunkSettings, chunk_documents, chunk_tokenizer
-from textemb.search.compat import check_encoder, check_same_build, check_stored_spec
+from textemb.search.compat import canonical, check_encoder, check_same_build, check_stored_spec
 from textemb.search.documents import Document, DocumentSet
 from textemb.search.engines import DTYPES, Engine, LocalEngine
 from textemb.search.lexical import LexicalIndex
@@ -63,7 +63,7 @@ class Index:
 
         root = str(docs.root) if isinstance(docs, DocumentSet) and docs.root else None
         documents = docs.documents if isinstance(docs, DocumentSet) else list(docs)
-        spec = encoder.spec
+        spec = canonical(encoder.spec)  # the manifest stores the canonical form
         if path is None:
             store: VectorStore = MemoryStore(encoder_spec=spec, dim=encoder.dim, chunk=chunk, dtype=dtype, ann=ann,
                                              device=device)

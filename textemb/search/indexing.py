@@ -22,7 +22,7 @@ from pathlib import Path
 from textemb.encoders.base import Encoder
 from textemb.errors import InputError
 from textemb.search.chunking import ChunkSettings
-from textemb.search.compat import check_same_build, encoder_key
+from textemb.search.compat import canonical, check_same_build, encoder_key
 from textemb.search.documents import DEFAULT_MAX_BYTES, DocumentSet, load_documents
 from textemb.search.index import Index
 from textemb.search.ray_engine import SHARD_SIZE, RayEngine, RayReport, clean_shards
@@ -149,7 +149,7 @@ def _new_index(url: StoreURL, encoder: Encoder | None, chunk: ChunkSettings | No
     if rebuild:
         drop_store(url)  # a folder is instead replaced by a new generation when the index is saved
     store = _retry_locked(lambda: create_store(
-        url, encoder_spec=encoder.spec, dim=encoder.dim, chunk=chunk or ChunkSettings(),
+        url, encoder_spec=canonical(encoder.spec), dim=encoder.dim, chunk=chunk or ChunkSettings(),
         dtype=dtype or "float32", ann=ann or "auto", device=device, fresh=True), lock_wait)
     return Index(store, encoder=encoder, device=device)
 
