@@ -18,7 +18,7 @@ from textemb.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"
-INT8 = "sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8"
+INT8 = "all-MiniLM-L6-v2?backend=onnx&quantize=int8"  # canonical: what a manifest and encoder.spec record
 
 
 @pytest.fixture
