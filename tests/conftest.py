@@ -112,7 +112,7 @@ def glove50():
 
 @pytest.fixture(scope="session")
 def glove_quick():
-    """The real GloVe 6B 50d cut to its 50,000 most frequent words (spec ``glove:glove-6b-50d?limit=50000``):
+    """The real GloVe 6B 50d cut to its 50,000 most frequent words (spec ``glove-6b-50d?limit=50000``):
     the same vectors, so the same neighbours and analogies for common words, at an eighth of the size."""
     from textemb import load_encoder
 

@@ -23,10 +23,9 @@ import os
 import sys
 from types import FrameType
 
-#: what a user types for the real GloVe cut to its 50,000 most frequent words (CLI ``--encoder``, load_encoder)
+#: the real GloVe cut to its 50,000 most frequent words: what a user types (CLI ``--encoder``, load_encoder) and,
+#: being canonical, what the encoder records (``encoder.spec``, index manifests, reports)
 GLOVE_QUICK = "glove-6b-50d?limit=50000"
-#: the spec such an encoder records (index manifests, reports), which is what the quick GloVe rebuilds from
-GLOVE_QUICK_SPEC = "glove:glove-6b-50d?limit=50000"
 #: session fixtures that hold a full-size model; only ``slow`` tests may request them
 FULL_SIZE_FIXTURES = frozenset({"glove50", "minilm_bert", "minilm_sbert"})
 #: import names of the packages that carry the named models (textemb.models.NAMED)

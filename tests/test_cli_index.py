@@ -13,12 +13,12 @@ from textemb_cli.commands._cost import encode_seconds, load_message, runtime_of,
 from textemb_cli.commands.common import DEFAULT_SEARCH_SPEC, announce_indexing, refuse_other_encoder
 from textemb_cli.main import main
 
-from tests.full_size import GLOVE_QUICK, GLOVE_QUICK_SPEC
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"
-INT8 = "sbert:all-MiniLM-L6-v2?backend=onnx&quantize=int8"
+INT8 = "all-MiniLM-L6-v2?backend=onnx&quantize=int8"  # canonical: what a manifest and encoder.spec record
 
 
 @pytest.fixture
@@ -43,12 +43,12 @@ def test_an_index_refuses_another_encoder_from_its_manifest_before_the_model_loa
     assert _cli(capsys, "index", str(docs), "-o", str(idx), "-e", GLOVE_QUICK, "-q")[0] == 0
     code, out, err = _cli(capsys, "index", str(docs), "-o", str(idx), "-e", "all-MiniLM-L6-v2")  # never loaded
     assert code == 1 and out == "" and err.count("\n") == 1, err
-    assert f"holds vectors from '{GLOVE_QUICK_SPEC}'" in err and "--rebuild" in err and "leave out --encoder" in err
+    assert f"holds vectors from '{GLOVE_QUICK}'" in err and "--rebuild" in err and "leave out --encoder" in err
     assert "indexing" not in err and "loading" not in err
     code, out, err = _cli(capsys, "index", str(docs), "-o", str(idx), "-e", "all-MiniLM-L6-v2", "--json")  # never loaded
     assert code == 1 and json.loads(out)["error"]["type"] == "InputError"
     code, out, _ = _cli(capsys, "index", str(docs), "-o", str(idx), "--json")  # no --encoder: the index's own
-    assert code == 0 and json.loads(out)["encoder"] == GLOVE_QUICK_SPEC and json.loads(out)["files"]["unchanged"] == 2
+    assert code == 0 and json.loads(out)["encoder"] == GLOVE_QUICK and json.loads(out)["files"]["unchanged"] == 2
 
 
 def test_int8_weights_are_other_vectors_but_runtimes_of_the_same_weights_are_one():
@@ -94,7 +94,7 @@ def test_a_first_indexing_says_what_it_will_cost_before_it_starts(tmp_path, caps
     err = capsys.readouterr().err
     assert err.startswith(f"indexing {WIKI} into ") and f"'{INT8}'" in err and "2.9 MB" in err
     assert re.search(r"about (\d+ s|[\d.]+ min) for 2.9 MB", err), err
-    announce_indexing(str(WIKI), tmp_path / "idx", GLOVE_QUICK_SPEC, first=True)
+    announce_indexing(str(WIKI), tmp_path / "idx", GLOVE_QUICK, first=True)
     assert "about" not in capsys.readouterr().err
 
 

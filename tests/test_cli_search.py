@@ -9,7 +9,7 @@ import pytest
 from textemb_cli.commands.search import excerpt, highlight, query_words
 from textemb_cli.main import main
 
-from tests.full_size import GLOVE_QUICK, GLOVE_QUICK_SPEC
+from tests.full_size import GLOVE_QUICK
 
 ROOT = Path(__file__).resolve().parents[1]
 WIKI = ROOT / "corpora" / "wikipedia-sample"
@@ -45,7 +45,7 @@ def test_search_json_and_k_larger_than_index(folder, tmp_path, capsys):
     capsys.readouterr()
     assert main(["search", "interest on loans", "--index", str(out), "-k", "50", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["encoder"] == GLOVE_QUICK_SPEC and len(data["hits"]) == 3
+    assert data["encoder"] == GLOVE_QUICK and len(data["hits"]) == 3
     top = data["hits"][0]
     assert top["source"] == "money.html" and top["title"] == "Banks" and top["rank"] == 1
     assert set(top) >= {"score", "passage", "start", "end", "id"}
@@ -71,7 +71,7 @@ def test_reindex_keeps_the_index_settings(folder, tmp_path, capsys):
     assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # no --encoder/--ann/--dtype: keep them
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["ann"] == "hnsw" and manifest["dtype"] == "float16" and "hnsw" in manifest["files"]
-    assert manifest["generation"] == 2 and manifest["encoder"]["spec"] == GLOVE_QUICK_SPEC
+    assert manifest["generation"] == 2 and manifest["encoder"]["spec"] == GLOVE_QUICK
     assert main(["index", str(folder), "-o", str(out), "-q"]) == 0  # nothing changed: no new generation
     assert json.loads((out / "manifest.json").read_text())["generation"] == 2
     capsys.readouterr()
@@ -108,7 +108,7 @@ def test_wrong_encoder_and_locked_index_are_clear_errors(folder, tmp_path, tiny_
     capsys.readouterr()
     assert main(["search", "frog", "--index", str(out), "--encoder", f"glove:{tiny_glove}"]) == 1
     err = capsys.readouterr().err  # refused on the specs, before the wrong model loads
-    assert f"holds vectors from '{GLOVE_QUICK_SPEC}'" in err and f"--encoder '{GLOVE_QUICK_SPEC}'" in err
+    assert f"holds vectors from '{GLOVE_QUICK}'" in err and f"--encoder '{GLOVE_QUICK}'" in err
     assert main(["index", str(folder), "-o", str(out), "--encoder", f"glove:{tiny_glove}", "-q"]) == 1
     assert "--rebuild" in capsys.readouterr().err
     from textemb.search.stores.folder_files import IndexLock

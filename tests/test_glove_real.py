@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.full_size import GLOVE_QUICK_SPEC
+from tests.full_size import GLOVE_QUICK
 from textemb import WordVectors, load_encoder
 from textemb.io.formats import write_vectors
 
@@ -25,7 +25,7 @@ def test_named_model_shape_and_first_words(glove50):
 
 
 def test_quick_glove_is_the_named_model_cut_to_its_first_words(glove_quick):
-    assert len(glove_quick) == 50_000 and glove_quick.dim == 50 and glove_quick.spec == GLOVE_QUICK_SPEC
+    assert len(glove_quick) == 50_000 and glove_quick.dim == 50 and glove_quick.spec == GLOVE_QUICK
     assert glove_quick.words[:5] == ["the", ",", ".", "of", "to"]
     np.testing.assert_allclose(glove_quick["the"][:3], [0.418, 0.24968, -0.41242], rtol=1e-6)
 

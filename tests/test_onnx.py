@@ -143,8 +143,8 @@ def test_cli_search_on_an_sbert_index_uses_the_cached_onnx_export(onnx_encoders,
 
     from textemb_cli.main import main
 
+    from textemb.encoders.runtime import runtime_spec
     from textemb.search import Index
-    from textemb.search.compat import query_spec
 
     monkeypatch.setenv("TEXTEMB_CACHE", str(onnx_cache))
     docs = tmp_path / "docs"
@@ -156,7 +156,7 @@ def test_cli_search_on_an_sbert_index_uses_the_cached_onnx_export(onnx_encoders,
     out = tmp_path / "idx"
     assert main(["index", str(docs), "-o", str(out), "--encoder", "all-MiniLM-L6-v2"]) == 0
     assert "fast queries:" in capsys.readouterr().out  # the fp32 export is there (the fixture made it)
-    assert query_spec("sbert:all-MiniLM-L6-v2") == "sbert:all-MiniLM-L6-v2?backend=onnx"
+    assert runtime_spec("sbert:all-MiniLM-L6-v2", "fast").canonical == "all-MiniLM-L6-v2?backend=onnx"
     with Index.open(out) as onnx_idx, Index.open(out, encoder=torch_sbert) as torch_idx:
         assert "backend=onnx" in onnx_idx.encoder.spec
         query = "an animal that eats termites at night"
@@ -171,7 +171,7 @@ def test_cli_search_on_an_sbert_index_uses_the_cached_onnx_export(onnx_encoders,
 
 
 def test_a_crafted_index_spec_naming_a_folder_with_a_fifo_never_blocks(tmp_path):
-    """query_spec reads the model folder an index's manifest names: a FIFO there is refused, not waited on."""
+    """runtime="fast" reads the model folder an index's manifest names: a FIFO there is refused, not waited on."""
     import os
     import subprocess
     import sys
@@ -179,8 +179,8 @@ def test_a_crafted_index_spec_naming_a_folder_with_a_fifo_never_blocks(tmp_path)
     model = tmp_path / "model"
     model.mkdir()
     os.mkfifo(model / "modules.json")
-    code = ("import sys; from textemb.search.compat import query_spec; "
-            "print(query_spec('sbert:' + sys.argv[1]))")
+    code = ("import sys; from textemb.encoders.runtime import runtime_spec; "
+            "print(runtime_spec('sbert:' + sys.argv[1], 'fast'))")
     proc = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"sbert:{model}"  # unchanged: the query runs as the index was built

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.full_size import GLOVE_QUICK, GLOVE_QUICK_SPEC
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import FormatError, InputError
 from textemb.search import ChunkSettings, Document, Index, IndexLockedError, load_documents
 
@@ -89,7 +89,7 @@ def test_save_open_round_trip_and_manifest(index, tmp_path):
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["format"] == "textemb-index" and manifest["dim"] == 50 and manifest["metric"] == "cosine"
     assert manifest["counts"] == {"documents": 5, "passages": len(index.passages), "sources": 1}
-    assert manifest["encoder"]["spec"] == GLOVE_QUICK_SPEC
+    assert manifest["encoder"]["spec"] == GLOVE_QUICK
     assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
     again = Index.open(path, verify=True)
     for q in ("a toad near the lake", "lending money"):

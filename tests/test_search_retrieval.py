@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.full_size import GLOVE_QUICK_SPEC
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import FormatError
 from textemb.search.retrieval import BeirData, evaluate_retrieval, load_beir, score_rankings, to_markdown_table
 
@@ -56,7 +56,7 @@ def test_dense_and_bm25_side_by_side_on_real_articles(glove_quick):
     data = BeirData({d: full.corpus[d] for d in keep_docs}, {q: full.queries[q] for q in keep_q},
                     {q: full.qrels[q] for q in keep_q}, name="slice")
     results = evaluate_retrieval(data, glove_quick)
-    assert [(r.encoder, r.settings["mode"]) for r in results] == [(GLOVE_QUICK_SPEC, m) for m in ("dense", "bm25", "hybrid")]
+    assert [(r.encoder, r.settings["mode"]) for r in results] == [(GLOVE_QUICK, m) for m in ("dense", "bm25", "hybrid")]
     for r in results:
         assert set(r.metrics) == {"nDCG@10", "MRR@10", "Recall@1", "Recall@5", "Recall@10"}
         assert r.metrics["Recall@10"] >= 0.75

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from textemb_cli.main import main
 
-from tests.full_size import GLOVE_QUICK, GLOVE_QUICK_SPEC
+from tests.full_size import GLOVE_QUICK
 from textemb.errors import FormatError, InputError, TextembError
 from textemb.search import ChunkSettings, Document, Index
 from textemb.search.stores import create_store, open_store, parse_store_url
@@ -67,7 +67,7 @@ def test_bad_store_urls_say_the_right_form(text, message):
 def test_folder_manifest_records_encoder_dim_metric_and_normalisation(glove_quick, tmp_path):
     Index.build(DOCS, glove_quick, path=tmp_path / "idx", chunk=CHUNK)
     m = json.loads((tmp_path / "idx" / "manifest.json").read_text())
-    assert (m["encoder"]["spec"], m["dim"], m["metric"], m["normalize"]) == (GLOVE_QUICK_SPEC, 50, "cosine", "l2")
+    assert (m["encoder"]["spec"], m["dim"], m["metric"], m["normalize"]) == (GLOVE_QUICK, 50, "cosine", "l2")
     m["normalize"] = "none"  # an index whose vectors are not unit length must not be searched as cosine
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(FormatError, match="normalisation"):
@@ -80,13 +80,13 @@ def test_folder_store_refuses_a_query_encoder_with_another_dim_or_spec(glove_qui
     with pytest.raises(TextembError, match="3-d vectors but .* holds 50-d"):
         Index.open(tmp_path / "idx", encoder=small)
     other = WordVectors(glove_quick.words[:1000], np.asarray(glove_quick.vectors[:1000]), name="g", spec="glove:other.txt")
-    message = f"built with encoder '{GLOVE_QUICK_SPEC}' but the query encoder is 'glove:other.txt'"
+    message = f"built with encoder '{GLOVE_QUICK}' but the query encoder is 'glove:other.txt'"
     with pytest.raises(TextembError, match=re.escape(message)):
         Index.open(tmp_path / "idx", encoder=other)
 
 
 def test_folder_store_add_remove_sync_match_the_index(glove_quick, tmp_path):
-    with Index(create_store(tmp_path / "idx", encoder_spec=GLOVE_QUICK_SPEC, dim=50, chunk=CHUNK), encoder=glove_quick) as store:
+    with Index(create_store(tmp_path / "idx", encoder_spec=GLOVE_QUICK, dim=50, chunk=CHUNK), encoder=glove_quick) as store:
         assert store.add(DOCS) > 0
         store.save()
     ref = Index.build(DOCS, glove_quick, chunk=CHUNK)
@@ -158,13 +158,13 @@ def test_milvus_lite_collection_keeps_the_manifest_and_checks_the_query_encoder(
     Index.build(DOCS[:2], glove_quick, path=url, chunk=CHUNK)
     with open_store(url) as s:  # reopened from the collection alone
         assert (s.encoder_spec, s.dim, s.chunk, s.manifest["metric"], s.manifest["normalize"]) == \
-            (GLOVE_QUICK_SPEC, 50, CHUNK, "cosine", "l2")
+            (GLOVE_QUICK, 50, CHUNK, "cosine", "l2")
     with Index.open(url) as s:
         assert s.search("royal family", k=1)[0].id == "king"  # the query encoder is loaded from the manifest
     small = WordVectors(["frog"], np.ones((1, 3), dtype=np.float32), name="tiny", spec="glove:tiny.txt")
     with pytest.raises(TextembError, match="3-d vectors"):
         Index.open(url, encoder=small)
-    with pytest.raises(InputError, match=re.escape(f"was built with encoder '{GLOVE_QUICK_SPEC}'")):
+    with pytest.raises(InputError, match=re.escape(f"was built with encoder '{GLOVE_QUICK}'")):
         Index.build(DOCS[:1], small, path=url, chunk=CHUNK)
     with pytest.raises(InputError, match="no collection 'missing'"):
         open_store(f"milvus-lite:{lite_db}/missing")

@@ -8,8 +8,9 @@
 
 from textemb.encoders.base import Encoder
 from textemb.encoders.registry import load_encoder, register
+from textemb.encoders.spec import Spec
 from textemb.errors import TextembError
 from textemb.vectors import WordVectors
 
 __version__ = "0.1.0"
-__all__ = ["Encoder", "WordVectors", "TextembError", "load_encoder", "register", "__version__"]
+__all__ = ["Encoder", "Spec", "WordVectors", "TextembError", "load_encoder", "register", "__version__"]

@@ -136,7 +136,7 @@ def load_named_vectors(name: str, *, device: str = "cpu", limit: int | None = No
     spec = name
     if limit is not None:
         vectors = vectors[:limit]
-        spec = f"glove:{name}?limit={limit}"  # the spec must rebuild exactly these vectors
+        spec = f"{name}?limit={limit}"  # the spec must rebuild exactly these vectors
     return WordVectors(words, vectors, name=name, spec=spec, device=device)
 
 

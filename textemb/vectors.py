@@ -61,7 +61,7 @@ class WordVectors(KeyedVectorsMixin, Encoder):
             raise InputError("duplicate words in the vocabulary; readers keep the first of each")
         self.vectors = vectors
         self.name = name
-        self.spec = spec or name
+        self.spec = spec  # the name stands in for an empty spec (Encoder.spec)
         self.device = kernels.resolve_device(device)
         self._unit: np.ndarray | None = None
         #: counts from the last encode() call: texts, tokens, oov_tokens, empty_texts

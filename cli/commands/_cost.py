@@ -20,17 +20,9 @@ SLOW = 10.0
 
 def runtime_of(spec: str) -> str:
     """``torch``, ``onnx``, ``onnx-int8`` or ``lookup`` (word vectors, static tables): how ``spec`` encodes."""
-    from textemb.encoders.registry import backend_of, parse_spec, split_named
+    from textemb.encoders.runtime import runtime_of as of
 
-    backend = backend_of(spec)
-    if backend is None or backend.extra != "contextual":
-        return "lookup"
-    prefix, arg, options = parse_spec(spec)
-    if prefix is None:
-        options = split_named(arg, spec)[1]
-    if options.get("backend") != "onnx":
-        return "torch"
-    return "onnx-int8" if options.get("quantize") == "int8" else "onnx"
+    return of(spec)
 
 
 def text_bytes(docs: str | Path, cap: int = 100_000) -> int:

@@ -53,7 +53,7 @@ def build(args, docs: str, out):
                                                                                 quiet=args.quiet)
     if not args.quiet:
         first = built is None and parse_store_url(out).kind == "folder"
-        announce_indexing(docs, mask_url(out), encoder.spec or encoder.name if encoder else built, first=first,
+        announce_indexing(docs, mask_url(out), encoder.spec if encoder else built, first=first,
                           loads=encoder is None)
     with notes():
         return index_documents(docs, out, encoder=encoder, engine=args.engine, ray=ray_options(args),
@@ -99,15 +99,12 @@ def run(args) -> int:
 def _prepare_fast_queries(spec: str, args) -> None:
     """Export a sentence-transformers model to ONNX once (cached; the export announces itself), so each later
     CLI query skips torch."""
+    from textemb.encoders.runtime import prepare_fast
     from textemb.errors import TextembError
-    from textemb.search.compat import export_for_queries, onnx_query_model
     from textemb.text import printable
 
-    model = onnx_query_model(spec, args.device)
-    if model is None:
-        return  # not a plain sbert index on the CPU (or no onnxruntime): queries run as the index was built
     try:
-        path = export_for_queries(model)
+        path = prepare_fast(spec, args.device)  # None: no faster runtime with the same vectors (queries run as built)
     except (TextembError, OSError, RuntimeError, ValueError) as exc:
         print(f"textemb: note: no ONNX export for fast queries ({printable(exc)}); searches use PyTorch",
               file=sys.stderr)

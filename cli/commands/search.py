@@ -166,9 +166,9 @@ def _index_for_folder(args):
     quiet = args.quiet or args.json
     with notes():
         encoder = load_search_encoder(args.encoder, args.device, quiet=quiet)
-    out = cached_index_path(args.docs, encoder.spec or encoder.name, chunk_from_args(args) or ChunkSettings())
+    out = cached_index_path(args.docs, encoder.spec, chunk_from_args(args) or ChunkSettings())
     if not quiet:
-        announce_indexing(args.docs, out, encoder.spec or encoder.name, first=not out.exists())
+        announce_indexing(args.docs, out, encoder.spec, first=not out.exists())
     with notes():
         idx, _, found, _ = index_documents(
             args.docs, out, encoder=encoder, chunk=chunk_from_args(args), dtype=args.dtype, ann=args.ann,

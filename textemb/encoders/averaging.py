@@ -78,7 +78,7 @@ class AveragingEncoder(Encoder):
         self.settings = {"method": method, "vectors": wv.spec, **(settings or {})}
         self.name = f"avg-{method}({wv.name})" if method != "mean" else f"avg({wv.name})"
         prefix = "avg" if method == "mean" else f"avg-{method}"
-        self.spec = spec or f"{prefix}:{wv.spec}"
+        self.spec = spec if spec else f"{prefix}:{wv.spec}"
         self.device = wv.device
         #: p(w) per vocabulary row for ``sif`` (saved with the encoder), else None
         self.word_prob: np.ndarray | None = None

@@ -30,8 +30,20 @@ class Encoder(ABC):
     """
 
     name: str = "encoder"
-    spec: str = ""
     device: str = "cpu"
+    _spec: str = ""
+
+    @property
+    def spec(self) -> str:
+        """The canonical spec (:attr:`textemb.Spec.canonical`) that rebuilds this encoder with
+        :func:`textemb.load_encoder`; an encoder built in Python without one is known by its ``name``."""
+        if self._spec:
+            return self._spec
+        return self.name
+
+    @spec.setter
+    def spec(self, value: str) -> None:
+        self._spec = str(value) if value else ""
 
     @property
     @abstractmethod
@@ -157,7 +169,7 @@ class Encoder(ABC):
         return cosine_similarity(a, b, pairwise=True)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(spec={self.spec or self.name!r}, dim={self.dim}, device={self.device!r})"
+        return f"{type(self).__name__}(spec={self.spec!r}, dim={self.dim}, device={self.device!r})"
 
 
 def l2_normalize(matrix: np.ndarray) -> np.ndarray:

@@ -130,7 +130,7 @@ def _embed_isolated(encoder: ContextualEncoder, words: list[str], todo: list[int
         fill(todo[:first], False)
         left = (len(todo) - first) * (time.perf_counter() - t0) / first
         where = "this CPU" if encoder.device == "cpu" else str(encoder.device)
-        announce(f"building word vectors for {len(todo):,} words with {encoder.spec or encoder.name} "
+        announce(f"building word vectors for {len(todo):,} words with {encoder.spec} "
                  f"(about {format_duration(left)} on {where}{'; cached afterwards' if cached else ''})")
     fill(todo[first:], show_progress)
 

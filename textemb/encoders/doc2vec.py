@@ -61,7 +61,7 @@ class Doc2VecEncoder(Encoder):
             raise InputError(f"need epochs >= 1, alpha > 0, min_alpha >= 0; got {self.epochs}, {self.alpha}, {self.min_alpha}")
         self._tokenize = make_tokenizer(self.settings.get("tokenizer", "words"),
                                         lowercase=bool(self.settings.get("lowercase", True)))
-        self.name, self.spec, self.device = name, spec or name, device
+        self.name, self.spec, self.device = name, spec, device
         self.last_stats: dict[str, int] = {}
 
     @property

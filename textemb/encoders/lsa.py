@@ -54,7 +54,7 @@ class LsaEncoder(Encoder):
         self._stop = frozenset(self.settings.get("stopwords") or ())
         self._tokenize = make_tokenizer(self.settings.get("tokenizer", "words"),
                                         lowercase=bool(self.settings.get("lowercase", True)))
-        self.name, self.spec, self.device = name, spec or name, device
+        self.name, self.spec, self.device = name, spec, device
         #: counts from the last encode(): texts, tokens, oov_tokens, empty_texts
         self.last_stats: dict[str, int] = {}
 

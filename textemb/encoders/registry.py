@@ -11,16 +11,19 @@ registered backend (``glove``, ``word2vec``, ``vectors``, ``avg``, ``bert``, ``s
 another spec. Backends register a lazy ``"module:function"`` factory, so importing the
 registry imports no heavy library. A factory takes ``(arg, options, device)``, pops the
 options it understands, and any option left over is an error (nothing is silently ignored).
+
+A spec string is parsed and resolved once, by :class:`textemb.encoders.spec.Spec` (named models expanded,
+options sorted, wrappers split); ``encoder.spec`` is its canonical form, which always loads back.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
 
 from textemb.encoders.base import Encoder
 from textemb.encoders.options import reject_unknown
+from textemb.encoders.spec import Spec, split_options
 from textemb.errors import InputError, ModelNotInstalledError, UnknownEncoderError
 
 
@@ -35,25 +38,41 @@ class Backend:
     extra: str = ""  # the pip extra whose packages the backend imports ("" = core install)
     #: whether the backend gives word vectors (None = not declared: only loading the model tells)
     word_vectors: bool | None = None
+    #: a wrapper's ARG is another spec (``avg-sif:glove-6b-50d``); options it does not declare go to that spec
+    wraps: bool = False
+    #: the options a wrapper declares (only wrappers need to)
+    options: frozenset[str] = frozenset()
+    #: whether the backend runs its models on more than one runtime (load_encoder(runtime=...))
+    runtimes: bool = False
 
 
 _BACKENDS: dict[str, Backend] = {}
 
 
 def register(prefix: str, factory: str, *, help: str, example: str, extra: str = "",
-             word_vectors: bool | None = None) -> None:
+             word_vectors: bool | None = None, wraps: bool = False, options: tuple[str, ...] = (),
+             runtimes: bool = False) -> None:
     """Register a backend under ``prefix`` (a later registration replaces an earlier one).
 
     ``extra`` names the ``pip install 'textemb[EXTRA]'`` that brings the packages the backend imports,
     so a missing package is reported with the right install line. ``word_vectors`` declares whether
     its encoders give word vectors, so a command that needs them can refuse a spec *before* loading
-    a model (and torch); ``None`` leaves it to the loaded encoder.
+    a model (and torch); ``None`` leaves it to the loaded encoder. ``wraps`` says the ARG is another spec, and
+    ``options`` which options the wrapper itself takes (the others are the wrapped spec's).
     """
-    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra, word_vectors)
+    from textemb.encoders.spec import _parse
+
+    _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra, word_vectors, wraps, frozenset(options), runtimes)
+    _parse.cache_clear()
 
 
 def backends() -> list[Backend]:
     return sorted(_BACKENDS.values(), key=lambda b: b.prefix)
+
+
+def backend_named(prefix: str) -> Backend | None:
+    """The backend registered under ``prefix``, or None."""
+    return _BACKENDS.get(prefix)
 
 
 register("glove", "textemb.encoders.glove:from_spec", help="GloVe text file (no header), or glove-6b-50d",
@@ -61,18 +80,19 @@ register("glove", "textemb.encoders.glove:from_spec", help="GloVe text file (no 
 register("word2vec", "textemb.encoders.word2vec:from_spec", help="word2vec binary (.bin) or text file (with header)",
          example="word2vec:model.bin", extra="word2vec", word_vectors=True)
 register("avg", "textemb.encoders.averaging:mean_from_spec", help="mean of word vectors over a text's tokens",
-         example="avg:glove-6b-50d", word_vectors=True)
+         example="avg:glove-6b-50d", word_vectors=True, wraps=True)
 register("avg-tfidf", "textemb.encoders.averaging:tfidf_from_spec", help="TF-IDF weighted mean of word vectors",
-         example="avg-tfidf:glove-6b-50d?corpus=corpus.txt", word_vectors=True)
+         example="avg-tfidf:glove-6b-50d?corpus=corpus.txt", word_vectors=True, wraps=True, options=("corpus",))
 register("avg-sif", "textemb.encoders.averaging:sif_from_spec", help="SIF: a/(a+p(w)) weighted mean, first PC removed",
-         example="avg-sif:glove-6b-50d", word_vectors=True)
+         example="avg-sif:glove-6b-50d", word_vectors=True, wraps=True,
+         options=("corpus", "counts", "a", "freq", "pc"))
 register("avg-saved", "textemb.encoders.averaging_saved:from_spec",
          help="an averaging encoder saved with encoder.save(PATH) (vectors, weights, components inside)",
          example="avg-saved:path/to/folder", word_vectors=True)
 register("bert", "textemb.encoders.contextual:from_spec", help="contextual token vectors of a BERT-family model",
          example="bert:all-MiniLM-L6-v2?layers=-4..-1&pool=mean", extra="contextual", word_vectors=True)
 register("sbert", "textemb.encoders.sbert:from_spec", help="a sentence-transformers model folder or name",
-         example="sbert:all-MiniLM-L6-v2", extra="contextual", word_vectors=False)
+         example="sbert:all-MiniLM-L6-v2", extra="contextual", word_vectors=False, runtimes=True)
 register("lsa", "textemb.encoders.lsa:from_spec", help="LSA: TF-IDF + truncated SVD (fold-in; word vectors U*S)",
          example="lsa:model_folder or lsa:corpus.txt?dim=300", extra="word2vec", word_vectors=True)
 register("fasttext", "textemb.encoders.fasttext:from_spec", help="fastText .bin (subword n-grams), .vec or a model folder",
@@ -86,27 +106,22 @@ register("vectors", "textemb.encoders.glove:vectors_from_spec", help="a textemb 
 
 
 def parse_spec(spec: str) -> tuple[str | None, str, dict[str, str]]:
-    """Split a spec into ``(prefix or None, arg, options)``."""
+    """Split a spec into ``(prefix or None, arg, options)`` without resolving it (``None``: a named model or an
+    unknown name). Prefer :meth:`Spec.parse`, which resolves, checks and gives the canonical form."""
     if not isinstance(spec, str) or not spec.strip():
-        raise UnknownEncoderError(f"empty encoder spec; {_known()}")
+        raise UnknownEncoderError(f"empty encoder spec; {known_summary()}")
     spec = spec.strip()
     prefix, sep, rest = spec.partition(":")
     if not sep or prefix not in _BACKENDS:
         return None, spec, {}
-    arg, options = rest, {}
-    head, q, query = rest.rpartition("?")
-    if q and "=" in query:
-        try:
-            pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
-        except ValueError:
-            raise UnknownEncoderError(f"cannot parse options {query!r} in spec {spec!r}: use key=value&key=value") from None
-        arg, options = head, dict(pairs)
+    arg, options = split_options(rest)
     if not arg:
         raise UnknownEncoderError(f"spec {spec!r} names no path or model after '{prefix}:'; e.g. {_BACKENDS[prefix].example}")
     return prefix, arg, options
 
 
-def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str = False, **options: object) -> Encoder:
+def load_encoder(spec: str | Spec, *, device: str | None = "cpu", from_data: bool | str = False,
+                 runtime: str | None = None, **options: object) -> Encoder:
     """Build the encoder a spec string names.
 
     >>> load_encoder("glove-6b-50d")                    # named offline model
@@ -115,26 +130,19 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
 
     Keyword options are merged with the spec's ``?key=value`` options. ``from_data`` says the spec
     was read from a file (an index manifest, store metadata; a string names it): such a spec is
-    first checked by :func:`check_untrusted_spec`, so data can never opt in for the user.
+    first checked by :func:`check_untrusted_spec`, so data can never opt in for the user. ``runtime``
+    (``torch``, ``onnx``, ``onnx-int8``, ``fast``) picks how the model runs (:mod:`textemb.encoders.runtime`).
     """
-    from textemb import models
-
     if from_data:
-        check_untrusted_spec(spec, source=from_data if isinstance(from_data, str) else "a file")
-    prefix, arg, spec_options = parse_spec(spec)
-    if prefix is None:
-        name, named_options = split_named(arg, spec)
-        named = models.get(name)
-        if named is None:
-            raise UnknownEncoderError(f"unknown encoder {spec!r}{_did_you_mean(name)}; "
-                                      "`textemb models` lists named models and backends")
-        prefix, arg, spec_options = parse_spec(named.spec)
-        spec_options = {**spec_options, **named_options}
-        if named.kind == "word-vectors":
-            arg = named.name
-    merged = {**spec_options, **{k: str(v) for k, v in options.items()}}
-    if prefix is None:  # a named model's spec always names a registered backend
-        raise UnknownEncoderError(f"named model {arg!r} has no backend spec")
+        check_untrusted_spec(str(spec), source=from_data if isinstance(from_data, str) else "a file")
+    parsed = Spec.parse(spec)
+    if options:
+        parsed = parsed.with_options(**{k: str(v) for k, v in options.items()})
+    if runtime is not None and (runtime != "fast" or _BACKENDS[parsed.backend].runtimes):
+        from textemb.encoders.runtime import runtime_spec
+
+        parsed = runtime_spec(parsed, runtime, device or "cpu")
+    prefix, arg, merged = parsed.resolve()
     backend = _BACKENDS[prefix]
     module_name, func_name = backend.factory.split(":")
     try:
@@ -156,8 +164,7 @@ def load_encoder(spec: str, *, device: str | None = "cpu", from_data: bool | str
             raise
         raise ModelNotInstalledError(f"{exc}{hint}") from exc
     reject_unknown(merged, prefix)
-    if not getattr(encoder, "spec", ""):
-        encoder.spec = spec
+    encoder.spec = parsed.canonical  # what was asked for, options included: named models, order and form settled
     return encoder
 
 
@@ -197,18 +204,10 @@ def backend_of(spec: str) -> Backend | None:
 
     None when the spec names nothing known (:func:`load_encoder` then reports it).
     """
-    from textemb import models
-
     try:
-        prefix, arg, _ = parse_spec(spec)
-        if prefix is None:
-            named = models.get(split_named(arg, spec)[0])
-            if named is None:
-                return None
-            prefix = parse_spec(named.spec)[0]
+        return _BACKENDS[Spec.parse(spec).backend]
     except UnknownEncoderError:
         return None
-    return _BACKENDS.get(prefix) if prefix else None
 
 
 def check_word_vectors(spec: str) -> None:
@@ -216,25 +215,14 @@ def check_word_vectors(spec: str) -> None:
     backend = backend_of(spec)
     if backend is None or backend.word_vectors is not False:
         return
-    prefix, arg, _ = parse_spec(spec)
-    model = arg if prefix else spec.partition("?")[0]
+    parsed = Spec.parse(spec)
+    model = parsed.named or parsed.arg
     hint = f" (or bert:{model}: word vectors from the same model's vocabulary)" if "bert" in _BACKENDS else ""
     raise InputError(f"{spec!r} has no word vectors (the {backend.prefix!r} backend encodes whole texts only): "
                      f"use a word-vector model such as glove-6b-50d, glove:FILE or word2vec:FILE{hint}")
 
 
-def split_named(arg: str, spec: str) -> tuple[str, dict[str, str]]:
-    """``NAME?key=value`` -> (NAME, options): named models take the options of their backend."""
-    name, q, query = arg.partition("?")
-    if not q:
-        return arg, {}
-    try:
-        return name, dict(parse_qsl(query, keep_blank_values=True, strict_parsing=True))
-    except ValueError:
-        raise UnknownEncoderError(f"cannot parse options {query!r} in spec {spec!r}: use key=value&key=value") from None
-
-
-def _did_you_mean(name: str) -> str:
+def did_you_mean(name: str) -> str:
     """`` (did you mean 'glove-6b-50d'?)`` for a near miss of a named model or ``PREFIX:``, else ``""``."""
     import difflib
 
@@ -248,18 +236,26 @@ def _did_you_mean(name: str) -> str:
     return f" (did you mean {' or '.join(repr(candidates[c]) for c in close)}?)" if close else ""
 
 
-def spec_values(spec: str, _depth: int = 0) -> list[str]:
+def spec_values(spec: str) -> list[str]:
     """Every value a spec could read as a path, without loading anything: the innermost ARG of a wrapper spec
     (``avg-sif:glove:ARG``) and every option value at any depth. A named model's name is among them."""
     try:
-        prefix, arg, options = parse_spec(spec)
-        if prefix is None:
-            arg, options = split_named(arg, spec)
+        parsed = Spec.parse(spec)
     except UnknownEncoderError:
-        return [spec] if isinstance(spec, str) else []
-    values = list(options.values())
-    nested = prefix is not None and ":" in arg and arg.partition(":")[0] in _BACKENDS and _depth < 8
-    return values + (spec_values(arg, _depth + 1) if nested else [arg])
+        return _raw_values(spec)
+    return [value for _, value in _option_items(parsed)]
+
+
+def _raw_values(spec: object) -> list[str]:
+    """What :func:`spec_values` gives for a spec that names nothing known: its ARG and option values as written."""
+    if not isinstance(spec, str):
+        return []
+    prefix, sep, rest = spec.strip().partition(":")
+    try:
+        arg, options = split_options(rest if sep and prefix in _BACKENDS else spec.strip())
+    except UnknownEncoderError:
+        return [spec]
+    return [*options.values(), arg]
 
 
 #: spec options that let a file run code when opened; only the user's own spec may set them
@@ -288,26 +284,36 @@ def check_untrusted_spec(spec: str, *, source: str = "a file") -> None:
 
 
 def _untrusted_reason(spec: str, depth: int) -> str | None:
-    if not isinstance(spec, str) or depth > 8:
-        return "is not a plain spec string" if not isinstance(spec, str) else "nests too deeply"
+    if not isinstance(spec, str):
+        return "is not a plain spec string"
     try:
-        prefix, arg, options = parse_spec(spec)
-        if prefix is None:  # a named model may carry options too (glove-6b-50d?limit=1000)
-            arg, options = split_named(arg, spec)
-    except UnknownEncoderError:
-        return None  # load_encoder reports the bad spec itself
-    for key, value in options.items():
+        values = _option_items(Spec.parse(spec))
+    except UnknownEncoderError as exc:
+        if "nests too deeply" in str(exc):
+            return "nests too deeply"
+        values = None  # load_encoder reports the bad spec itself; the raw values are checked all the same
+    if values is None:
+        prefix, sep, rest = spec.strip().partition(":")
+        try:
+            arg, options = split_options(rest if sep and prefix in _BACKENDS else spec.strip())
+        except UnknownEncoderError:
+            return None
+        values = [*options.items(), ("", arg)]
+    for key, value in values:
         if key.strip().lower().startswith(TRUST_OPTION_PREFIX):
             return f"sets the trust option {key!r}"
         why = _path_reason(value)
         if why:
-            return f"(option {key}) {why}"
-    why = _path_reason(arg)
-    if why:
-        return why
-    if prefix is not None and ":" in arg:  # a wrapper's ARG is another spec (avg-sif:glove:...)
-        return _untrusted_reason(arg, depth + 1)
+            return f"(option {key}) {why}" if key else why
     return None
+
+
+def _option_items(parsed: Spec) -> list[tuple[str, str]]:
+    """Every (option, value) of a spec at any depth, and ("", ARG) of the innermost spec."""
+    items = list(parsed.all_options.items())
+    while parsed.inner is not None:
+        parsed = parsed.inner
+    return [*items, ("", parsed.arg)]
 
 
 def _path_reason(value: str) -> str | None:
@@ -330,7 +336,8 @@ def _path_reason(value: str) -> str | None:
     return None
 
 
-def _known() -> str:
+def known_summary() -> str:
+    """The named models and backends, for an error about a spec that names neither."""
     from textemb import models
 
     names = ", ".join(models.NAMED)

@@ -26,6 +26,7 @@ __all__ = [
     "check_stored_spec",
     "check_vectors",
     "chunk_from_manifest",
+    "canonical",
     "describe",
     "encoder_key",
 ]
@@ -35,84 +36,13 @@ METRIC = "cosine"
 NORMALIZE = "l2"
 
 
-#: spec options that choose how a model runs, not what vectors it gives (ONNX fp32 rows agree with PyTorch to
-#: cosine >= 0.999): an index built with one may be searched with the other. ``quantize`` is not among them.
-RUNTIME_OPTIONS = frozenset({"backend", "threads"})
-
-
 def encoder_key(spec: str) -> str:
-    """A canonical form of a spec, so ``all-MiniLM-L6-v2``, ``sbert:all-MiniLM-L6-v2`` and
-    ``sbert:all-MiniLM-L6-v2?backend=onnx`` match (runtime options aside, options in sorted order)."""
-    from urllib.parse import urlencode
+    """:attr:`textemb.Spec.key` of a spec (what makes vectors comparable), or the string itself for an encoder
+    that has no loadable spec, so ``all-MiniLM-L6-v2``, ``sbert:all-MiniLM-L6-v2`` and
+    ``sbert:all-MiniLM-L6-v2?backend=onnx`` match."""
+    from textemb.encoders.spec import spec_key
 
-    prefix, arg, options = _expanded(spec)
-    if prefix is None:
-        return spec.strip()
-    kept = sorted((k, v) for k, v in options.items() if k not in RUNTIME_OPTIONS and not (k == "backend" and v == "torch"))
-    return f"{prefix}:{arg}" + (f"?{urlencode(kept)}" if kept else "")
-
-
-def _expanded(spec: str) -> tuple[str | None, str, dict[str, str]]:
-    """``(prefix, arg, options)`` of a spec with a named model resolved to its backend spec."""
-    from textemb import models
-    from textemb.encoders.registry import parse_spec, split_named
-
-    prefix, arg, options = parse_spec(spec)
-    if prefix is None:
-        name, named_options = split_named(arg, spec)
-        named = models.get(name)
-        if named is None:
-            return None, arg, {}
-        prefix, arg, options = parse_spec(named.spec)
-        options = {**options, **named_options}
-    return prefix, arg, options
-
-
-def onnx_query_model(spec: str, device: str = "cpu") -> str | None:
-    """The model a plain ``sbert:`` spec names when its queries could run on ONNX Runtime (CPU, onnxruntime
-    installed, no explicit options, a local model folder); None otherwise."""
-    import importlib.util
-
-    try:
-        prefix, arg, options = _expanded(spec)
-    except Exception:  # noqa: BLE001 - an odd spec is checked, with its own error, when it is loaded
-        return None
-    if prefix != "sbert" or options or device != "cpu" or importlib.util.find_spec("onnxruntime") is None:
-        return None
-    from textemb.encoders.contextual import locate_model
-
-    try:
-        return arg if locate_model(arg)[2] else None  # exports are made from a local model folder only
-    except Exception:  # noqa: BLE001 - not a model folder: the query runs as the index was built
-        return None
-
-
-def query_spec(spec: str, device: str = "cpu") -> str:
-    """The spec to encode queries with for an index built with ``spec``: the same model, run by ONNX
-    Runtime when that gives the same vectors and the export is already on disk.
-
-    A ``sbert:`` index searched on the CPU uses the model's cached fp32 ONNX export (written by
-    ``textemb index``, or by any ``?backend=onnx`` use) when onnxruntime is installed: same vectors
-    (cosine >= 0.999), and no torch import (about 1 s instead of 8-13 s of CPU per CLI query).
-    Anything else (no export yet, another backend, explicit options) is ``spec`` unchanged.
-    """
-    from textemb.encoders.onnx_export import cached_model_folder_export
-
-    model = onnx_query_model(spec, device)
-    if model is None or cached_model_folder_export(model) is None:
-        return spec
-    return f"sbert:{model}?backend=onnx"
-
-
-def export_for_queries(model: str) -> Path | None:
-    """The fp32 ONNX file of ``model`` that :func:`query_spec` looks for, exported on first use (then cached);
-    None for a model that is not a local folder."""
-    from textemb.encoders.contextual import locate_model
-    from textemb.encoders.onnx_export import onnx_model
-    from textemb.encoders.onnx_sbert import read_pipeline
-
-    path, _, is_folder = locate_model(model)
-    return onnx_model(read_pipeline(Path(path))["transformer"], outputs="last") if is_folder else None
+    return spec_key(spec)
 
 
 def check_stored_spec(spec: str, folder: str | Path | None, where: object) -> None:
@@ -146,9 +76,20 @@ def check_stored_spec(spec: str, folder: str | Path | None, where: object) -> No
 
 def describe(encoder_spec: str, dim: int, chunk: ChunkSettings, dtype: str = "float32") -> dict:
     """The manifest fields that make vectors comparable: encoder, dim, metric, normalisation, chunking."""
-    return {"encoder": {"spec": encoder_spec, "key": encoder_key(encoder_spec), "dim": int(dim)},
+    return {"encoder": {"spec": canonical(encoder_spec), "key": encoder_key(encoder_spec), "dim": int(dim)},
             "dim": int(dim), "metric": METRIC, "normalize": NORMALIZE, "dtype": dtype,
             "chunk": dataclasses.asdict(chunk)}
+
+
+def canonical(spec: str) -> str:
+    """The canonical form of a spec (as manifests store it), or the string itself where it is no loadable spec."""
+    from textemb.encoders.spec import Spec
+    from textemb.errors import UnknownEncoderError
+
+    try:
+        return Spec.parse(spec).canonical
+    except UnknownEncoderError:
+        return spec
 
 
 def check_vectors(manifest: dict, where: object) -> None:
@@ -169,7 +110,7 @@ def chunk_from_manifest(chunk: object, where: object) -> ChunkSettings:
 
 def check_encoder(encoder: Encoder, spec: str, dim: int, where: object) -> None:
     """A clear error when ``encoder`` does not produce the vectors an index built with ``spec`` holds."""
-    got = encoder.spec or encoder.name
+    got = encoder.spec
     if encoder.dim != dim:
         raise InputError(f"the query encoder {got!r} gives {encoder.dim}-d vectors but {where} holds {dim}-d "
                          f"vectors from {_shown(spec)}; search with --encoder {_shown(spec, quote=False)}")
@@ -190,7 +131,7 @@ def check_same_build(where: object, spec: str, dim: int, chunk: ChunkSettings, e
         raise InputError(f"{where} was built with chunking {dataclasses.asdict(chunk)}, not "
                          f"{dataclasses.asdict(want_chunk)}; pass --rebuild (rebuild=True) to re-index from scratch")
     if encoder is not None:
-        got = encoder.spec or encoder.name
+        got = encoder.spec
         if encoder_key(got) != encoder_key(spec) or encoder.dim != dim:
             raise InputError(f"{where} was built with encoder {_shown(spec)} ({dim}-d), not {got!r} ({encoder.dim}-d); "
                              "pass --rebuild (rebuild=True) to re-index with the new encoder")

@@ -21,7 +21,7 @@ import numpy as np
 from textemb.encoders.base import Encoder, l2_normalize
 from textemb.errors import FormatError, InputError
 from textemb.search.chunking import ChunkSettings, chunk_documents, chunk_tokenizer
-from textemb.search.compat import check_encoder, check_same_build, check_stored_spec, query_spec
+from textemb.search.compat import canonical, check_encoder, check_same_build, check_stored_spec
 from textemb.search.documents import Document, DocumentSet
 from textemb.search.engines import DTYPES, Engine, LocalEngine
 from textemb.search.lexical import LexicalIndex
@@ -63,7 +63,7 @@ class Index:
 
         root = str(docs.root) if isinstance(docs, DocumentSet) and docs.root else None
         documents = docs.documents if isinstance(docs, DocumentSet) else list(docs)
-        spec = encoder.spec or encoder.name
+        spec = canonical(encoder.spec)  # the manifest stores the canonical form
         if path is None:
             store: VectorStore = MemoryStore(encoder_spec=spec, dim=encoder.dim, chunk=chunk, dtype=dtype, ann=ann,
                                              device=device)
@@ -150,8 +150,8 @@ class Index:
 
             where = f"the manifest of {self.path}" if self.path is not None else "the index"
             check_stored_spec(self.encoder_spec, self.store.folder, self.path or "the index")
-            spec = query_spec(self.encoder_spec, self.device)  # the same model on ONNX Runtime when exported; data
-            self.use_encoder(load_encoder(spec, device=self.device, from_data=where))  # never opts in to anything
+            # the fastest runtime of the same model (ONNX when exported; same key); data never opts in to anything
+            self.use_encoder(load_encoder(self.encoder_spec, device=self.device, from_data=where, runtime="fast"))
         return self._encoder
 
     def use_encoder(self, encoder: Encoder) -> Index:

@@ -22,7 +22,7 @@ from pathlib import Path
 from textemb.encoders.base import Encoder
 from textemb.errors import InputError
 from textemb.search.chunking import ChunkSettings
-from textemb.search.compat import check_same_build, encoder_key
+from textemb.search.compat import canonical, check_same_build, encoder_key
 from textemb.search.documents import DEFAULT_MAX_BYTES, DocumentSet, load_documents
 from textemb.search.index import Index
 from textemb.search.ray_engine import SHARD_SIZE, RayEngine, RayReport, clean_shards
@@ -149,7 +149,7 @@ def _new_index(url: StoreURL, encoder: Encoder | None, chunk: ChunkSettings | No
     if rebuild:
         drop_store(url)  # a folder is instead replaced by a new generation when the index is saved
     store = _retry_locked(lambda: create_store(
-        url, encoder_spec=encoder.spec or encoder.name, dim=encoder.dim, chunk=chunk or ChunkSettings(),
+        url, encoder_spec=canonical(encoder.spec), dim=encoder.dim, chunk=chunk or ChunkSettings(),
         dtype=dtype or "float32", ann=ann or "auto", device=device, fresh=True), lock_wait)
     return Index(store, encoder=encoder, device=device)
 
@@ -220,10 +220,11 @@ def _open_existing(url: StoreURL, device: str) -> Index | None:
 
 def _check_rebuildable(encoder: Encoder) -> None:
     """Ray workers rebuild the encoder from its spec: refuse, before starting Ray, one they could not."""
-    from textemb import models
-    from textemb.encoders.registry import parse_spec
+    from textemb.encoders.spec import Spec
+    from textemb.errors import UnknownEncoderError
 
-    prefix, arg, _ = parse_spec(encoder.spec) if encoder.spec else (None, "", {})
-    if not encoder.spec or (prefix is None and models.get(arg) is None):
+    try:
+        Spec.parse(encoder.spec)
+    except UnknownEncoderError:
         raise InputError(f"--engine ray rebuilds the encoder on every worker from its spec, and {encoder!r} has no "
-                         "spec textemb can load (a named model or PREFIX:ARG); load it with textemb.load_encoder(SPEC)")
+                         "spec textemb can load (a named model or PREFIX:ARG); load it with textemb.load_encoder(SPEC)") from None

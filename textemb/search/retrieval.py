@@ -160,7 +160,7 @@ def evaluate_retrieval(data: BeirData, encoder: Encoder, *, modes: Sequence[str]
     import bm25s
     import ir_measures
 
-    spec = encoder.spec or encoder.name
+    spec = encoder.spec
     results = RetrievalResults()
     for mode in modes:
         t0 = time.perf_counter()
