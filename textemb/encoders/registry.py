@@ -60,10 +60,10 @@ def register(prefix: str, factory: str, *, help: str, example: str, extra: str =
     a model (and torch); ``None`` leaves it to the loaded encoder. ``wraps`` says the ARG is another spec, and
     ``options`` which options the wrapper itself takes (the others are the wrapped spec's).
     """
-    from textemb.encoders.spec import _parse
+    from textemb.encoders.spec import forget_parsed
 
     _BACKENDS[prefix] = Backend(prefix, factory, help, example, extra, word_vectors, wraps, frozenset(options), runtimes)
-    _parse.cache_clear()
+    forget_parsed()
 
 
 def backends() -> list[Backend]:

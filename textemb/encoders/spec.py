@@ -124,6 +124,12 @@ def split_options(text: str) -> tuple[str, dict[str, str]]:
     return head, dict(pairs)
 
 
+def forget_parsed() -> None:
+    """Drop the cache of parsed specs (the registry calls it when a backend is registered: a prefix may now mean
+    another backend)."""
+    _parse.cache_clear()
+
+
 def _join(base: str, options: dict[str, str]) -> str:
     return base + (f"?{urlencode(sorted(options.items()), safe='/:.~-_,')}" if options else "")
 
