@@ -188,7 +188,7 @@ def main() -> int:
         print(f"## Indexing the Wikipedia sample ({r['documents']} articles, {r['passages']:,} passages), {r['encoder']}\n")
         print("| step | wall s | vs raw | CPU s | vs raw |\n|---|---:|---:|---:|---:|")
         print(f"| encoder.encode(passages) (raw) | {r['raw_encode_s']:.2f} | 1.00x | {r['raw_encode_cpu_s']:.2f} | 1.00x |")
-        print(f"| Index.build (chunk + encode + normalise) | {r['build_s']:.2f} | {1 + r['overhead_build']:.2f}x "
+        print(f"| Index.build (chunk + encode + normalize) | {r['build_s']:.2f} | {1 + r['overhead_build']:.2f}x "
               f"| {r['build_cpu_s']:.2f} | {1 + r['cpu_overhead_build']:.2f}x |")
         print(f"| Index.build + save (crash-safe write, sha256) | {r['build_and_save_s']:.2f} | "
               f"{1 + r['overhead_build_and_save']:.2f}x | {r['build_and_save_cpu_s']:.2f} | {1 + r['cpu_overhead_build_and_save']:.2f}x |")

@@ -60,7 +60,7 @@ def quality(index_paths: list[str]) -> None:
     note = ("Corpus: corpora/wikipedia-sample (106 articles, 128-word passages, 32 overlap, title prefixed), encoded "
             "once per encoder; metrics by ir-measures (BEIR conventions). BM25: bm25s (k1=1.5, b=0.75, English "
             "stopwords) over the same passages; document score = best passage; hybrid = reciprocal-rank fusion "
-            "(k=60, top 100 of each) or the mean of min-max-normalised scores (weighted, 1:1; the default).\n\n"
+            "(k=60, top 100 of each) or the mean of min-max-normalized scores (weighted, 1:1; the default).\n\n"
             "Default chosen from this table: hybrid with weighted fusion is best or within 0.012 nDCG@10 of the best "
             "on both sets with both encoders, while dense alone loses up to 0.19 and RRF is pulled down by the weaker "
             "retriever (with a strong encoder such as all-MiniLM-L6-v2, dense alone scored 0.984 on the paraphrase "

@@ -70,7 +70,7 @@ def test_folder_manifest_records_encoder_dim_metric_and_normalisation(glove_quic
     assert (m["encoder"]["spec"], m["dim"], m["metric"], m["normalize"]) == (GLOVE_QUICK, 50, "cosine", "l2")
     m["normalize"] = "none"  # an index whose vectors are not unit length must not be searched as cosine
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(FormatError, match="normalisation"):
+    with pytest.raises(FormatError, match="normalization"):
         Index.open(tmp_path / "idx")
 
 

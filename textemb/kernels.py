@@ -94,7 +94,7 @@ def nearest(
     """Indices and dot-product scores of the ``k`` best rows of ``matrix`` for each query.
 
     Args:
-        queries: ``(m, d)`` float32 (normalise both sides first for cosine similarity).
+        queries: ``(m, d)`` float32 (normalize both sides first for cosine similarity).
         matrix: ``(n, d)`` float32 candidates.
         k: neighbours per query (capped at the number of candidates).
         exclude: per query, row indices that must not be returned (e.g. the query words).

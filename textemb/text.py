@@ -1,4 +1,4 @@
-"""Text as textemb reads and shows it: the one tokenizer, Unicode normalisation, and scrubbing for output.
+"""Text as textemb reads and shows it: the one tokenizer, Unicode normalization, and scrubbing for output.
 
 Tokenising: :func:`make_tokenizer` builds every tokenizer textemb offers (:data:`TOKENIZERS`; none needs an
 nltk data download); :func:`tokenize` is its ``regexp`` tokenizer, lower-cased by default, which the
@@ -24,7 +24,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f"
 
 
 def normalize_text(text: str) -> str:
-    """NFC-normalise and drop zero-width / direction marks, so NFD input finds NFC words."""
+    """NFC-normalize and drop zero-width / direction marks, so NFD input finds NFC words."""
     return unicodedata.normalize("NFC", text).translate(_INVISIBLE)
 
 
@@ -38,7 +38,7 @@ def tokenize(text: str, *, lowercase: bool = True) -> list[str]:
 
 
 def make_tokenizer(name: str = "regexp", *, lowercase: bool = False) -> Callable[[str], list[str]]:
-    """A function ``text -> tokens`` (NFC-normalised, optionally lower-cased) for ``name``.
+    """A function ``text -> tokens`` (NFC-normalized, optionally lower-cased) for ``name``.
 
     ``regexp``: words, numbers and punctuation marks (:data:`TOKEN_PATTERN`, as :func:`tokenize`);
     ``words``: the same without punctuation; ``treebank``: nltk's TreebankWordTokenizer

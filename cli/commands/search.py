@@ -45,7 +45,7 @@ def add_parser(sub):
                    help="dense (vectors), bm25 (words) or hybrid (both; the default). "
                         "exact / ann are dense search with that vector search")
     p.add_argument("--fusion", choices=["weighted", "rrf"], default=None,
-                   help="how hybrid fuses the two rankings: mean of min-max-normalised scores (weighted, the default) "
+                   help="how hybrid fuses the two rankings: mean of min-max-normalized scores (weighted, the default) "
                         "or reciprocal rank (rrf)")
     p.add_argument("--vector-search", choices=["auto", "exact", "ann"], default="auto",
                    help="exact matrix multiply, faiss HNSW, or auto (HNSW when the index has one)")

@@ -3,7 +3,7 @@
 ``encode(texts)`` returns a float32 array of shape ``(len(texts), dim)`` with rows in input
 order; a single string gives shape ``(dim,)``; an empty list gives ``(0, dim)``. Backends
 implement :meth:`Encoder._encode` on a non-empty list of strings; the base class does the
-input checks, the empty case, the single-string case and normalisation, so every backend
+input checks, the empty case, the single-string case and normalization, so every backend
 behaves the same at the edges.
 """
 
@@ -54,7 +54,7 @@ class Encoder(ABC):
     def _encode(self, texts: list[str], *, batch_size: int, show_progress: bool) -> np.ndarray:
         """Encode a non-empty list of strings into an array of shape ``(len(texts), dim)``."""
 
-    #: True for backends whose model applies ``prompt`` and normalisation itself
+    #: True for backends whose model applies ``prompt`` and normalization itself
     #: (sentence-transformers): their ``_encode`` also takes ``normalize=`` and ``prompt=``.
     native_prompts: bool = False
 

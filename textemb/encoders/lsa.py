@@ -2,7 +2,7 @@
 
 ``lsa:FOLDER`` loads a model written by ``textemb train lsa CORPUS -o FOLDER``; ``lsa:CORPUS?dim=300``
 trains one on the fly. A text is encoded by *fold-in*, exactly as gensim's ``lsi[tfidf[bow]]``:
-its term counts times ``idf(w) = log2(N / df(w))``, L2-normalised, projected on the term side
+its term counts times ``idf(w) = log2(N / df(w))``, L2-normalized, projected on the term side
 ``U`` of the SVD (``U^T x``). The word vectors are the rows of ``U * S`` (the term side scaled by
 the singular values), ordered by corpus frequency, so word benchmarks and plots run on LSA too.
 
@@ -71,7 +71,7 @@ class LsaEncoder(Encoder):
         return rows, tf.astype(np.float64), len(toks), len(toks) - len(known)
 
     def tfidf(self, texts: Sequence[str]):
-        """The L2-normalised TF-IDF matrix (scipy CSR, ``len(texts) x vocab``) as gensim's TfidfModel."""
+        """The L2-normalized TF-IDF matrix (scipy CSR, ``len(texts) x vocab``) as gensim's TfidfModel."""
         from scipy.sparse import csr_matrix
 
         indptr, indices, data = [0], [], []

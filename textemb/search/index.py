@@ -4,10 +4,10 @@
 >>> idx = Index.build(load_documents("notes/"), encoder, path="notes.idx")      # or "milvus-lite:n.db/notes"
 >>> idx.search("how do frogs sleep", k=5, mode="hybrid")[0].title
 
-Passages are stored L2-normalised, so dense scores are cosine similarities. A document's score is its best
+Passages are stored L2-normalized, so dense scores are cosine similarities. A document's score is its best
 passage's (``doc_score="max"``, default) or the mean of its passages' scores, for every store and both
 retrievers. ``mode``: ``dense`` (vectors), ``bm25`` (the lexical index kept beside the vectors) or
-``hybrid`` (both: by default the mean of their min-max-normalised scores, ``fusion="rrf"`` reciprocal-rank fusion).
+``hybrid`` (both: by default the mean of their min-max-normalized scores, ``fusion="rrf"`` reciprocal-rank fusion).
 """
 
 from __future__ import annotations
@@ -310,7 +310,7 @@ class Index:
 
     def search_vectors(self, q_vecs: np.ndarray, k: int, *, doc_score: str = "max", mode: str = "auto",
                        ef_search: int = 128) -> list[list[Hit]]:
-        """Dense search for query vectors already encoded and normalised (``mode``: auto, exact or ann)."""
+        """Dense search for query vectors already encoded and normalized (``mode``: auto, exact or ann)."""
         check_k_and_doc_score(k, doc_score)
         if mode not in ANN_CHOICES:
             raise InputError(f"mode must be auto, exact or ann, got {mode!r}")

@@ -91,7 +91,7 @@ def aggregate(m: PassageMatches, k: int, how: str = "max") -> list[DocScore]:
 def fuse(rankings: Sequence[Sequence[str]], *, method: str = "rrf", scores: Sequence[Sequence[float]] | None = None,
          weights: Sequence[float] | None = None, k: int = 10) -> list[tuple[str, float]]:
     """Fuse document rankings: reciprocal rank (``rrf``: sum of w/(60+rank)) or the weighted mean of each
-    ranking's min-max-normalised scores (``weighted``, in [0, 1]; a document missing from a ranking scores 0 there)."""
+    ranking's min-max-normalized scores (``weighted``, in [0, 1]; a document missing from a ranking scores 0 there)."""
     if method not in FUSIONS:
         raise InputError(f"fusion must be one of {', '.join(FUSIONS)}, got {method!r}")
     weights = list(weights) if weights is not None else [1.0] * len(rankings)
@@ -107,7 +107,7 @@ def fuse(rankings: Sequence[Sequence[str]], *, method: str = "rrf", scores: Sequ
         for rank, (doc, val) in enumerate(zip(ids, part)):
             total[doc] = total.get(doc, 0.0) + float(val)
             first_seen.setdefault(doc, (rank, r))
-    if method == "weighted" and sum(weights) > 0:  # a weighted mean of normalised scores: in [0, 1]
+    if method == "weighted" and sum(weights) > 0:  # a weighted mean of normalized scores: in [0, 1]
         total = {d: v / sum(weights) for d, v in total.items()}
     ranked = sorted(total.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))
     return ranked[:k]

@@ -77,5 +77,5 @@ def train_lsa(corpus, *, dim: int = 300, min_count: int = 1, no_above: float = 1
                 "min_count": min_count, "no_above": no_above, "seed": seed, "power_iters": power_iters,
                 "documents": dictionary.num_docs,
                 "corpus": str(corpus.path) if corpus.path else f"{len(corpus.texts or [])} texts",
-                "idf": "log2(N/df)", "weighting": "tf*idf, L2-normalised (gensim TfidfModel)", "gensim": gensim_version()}
+                "idf": "log2(N/df)", "weighting": "tf*idf, L2-normalized (gensim TfidfModel)", "gensim": gensim_version()}
     return LsaEncoder(words, idf, np.asarray(u[order, :k]), np.asarray(s[:k]), counts, settings, name=name, spec=name)

@@ -71,7 +71,7 @@ def _shifted(cos: Any) -> Any:
 
 
 def inverse_query_norms(unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``1 / |u_b - u_a + u_c|`` per question (float32): 3CosAdd's normalisation."""
+    """``1 / |u_b - u_a + u_c|`` per question (float32): 3CosAdd's normalization."""
     q = unit[b] - unit[a] + unit[c]
     return (1.0 / np.maximum(np.linalg.norm(q, axis=1), np.float32(1e-30))).astype(np.float32)
 

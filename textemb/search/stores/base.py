@@ -1,6 +1,6 @@
 """The one storage abstraction: :class:`VectorStore`, what every store (memory, folder, Milvus) implements.
 
-A store keeps L2-normalised passage vectors, the document fields a :class:`~textemb.search.ranking.Hit`
+A store keeps L2-normalized passage vectors, the document fields a :class:`~textemb.search.ranking.Hit`
 shows, a manifest (:func:`textemb.search.compat.describe`) and, for the lexical index, opaque
 *sidecar* files it saves with its data. It answers "top-n passages for these query vectors"; chunking,
 encoding, sync planning, score aggregation and fusion belong to the façade
@@ -84,7 +84,7 @@ class VectorStore(Protocol):
         """Drop the documents with these ids (unknown ids are ignored); returns how many were removed."""
 
     def top_passages(self, q_vecs: np.ndarray, n: int, *, ann: str = "exact", ef_search: int = 128) -> list[PassageMatches]:
-        """The ``n`` best passages (inner product) for each normalised query vector, best first."""
+        """The ``n`` best passages (inner product) for each normalized query vector, best first."""
 
     def fetch(self, refs: Sequence[tuple[str, int]]) -> list[dict | None]:
         """The :class:`Hit` fields of passages given as ``(document id, passage number)``; None when gone."""

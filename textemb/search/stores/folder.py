@@ -223,7 +223,7 @@ class FolderStore:
         manifest = {
             "format": files.FORMAT, "format_version": files.FORMAT_VERSION,
             "generation": files.next_generation(self.path),
-            "dim": self.dim, "metric": "cosine", "normalize": "l2",  # rows are L2-normalised: inner product = cosine
+            "dim": self.dim, "metric": "cosine", "normalize": "l2",  # rows are L2-normalized: inner product = cosine
             "dtype": self.dtype,
             "counts": {"documents": len(self.docs), "passages": len(self.passages),
                        "sources": len({d.get("source", "") for d in self.docs})},

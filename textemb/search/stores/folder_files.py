@@ -3,7 +3,7 @@
 Layout of an index folder (generation ``G`` = the manifest's ``generation``)::
 
     manifest.json        format, version, generation, dim, metric, counts, encoder, settings, checksums
-    vectors-G.npy        passage vectors, float32 or float16, L2-normalised rows
+    vectors-G.npy        passage vectors, float32 or float16, L2-normalized rows
     passages-G.npy       int64 (n, 3): document row, start and end character offsets
     docs-G.jsonl         one JSON object per document: id, title, source, source_hash, text, meta
     hnsw-G.faiss         optional faiss HNSW graph over vectors-G

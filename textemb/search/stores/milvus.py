@@ -2,9 +2,9 @@
 
 One row per passage: a deterministic int64 primary key (from the document id and the passage's
 position), the document fields a hit shows (id, title, source, source hash, meta), the passage text
-and offsets, and the L2-normalised vector. The vector index is ``FLAT`` with metric ``IP`` (exact
+and offsets, and the L2-normalized vector. The vector index is ``FLAT`` with metric ``IP`` (exact
 inner product = cosine); :meth:`MilvusStore.top_passages` returns the best passages and the façade ranks
-documents from them exactly as for the folder store. The manifest (encoder spec, dim, metric, normalisation,
+documents from them exactly as for the folder store. The manifest (encoder spec, dim, metric, normalization,
 chunking) is stored as the collection property ``textemb.manifest``. Collections are created with ``Strong``
 consistency, so a search sees what was just added. Sidecar files (the BM25 index) live beside the collection:
 next to a milvus-lite ``.db`` (``FILE.db.textemb/COLLECTION/``) or, for a server, in the cache.
