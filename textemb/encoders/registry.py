@@ -239,23 +239,25 @@ def did_you_mean(name: str) -> str:
 def spec_values(spec: str) -> list[str]:
     """Every value a spec could read as a path, without loading anything: the innermost ARG of a wrapper spec
     (``avg-sif:glove:ARG``) and every option value at any depth. A named model's name is among them."""
-    try:
-        parsed = Spec.parse(spec)
-    except UnknownEncoderError:
-        return _raw_values(spec)
-    return [value for _, value in _option_items(parsed)]
-
-
-def _raw_values(spec: object) -> list[str]:
-    """What :func:`spec_values` gives for a spec that names nothing known: its ARG and option values as written."""
     if not isinstance(spec, str):
         return []
+    try:
+        items = _option_items(Spec.parse(spec))
+    except UnknownEncoderError:
+        raw = _raw_items(spec)
+        items = raw if raw is not None else [("", spec)]
+    return [value for _, value in items]
+
+
+def _raw_items(spec: str) -> list[tuple[str, str]] | None:
+    """The (option, value) pairs and ("", ARG) of a spec that names nothing known, as written (None when even its
+    options cannot be split): what a spec read from data is checked by before load_encoder reports it."""
     prefix, sep, rest = spec.strip().partition(":")
     try:
         arg, options = split_options(rest if sep and prefix in _BACKENDS else spec.strip())
     except UnknownEncoderError:
-        return [spec]
-    return [*options.values(), arg]
+        return None
+    return [*options.items(), ("", arg)]
 
 
 #: spec options that let a file run code when opened; only the user's own spec may set them
@@ -291,14 +293,10 @@ def _untrusted_reason(spec: str, depth: int) -> str | None:
     except UnknownEncoderError as exc:
         if "nests too deeply" in str(exc):
             return "nests too deeply"
-        values = None  # load_encoder reports the bad spec itself; the raw values are checked all the same
-    if values is None:
-        prefix, sep, rest = spec.strip().partition(":")
-        try:
-            arg, options = split_options(rest if sep and prefix in _BACKENDS else spec.strip())
-        except UnknownEncoderError:
+        raw = _raw_items(spec)  # load_encoder reports the bad spec itself; the raw values are checked all the same
+        if raw is None:
             return None
-        values = [*options.items(), ("", arg)]
+        values = raw
     for key, value in values:
         if key.strip().lower().startswith(TRUST_OPTION_PREFIX):
             return f"sets the trust option {key!r}"
